@@ -1,0 +1,409 @@
+//! The one access policy: which role may do what, in which units, up to which
+//! confidentiality level. Every read and write path in the server asks this module; no
+//! other place decides access.
+
+use crate::classification::Confidentiality;
+use crate::ids::{AccountId, PersonId, UnitId};
+use crate::{DomainError, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A role an account holds, globally or for one unit and the units below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CrisisLead,
+    UnitManager,
+    CareWorker,
+    Communicator,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::CrisisLead,
+        Role::UnitManager,
+        Role::CareWorker,
+        Role::Communicator,
+        Role::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CrisisLead => "crisis_lead",
+            Role::UnitManager => "unit_manager",
+            Role::CareWorker => "care_worker",
+            Role::Communicator => "communicator",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Unit managers and care workers act for units; the other roles act for the whole
+    /// organisation.
+    pub fn is_unit_scoped(self) -> bool {
+        matches!(self, Role::UnitManager | Role::CareWorker)
+    }
+
+    /// The highest confidentiality level this role may read.
+    pub fn clearance(self) -> Confidentiality {
+        match self {
+            Role::Admin | Role::CrisisLead => Confidentiality::STRICTLY_CONFIDENTIAL,
+            Role::UnitManager => Confidentiality::SENSITIVE,
+            Role::CareWorker | Role::Communicator | Role::Viewer => Confidentiality::INTERNAL,
+        }
+    }
+
+    /// Whether this role may perform `action` at all (scope is checked separately).
+    pub fn permits(self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            Role::Admin => true,
+            Role::CrisisLead => !matches!(action, ManageAccounts | ManageDirectory),
+            Role::UnitManager => matches!(
+                action,
+                ReadDirectory
+                    | ReadPlans
+                    | EditPlans
+                    | ApprovePlans
+                    | ReadIncidents
+                    | ReportIncident
+                    | WriteCrisisLog
+                    | UpdateOwnTasks
+            ),
+            Role::CareWorker => matches!(
+                action,
+                ReadDirectory | ReadPlans | ReadIncidents | ReportIncident | UpdateOwnTasks
+            ),
+            Role::Communicator => matches!(
+                action,
+                ReadDirectory
+                    | ReadPlans
+                    | ReadIncidents
+                    | ReportIncident
+                    | WriteCrisisLog
+                    | UpdateOwnTasks
+            ),
+            Role::Viewer => matches!(action, ReadDirectory | ReadPlans | ReadIncidents),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = DomainError;
+    fn from_str(value: &str) -> Result<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == value)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                DomainError::validation(
+                    "role",
+                    format!("unknown role '{value}'; use one of {}", known.join(", ")),
+                )
+            })
+    }
+}
+
+/// Something a person may want to do. Reads and writes are separate actions so that a
+/// role can read what it may not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read units, people, IT systems.
+    ReadDirectory,
+    /// Create and change units, people and IT systems.
+    ManageDirectory,
+    /// Create accounts and give roles.
+    ManageAccounts,
+    ReadPlans,
+    /// Create plans, edit drafts.
+    EditPlans,
+    /// Approve or retire plan versions.
+    ApprovePlans,
+    ReadIncidents,
+    ReportIncident,
+    /// Triage, change state, assign commander, units and systems, create tasks.
+    ManageIncidents,
+    WriteCrisisLog,
+    /// Change the state of tasks assigned to oneself.
+    UpdateOwnTasks,
+    ReadAudit,
+}
+
+impl Action {
+    fn describe(self) -> &'static str {
+        match self {
+            Action::ReadDirectory => "read the directory",
+            Action::ManageDirectory => "change units, people or IT systems",
+            Action::ManageAccounts => "manage accounts",
+            Action::ReadPlans => "read continuity plans",
+            Action::EditPlans => "edit continuity plans",
+            Action::ApprovePlans => "approve or retire continuity plans",
+            Action::ReadIncidents => "read incidents",
+            Action::ReportIncident => "report incidents",
+            Action::ManageIncidents => "manage incidents",
+            Action::WriteCrisisLog => "write in the crisis log",
+            Action::UpdateOwnTasks => "update tasks",
+            Action::ReadAudit => "read the audit log",
+        }
+    }
+}
+
+/// One role held by an account: for the whole organisation (`unit == None`) or for a
+/// unit and everything below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub unit: Option<UnitId>,
+}
+
+impl RoleGrant {
+    /// Checks that unit-scoped roles name a unit and organisation-wide roles do not.
+    pub fn new(role: Role, unit: Option<UnitId>) -> Result<Self> {
+        match (role.is_unit_scoped(), unit) {
+            (true, None) => Err(DomainError::validation(
+                "unit",
+                format!("the role {role} needs a unit"),
+            )),
+            (false, Some(_)) => Err(DomainError::validation(
+                "unit",
+                format!("the role {role} covers the whole organisation and takes no unit"),
+            )),
+            _ => Ok(Self { role, unit }),
+        }
+    }
+
+    fn covers(&self, scope: &Scope<'_>) -> bool {
+        match (self.unit, scope) {
+            (None, _) => true,
+            (Some(_), Scope::Organisation) => false,
+            (Some(unit), Scope::Unit(path)) => path.contains(unit),
+            (Some(unit), Scope::AnyOf(paths)) => paths.iter().any(|path| path.contains(unit)),
+        }
+    }
+}
+
+/// A unit and all of its ancestors, root first. Scoped roles cover a unit when their
+/// unit appears on its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitPath(pub Vec<UnitId>);
+
+impl UnitPath {
+    pub fn contains(&self, unit: UnitId) -> bool {
+        self.0.contains(&unit)
+    }
+
+    pub fn unit(&self) -> Option<UnitId> {
+        self.0.last().copied()
+    }
+}
+
+/// Where an action takes place.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Not tied to a unit (the directory, accounts, a new incident without units).
+    Organisation,
+    Unit(&'a UnitPath),
+    /// Any of several units, such as the units an incident affects.
+    AnyOf(&'a [UnitPath]),
+}
+
+/// The signed-in person on whose behalf a request runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub account_id: AccountId,
+    pub username: String,
+    pub person_id: Option<PersonId>,
+    pub grants: Vec<RoleGrant>,
+}
+
+impl Principal {
+    /// Allows `action` in `scope`, or says why not.
+    pub fn authorize(&self, action: Action, scope: Scope<'_>) -> Result<()> {
+        if self.may(action, scope) {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "{} may not {}{}",
+                self.username,
+                action.describe(),
+                match scope {
+                    Scope::Organisation => "",
+                    Scope::Unit(_) | Scope::AnyOf(_) => " in this unit",
+                }
+            )))
+        }
+    }
+
+    pub fn may(&self, action: Action, scope: Scope<'_>) -> bool {
+        self.grants
+            .iter()
+            .any(|grant| grant.role.permits(action) && grant.covers(&scope))
+    }
+
+    /// Allows reading information of `level` in `scope` for `action`, or says why not.
+    /// The clearance comes from the grants that cover the scope, so a unit manager's
+    /// clearance does not reach other units.
+    pub fn authorize_read(
+        &self,
+        action: Action,
+        scope: Scope<'_>,
+        level: Confidentiality,
+    ) -> Result<()> {
+        self.authorize(action, scope)?;
+        if self.clearance_in(action, scope) >= level {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "{} may not read information at confidentiality level {}",
+                self.username,
+                level.level()
+            )))
+        }
+    }
+
+    /// The highest level readable for `action` in `scope`, `None` when nothing is.
+    pub fn clearance_in(&self, action: Action, scope: Scope<'_>) -> Confidentiality {
+        self.grants
+            .iter()
+            .filter(|grant| grant.role.permits(action) && grant.covers(&scope))
+            .map(|grant| grant.role.clearance())
+            .max()
+            .unwrap_or(Confidentiality::PUBLIC)
+    }
+
+    /// The units this principal is limited to for `action`, or `None` when it may act
+    /// everywhere. Listings use this to filter in the database.
+    pub fn unit_limits(&self, action: Action) -> Option<Vec<UnitId>> {
+        let grants: Vec<&RoleGrant> = self
+            .grants
+            .iter()
+            .filter(|grant| grant.role.permits(action))
+            .collect();
+        if grants.iter().any(|grant| grant.unit.is_none()) {
+            return None;
+        }
+        Some(grants.iter().filter_map(|grant| grant.unit).collect())
+    }
+
+    /// The highest clearance of any of this principal's roles that permit `action`.
+    pub fn highest_clearance(&self, action: Action) -> Confidentiality {
+        self.grants
+            .iter()
+            .filter(|grant| grant.role.permits(action))
+            .map(|grant| grant.role.clearance())
+            .max()
+            .unwrap_or(Confidentiality::PUBLIC)
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|grant| grant.role == role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(grants: &[(Role, Option<i64>)]) -> Principal {
+        Principal {
+            account_id: AccountId(1),
+            username: "anna".into(),
+            person_id: None,
+            grants: grants
+                .iter()
+                .map(|(role, unit)| RoleGrant {
+                    role: *role,
+                    unit: unit.map(UnitId),
+                })
+                .collect(),
+        }
+    }
+
+    fn path(units: &[i64]) -> UnitPath {
+        UnitPath(units.iter().copied().map(UnitId).collect())
+    }
+
+    #[test]
+    fn unit_manager_acts_in_own_subtree_only() {
+        let manager = principal(&[(Role::UnitManager, Some(2))]);
+        let own_child = path(&[1, 2, 5]);
+        let other = path(&[1, 3, 6]);
+        assert!(
+            manager
+                .authorize(Action::EditPlans, Scope::Unit(&own_child))
+                .is_ok()
+        );
+        let denied = manager.authorize(Action::EditPlans, Scope::Unit(&other));
+        assert!(matches!(denied, Err(DomainError::Forbidden(_))));
+    }
+
+    #[test]
+    fn care_worker_reads_but_never_approves() {
+        let worker = principal(&[(Role::CareWorker, Some(5))]);
+        let unit = path(&[1, 2, 5]);
+        assert!(worker.may(Action::ReadPlans, Scope::Unit(&unit)));
+        assert!(!worker.may(Action::ApprovePlans, Scope::Unit(&unit)));
+    }
+
+    #[test]
+    fn clearance_is_limited_to_the_covered_units() {
+        let person = principal(&[(Role::UnitManager, Some(2)), (Role::CareWorker, Some(3))]);
+        let managed = path(&[1, 2]);
+        let worked = path(&[1, 3]);
+        assert!(
+            person
+                .authorize_read(
+                    Action::ReadPlans,
+                    Scope::Unit(&managed),
+                    Confidentiality::SENSITIVE
+                )
+                .is_ok()
+        );
+        assert!(
+            person
+                .authorize_read(
+                    Action::ReadPlans,
+                    Scope::Unit(&worked),
+                    Confidentiality::SENSITIVE
+                )
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn organisation_wide_role_has_no_unit_limits() {
+        let lead = principal(&[(Role::CrisisLead, None)]);
+        assert_eq!(lead.unit_limits(Action::ReadPlans), None);
+        let worker = principal(&[(Role::CareWorker, Some(4))]);
+        assert_eq!(worker.unit_limits(Action::ReadPlans), Some(vec![UnitId(4)]));
+        assert_eq!(worker.unit_limits(Action::EditPlans), Some(vec![]));
+    }
+
+    #[test]
+    fn grants_must_match_the_role_scope() {
+        assert!(RoleGrant::new(Role::CareWorker, None).is_err());
+        assert!(RoleGrant::new(Role::Admin, Some(UnitId(1))).is_err());
+        assert!(RoleGrant::new(Role::UnitManager, Some(UnitId(1))).is_ok());
+    }
+
+    #[test]
+    fn unknown_role_lists_the_known_ones() {
+        let err = "boss".parse::<Role>().err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "role: unknown role 'boss'; use one of admin, crisis_lead, unit_manager, care_worker, communicator, viewer"
+            )
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! Audit events: who did what to which object, when, from where, and how it ended.
+//! Events are only ever appended.
+
+use crate::ids::{AccountId, AuditEventId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Success,
+    /// The policy refused the request.
+    Denied,
+    /// The request was allowed but failed (invalid input, conflict, error).
+    Failed,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Success => "success",
+            AuditOutcome::Denied => "denied",
+            AuditOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Who made a request and from where; attached to every audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestOrigin {
+    pub account_id: Option<AccountId>,
+    pub username: Option<String>,
+    pub client_address: Option<String>,
+}
+
+/// An event about to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub outcome: AuditOutcome,
+    /// A short, non-sensitive detail for the operator: never message bodies, phone
+    /// numbers or secrets.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<AccountId>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub client_address: Option<String>,
+    pub outcome: AuditOutcome,
+    pub detail: Option<String>,
+}

@@ -1,0 +1,423 @@
+//! Incidents, their state machine, the append-only crisis log and the tasks of the
+//! response.
+//!
+//! The crisis log is a legal record: an entry is never changed or removed. A mistake is
+//! mended by a new entry that points to the one it corrects.
+
+use crate::classification::Classification;
+use crate::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
+use crate::validate::{optional_text, required_text};
+use crate::{DomainError, Result};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    ItOutage,
+    InformationSecurity,
+    PersonalDataBreach,
+    Power,
+    Staffing,
+    Other,
+}
+
+/// How severe an incident is: 1 is the most severe (life and health at risk across
+/// units), 4 the least (a nuisance handled within a unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Severity(u8);
+
+impl Severity {
+    pub fn new(level: i64) -> Result<Self> {
+        u8::try_from(level)
+            .ok()
+            .filter(|level| (1..=4).contains(level))
+            .map(Self)
+            .ok_or_else(|| {
+                DomainError::validation(
+                    "severity",
+                    format!("must be 1 (most severe) to 4 (least severe), not {level}"),
+                )
+            })
+    }
+
+    pub fn level(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for Severity {
+    type Error = DomainError;
+    fn try_from(level: i64) -> Result<Self> {
+        Self::new(level)
+    }
+}
+
+impl From<Severity> for i64 {
+    fn from(value: Severity) -> Self {
+        i64::from(value.0)
+    }
+}
+
+/// reported → triaged → active → recovering → closed. Recovering may fall back to
+/// active when the trouble returns; a report found to be nothing may be closed right
+/// after reporting or triage. Closed is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentState {
+    Reported,
+    Triaged,
+    Active,
+    Recovering,
+    Closed,
+}
+
+impl IncidentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentState::Reported => "reported",
+            IncidentState::Triaged => "triaged",
+            IncidentState::Active => "active",
+            IncidentState::Recovering => "recovering",
+            IncidentState::Closed => "closed",
+        }
+    }
+
+    /// The states this one may move to.
+    pub fn next_states(self) -> &'static [IncidentState] {
+        use IncidentState::*;
+        match self {
+            Reported => &[Triaged, Closed],
+            Triaged => &[Active, Closed],
+            Active => &[Recovering],
+            Recovering => &[Active, Closed],
+            Closed => &[],
+        }
+    }
+
+    pub fn transition_to(self, next: IncidentState) -> Result<IncidentState> {
+        if self.next_states().contains(&next) {
+            return Ok(next);
+        }
+        let allowed: Vec<&str> = self.next_states().iter().map(|s| s.as_str()).collect();
+        Err(DomainError::conflict(if allowed.is_empty() {
+            format!(
+                "The incident is {} and can no longer change state",
+                self.as_str()
+            )
+        } else {
+            format!(
+                "An incident cannot go from {} to {}; from {} it can go to {}",
+                self.as_str(),
+                next.as_str(),
+                self.as_str(),
+                allowed.join(" or ")
+            )
+        }))
+    }
+
+    pub fn is_closed(self) -> bool {
+        self == IncidentState::Closed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub state: IncidentState,
+    pub commander_id: Option<PersonId>,
+    pub exercise: bool,
+    pub classification: Classification,
+    pub unit_ids: Vec<UnitId>,
+    pub system_ids: Vec<SystemId>,
+    pub reported_at: DateTime<Utc>,
+    pub reported_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewIncident {
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: IncidentKind,
+    pub severity: i64,
+    #[serde(default)]
+    pub exercise: bool,
+    pub classification: Classification,
+    #[serde(default)]
+    pub unit_ids: Vec<UnitId>,
+    #[serde(default)]
+    pub system_ids: Vec<SystemId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidNewIncident {
+    pub title: String,
+    pub description: Option<String>,
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub exercise: bool,
+    pub classification: Classification,
+    pub unit_ids: Vec<UnitId>,
+    pub system_ids: Vec<SystemId>,
+}
+
+impl NewIncident {
+    pub fn validate(self) -> Result<ValidNewIncident> {
+        let mut unit_ids = self.unit_ids;
+        unit_ids.sort();
+        unit_ids.dedup();
+        let mut system_ids = self.system_ids;
+        system_ids.sort();
+        system_ids.dedup();
+        Ok(ValidNewIncident {
+            title: required_text("title", &self.title, 200)?,
+            description: optional_text("description", self.description.as_deref(), 8000)?,
+            kind: self.kind,
+            severity: Severity::new(self.severity)?,
+            exercise: self.exercise,
+            classification: self.classification,
+            unit_ids,
+            system_ids,
+        })
+    }
+}
+
+/// Refuses changes to an incident that has been closed.
+pub fn ensure_open(state: IncidentState) -> Result<()> {
+    if state.is_closed() {
+        return Err(DomainError::conflict(
+            "The incident is closed; its record can no longer change",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogEntryKind {
+    Observation,
+    Decision,
+    Action,
+    Message,
+    Meeting,
+}
+
+/// One entry of the crisis log. There is no way to change one once written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub id: LogEntryId,
+    pub incident_id: IncidentId,
+    pub kind: LogEntryKind,
+    pub text: String,
+    /// When the thing described happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When the entry was written; set by the server.
+    pub recorded_at: DateTime<Utc>,
+    pub author: String,
+    /// The entry this one corrects, if any.
+    pub corrects: Option<LogEntryId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewLogEntry {
+    pub kind: LogEntryKind,
+    pub text: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub corrects: Option<LogEntryId>,
+}
+
+impl NewLogEntry {
+    /// Validates the entry as written at `now`. An entry may describe the past (notes
+    /// taken on paper are entered afterwards) but not the future; a little clock skew
+    /// between a phone and the server is tolerated.
+    pub fn validate(self, now: DateTime<Utc>) -> Result<Self> {
+        let occurred_at = self.occurred_at.unwrap_or(now);
+        if occurred_at > now + Duration::minutes(5) {
+            return Err(DomainError::validation(
+                "occurredAt",
+                format!(
+                    "{} is in the future; the log records what has happened",
+                    occurred_at.to_rfc3339()
+                ),
+            ));
+        }
+        Ok(Self {
+            text: required_text("text", &self.text, 8000)?,
+            occurred_at: Some(occurred_at),
+            ..self
+        })
+    }
+}
+
+/// Checks that a correction points to an entry of the same incident.
+pub fn ensure_correction_target(
+    incident: IncidentId,
+    corrected: Option<&LogEntry>,
+    corrects: LogEntryId,
+) -> Result<()> {
+    match corrected {
+        Some(entry) if entry.incident_id == incident => Ok(()),
+        _ => Err(DomainError::validation(
+            "corrects",
+            format!("log entry {corrects} does not belong to incident {incident}"),
+        )),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Open,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+impl TaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Open => "open",
+            TaskState::InProgress => "in_progress",
+            TaskState::Done => "done",
+            TaskState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn transition_to(self, next: TaskState) -> Result<TaskState> {
+        match (self, next) {
+            (TaskState::Done | TaskState::Cancelled, _) => Err(DomainError::conflict(format!(
+                "The task is {} and can no longer change; create a new task instead",
+                self.as_str()
+            ))),
+            (current, next) if current == next => Err(DomainError::conflict(format!(
+                "The task is already {}",
+                current.as_str()
+            ))),
+            (_, next) => Ok(next),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: TaskId,
+    pub incident_id: IncidentId,
+    pub title: String,
+    pub assignee_id: Option<PersonId>,
+    /// A role (such as "Enhetschef") when no named person is assigned yet.
+    pub assignee_role: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub state: TaskState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewTask {
+    pub title: String,
+    pub assignee_id: Option<PersonId>,
+    pub assignee_role: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl NewTask {
+    pub fn validate(self) -> Result<Self> {
+        Ok(Self {
+            title: required_text("title", &self.title, 300)?,
+            assignee_role: optional_text("assigneeRole", self.assignee_role.as_deref(), 120)?,
+            ..self
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incident_follows_the_life_cycle() {
+        use IncidentState::*;
+        let mut state = Reported;
+        for next in [Triaged, Active, Recovering, Active, Recovering, Closed] {
+            state = state.transition_to(next).unwrap_or(state);
+            assert_eq!(state, next);
+        }
+    }
+
+    #[test]
+    fn skipping_a_state_explains_the_way() {
+        let err = IncidentState::Reported
+            .transition_to(IncidentState::Active)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "An incident cannot go from reported to active; from reported it can go to triaged or closed"
+            )
+        );
+        assert!(
+            IncidentState::Closed
+                .transition_to(IncidentState::Active)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn severity_is_one_to_four() {
+        assert!(Severity::new(0).is_err());
+        assert!(Severity::new(5).is_err());
+        assert_eq!(Severity::new(1).map(Severity::level).ok(), Some(1));
+    }
+
+    #[test]
+    fn log_entries_may_not_be_in_the_future() {
+        let now = Utc::now();
+        let entry = |occurred_at| NewLogEntry {
+            kind: LogEntryKind::Observation,
+            text: "Larmcentralen når inte trygghetslarmen".into(),
+            occurred_at,
+            corrects: None,
+        };
+        assert!(entry(Some(now - Duration::hours(3))).validate(now).is_ok());
+        assert!(entry(Some(now + Duration::hours(1))).validate(now).is_err());
+        assert_eq!(
+            entry(None).validate(now).ok().and_then(|e| e.occurred_at),
+            Some(now)
+        );
+    }
+
+    #[test]
+    fn corrections_stay_within_the_incident() {
+        let entry = LogEntry {
+            id: LogEntryId(7),
+            incident_id: IncidentId(2),
+            kind: LogEntryKind::Decision,
+            text: "Beslut".into(),
+            occurred_at: Utc::now(),
+            recorded_at: Utc::now(),
+            author: "anna".into(),
+            corrects: None,
+        };
+        assert!(ensure_correction_target(IncidentId(2), Some(&entry), LogEntryId(7)).is_ok());
+        assert!(ensure_correction_target(IncidentId(3), Some(&entry), LogEntryId(7)).is_err());
+        assert!(ensure_correction_target(IncidentId(2), None, LogEntryId(9)).is_err());
+    }
+
+    #[test]
+    fn finished_tasks_stay_finished() {
+        assert_eq!(
+            TaskState::Open.transition_to(TaskState::Done).ok(),
+            Some(TaskState::Done)
+        );
+        assert!(TaskState::Done.transition_to(TaskState::Open).is_err());
+        assert!(TaskState::Open.transition_to(TaskState::Open).is_err());
+    }
+}

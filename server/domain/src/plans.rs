@@ -1,0 +1,485 @@
+//! Continuity plans: versions with an approval life cycle, critical activities with
+//! their outage tolerances, dependencies, and the fallback routines that keep the work
+//! going on paper.
+//!
+//! An approved version is never changed: editing an approved plan starts a new draft
+//! that copies it. This module decides the transitions; the store applies them inside
+//! one transaction.
+
+use crate::classification::Classification;
+use crate::ids::{ActivityId, PersonId, PlanId, PlanVersionId, RoutineId, SystemId, UnitId};
+use crate::validate::{optional_text, required_text};
+use crate::{DomainError, Result};
+use chrono::{DateTime, Months, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a plan version is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanState {
+    Draft,
+    Approved,
+    Retired,
+}
+
+impl PlanState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanState::Draft => "draft",
+            PlanState::Approved => "approved",
+            PlanState::Retired => "retired",
+        }
+    }
+
+    /// Drafts are the only versions that may change.
+    pub fn ensure_editable(self, version: i32) -> Result<()> {
+        match self {
+            PlanState::Draft => Ok(()),
+            state => Err(DomainError::conflict(format!(
+                "Version {version} is {} and cannot be changed; create a new draft to edit the plan",
+                state.as_str()
+            ))),
+        }
+    }
+
+    pub fn approve(self, version: i32) -> Result<PlanState> {
+        match self {
+            PlanState::Draft => Ok(PlanState::Approved),
+            PlanState::Approved => Err(DomainError::conflict(format!(
+                "Version {version} is already approved"
+            ))),
+            PlanState::Retired => Err(DomainError::conflict(format!(
+                "Version {version} is retired; create a new draft instead"
+            ))),
+        }
+    }
+
+    pub fn retire(self, version: i32) -> Result<PlanState> {
+        match self {
+            PlanState::Approved => Ok(PlanState::Retired),
+            PlanState::Draft => Err(DomainError::conflict(format!(
+                "Version {version} is a draft; only approved versions can be retired"
+            ))),
+            PlanState::Retired => Err(DomainError::conflict(format!(
+                "Version {version} is already retired"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub id: PlanId,
+    pub unit_id: UnitId,
+    pub title: String,
+    pub owner_id: Option<PersonId>,
+    pub review_interval_months: u32,
+    /// Set when a version is approved: the approval date plus the review interval.
+    pub review_due_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A request to create a plan; its first version starts as an empty draft.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewPlan {
+    pub unit_id: UnitId,
+    pub title: String,
+    pub owner_id: Option<PersonId>,
+    pub review_interval_months: Option<i64>,
+}
+
+impl NewPlan {
+    pub fn validate(self) -> Result<ValidNewPlan> {
+        let interval = self.review_interval_months.unwrap_or(12);
+        if !(1..=36).contains(&interval) {
+            return Err(DomainError::validation(
+                "reviewIntervalMonths",
+                format!("must be 1 to 36 months, not {interval}"),
+            ));
+        }
+        Ok(ValidNewPlan {
+            unit_id: self.unit_id,
+            title: required_text("title", &self.title, 200)?,
+            owner_id: self.owner_id,
+            review_interval_months: interval as u32,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidNewPlan {
+    pub unit_id: UnitId,
+    pub title: String,
+    pub owner_id: Option<PersonId>,
+    pub review_interval_months: u32,
+}
+
+/// When a plan approved at `approved_at` must be reviewed again.
+pub fn review_due(approved_at: DateTime<Utc>, interval_months: u32) -> DateTime<Utc> {
+    approved_at
+        .checked_add_months(Months::new(interval_months))
+        .unwrap_or(approved_at)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanVersion {
+    pub id: PlanVersionId,
+    pub plan_id: PlanId,
+    pub version: i32,
+    pub state: PlanState,
+    pub summary: Option<String>,
+    pub activation_criteria: Option<String>,
+    pub classification: Classification,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub approved_by: Option<String>,
+}
+
+/// The editable text of a draft version.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct VersionContent {
+    pub summary: Option<String>,
+    pub activation_criteria: Option<String>,
+    pub classification: Classification,
+}
+
+impl VersionContent {
+    pub fn validate(self) -> Result<Self> {
+        Ok(Self {
+            summary: optional_text("summary", self.summary.as_deref(), 4000)?,
+            activation_criteria: optional_text(
+                "activationCriteria",
+                self.activation_criteria.as_deref(),
+                4000,
+            )?,
+            classification: self.classification,
+        })
+    }
+}
+
+/// Checks that a draft holds enough to be approved.
+pub fn ensure_approvable(activity_count: usize, version: i32) -> Result<()> {
+    if activity_count == 0 {
+        return Err(DomainError::conflict(format!(
+            "Version {version} has no critical activities; add at least one before approving"
+        )));
+    }
+    Ok(())
+}
+
+/// An activity that must go on, with how long it may stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriticalActivity {
+    pub id: ActivityId,
+    pub version_id: PlanVersionId,
+    pub name: String,
+    pub description: Option<String>,
+    /// Maximum tolerable period of disruption.
+    pub mtpd_minutes: i32,
+    /// Recovery time objective: when it must be running again, at the latest.
+    pub rto_minutes: i32,
+    /// Recovery point objective: how much recorded information may be lost.
+    pub rpo_minutes: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ActivityRequest {
+    pub name: String,
+    pub description: Option<String>,
+    pub mtpd_minutes: i64,
+    pub rto_minutes: i64,
+    pub rpo_minutes: i64,
+}
+
+impl ActivityRequest {
+    pub fn validate(self) -> Result<Self> {
+        const FOUR_WEEKS: i64 = 28 * 24 * 60;
+        for (field, value) in [
+            ("mtpdMinutes", self.mtpd_minutes),
+            ("rtoMinutes", self.rto_minutes),
+            ("rpoMinutes", self.rpo_minutes),
+        ] {
+            if !(0..=FOUR_WEEKS).contains(&value) {
+                return Err(DomainError::validation(
+                    field,
+                    format!("must be 0 to {FOUR_WEEKS} minutes (four weeks), not {value}"),
+                ));
+            }
+        }
+        if self.mtpd_minutes == 0 {
+            return Err(DomainError::validation(
+                "mtpdMinutes",
+                "must be more than 0",
+            ));
+        }
+        if self.rto_minutes > self.mtpd_minutes {
+            return Err(DomainError::validation(
+                "rtoMinutes",
+                format!(
+                    "rtoMinutes ({}) must not exceed mtpdMinutes ({}): the activity must be back before the outage becomes intolerable",
+                    self.rto_minutes, self.mtpd_minutes
+                ),
+            ));
+        }
+        Ok(Self {
+            name: required_text("name", &self.name, 200)?,
+            description: optional_text("description", self.description.as_deref(), 4000)?,
+            ..self
+        })
+    }
+}
+
+/// What a critical activity depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DependencyKind {
+    ItSystem,
+    Supplier,
+    StaffRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub activity_id: ActivityId,
+    pub kind: DependencyKind,
+    pub system_id: Option<SystemId>,
+    /// The supplier's or staff role's name; for IT systems an optional note.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DependencyRequest {
+    pub kind: DependencyKind,
+    pub system_id: Option<SystemId>,
+    pub name: Option<String>,
+}
+
+impl DependencyRequest {
+    pub fn validate(self) -> Result<Self> {
+        let name = optional_text("name", self.name.as_deref(), 200)?;
+        match (self.kind, self.system_id, &name) {
+            (DependencyKind::ItSystem, None, _) => Err(DomainError::validation(
+                "systemId",
+                "an IT system dependency must name the system",
+            )),
+            (DependencyKind::Supplier | DependencyKind::StaffRole, Some(_), _) => Err(
+                DomainError::validation("systemId", "only IT system dependencies take a system"),
+            ),
+            (DependencyKind::Supplier | DependencyKind::StaffRole, None, None) => Err(
+                DomainError::validation("name", "a supplier or staff role dependency needs a name"),
+            ),
+            _ => Ok(Self { name, ..self }),
+        }
+    }
+}
+
+/// The analog way to do one task when a system is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routine {
+    pub id: RoutineId,
+    pub version_id: PlanVersionId,
+    pub activity_id: Option<ActivityId>,
+    pub title: String,
+    /// When to switch to this routine.
+    pub trigger: String,
+    pub classification: Classification,
+    pub steps: Vec<RoutineStep>,
+    pub materials: Vec<Material>,
+    /// Steps that bring paper records back into the systems afterwards.
+    pub recovery_steps: Vec<RoutineStep>,
+}
+
+/// One step: who does what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutineStep {
+    pub who: String,
+    pub what: String,
+    pub when: Option<String>,
+}
+
+/// Something the routine needs at hand: a paper form, a printed list, a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Material {
+    pub name: String,
+    /// Where it is kept.
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RoutineRequest {
+    pub activity_id: Option<ActivityId>,
+    pub title: String,
+    pub trigger: String,
+    pub classification: Classification,
+    pub steps: Vec<RoutineStep>,
+    #[serde(default)]
+    pub materials: Vec<Material>,
+    #[serde(default)]
+    pub recovery_steps: Vec<RoutineStep>,
+}
+
+impl RoutineRequest {
+    pub fn validate(self) -> Result<Self> {
+        if self.steps.is_empty() {
+            return Err(DomainError::validation(
+                "steps",
+                "a fallback routine needs at least one step",
+            ));
+        }
+        let steps = validate_steps("steps", self.steps)?;
+        let recovery_steps = validate_steps("recoverySteps", self.recovery_steps)?;
+        let materials = self
+            .materials
+            .into_iter()
+            .enumerate()
+            .map(|(index, material)| {
+                Ok(Material {
+                    name: required_text(&format!("materials[{index}].name"), &material.name, 200)?,
+                    location: optional_text(
+                        &format!("materials[{index}].location"),
+                        material.location.as_deref(),
+                        200,
+                    )?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            title: required_text("title", &self.title, 200)?,
+            trigger: required_text("trigger", &self.trigger, 2000)?,
+            steps,
+            materials,
+            recovery_steps,
+            ..self
+        })
+    }
+}
+
+fn validate_steps(field: &str, steps: Vec<RoutineStep>) -> Result<Vec<RoutineStep>> {
+    if steps.len() > 100 {
+        return Err(DomainError::validation(
+            field,
+            "at most 100 steps are allowed",
+        ));
+    }
+    steps
+        .into_iter()
+        .enumerate()
+        .map(|(index, step)| {
+            Ok(RoutineStep {
+                who: required_text(&format!("{field}[{index}].who"), &step.who, 120)?,
+                what: required_text(&format!("{field}[{index}].what"), &step.what, 2000)?,
+                when: optional_text(&format!("{field}[{index}].when"), step.when.as_deref(), 200)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(mtpd: i64, rto: i64) -> ActivityRequest {
+        ActivityRequest {
+            name: "Läkemedelsöverlämning".into(),
+            description: None,
+            mtpd_minutes: mtpd,
+            rto_minutes: rto,
+            rpo_minutes: 0,
+        }
+    }
+
+    #[test]
+    fn rto_may_not_exceed_mtpd() {
+        assert!(activity(480, 240).validate().is_ok());
+        let err = activity(480, 600).validate().err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "rtoMinutes: rtoMinutes (600) must not exceed mtpdMinutes (480): the activity must be back before the outage becomes intolerable"
+            )
+        );
+    }
+
+    #[test]
+    fn approved_versions_are_immutable() {
+        assert!(PlanState::Draft.ensure_editable(1).is_ok());
+        let err = PlanState::Approved
+            .ensure_editable(3)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "Version 3 is approved and cannot be changed; create a new draft to edit the plan"
+            )
+        );
+    }
+
+    #[test]
+    fn life_cycle_runs_draft_approved_retired() {
+        assert_eq!(PlanState::Draft.approve(1).ok(), Some(PlanState::Approved));
+        assert_eq!(PlanState::Approved.retire(1).ok(), Some(PlanState::Retired));
+        assert!(PlanState::Retired.approve(1).is_err());
+        assert!(PlanState::Approved.approve(1).is_err());
+        assert!(PlanState::Draft.retire(1).is_err());
+    }
+
+    #[test]
+    fn empty_draft_cannot_be_approved() {
+        assert!(ensure_approvable(0, 1).is_err());
+        assert!(ensure_approvable(2, 1).is_ok());
+    }
+
+    #[test]
+    fn it_dependency_needs_a_system() {
+        let dependency = DependencyRequest {
+            kind: DependencyKind::ItSystem,
+            system_id: None,
+            name: None,
+        };
+        assert!(
+            matches!(dependency.validate(), Err(DomainError::Validation { field, .. }) if field == "systemId")
+        );
+        let supplier = DependencyRequest {
+            kind: DependencyKind::Supplier,
+            system_id: None,
+            name: Some("Apoteket".into()),
+        };
+        assert!(supplier.validate().is_ok());
+    }
+
+    #[test]
+    fn routine_step_errors_name_the_step() {
+        let routine = RoutineRequest {
+            activity_id: None,
+            title: "Pappersjournal".into(),
+            trigger: "Journalsystemet nere mer än 30 minuter".into(),
+            classification: Classification::default(),
+            steps: vec![
+                RoutineStep {
+                    who: "Undersköterska".into(),
+                    what: "Hämta pärmen".into(),
+                    when: None,
+                },
+                RoutineStep {
+                    who: " ".into(),
+                    what: "Anteckna".into(),
+                    when: None,
+                },
+            ],
+            materials: vec![],
+            recovery_steps: vec![],
+        };
+        assert!(
+            matches!(routine.validate(), Err(DomainError::Validation { field, .. }) if field == "steps[1].who")
+        );
+    }
+
+    #[test]
+    fn review_is_due_after_the_interval() {
+        let approved = chrono::DateTime::parse_from_rfc3339("2026-01-31T10:00:00Z")
+            .map(|t| t.with_timezone(&Utc));
+        let due = approved.map(|t| review_due(t, 1).to_rfc3339());
+        assert_eq!(due.ok().as_deref(), Some("2026-02-28T10:00:00+00:00"));
+    }
+}
