@@ -6,42 +6,20 @@ use crate::classification::Confidentiality;
 use crate::ids::{AccountId, PersonId, UnitId};
 use crate::{DomainError, Result};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// A role an account holds, globally or for one unit and the units below it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    CrisisLead,
-    UnitManager,
-    CareWorker,
-    Communicator,
-    Viewer,
+crate::named_enum! {
+    /// A role an account holds, globally or for one unit and the units below it.
+    pub enum Role as "role" {
+            Admin = "admin",
+            CrisisLead = "crisis_lead",
+            UnitManager = "unit_manager",
+            CareWorker = "care_worker",
+            Communicator = "communicator",
+            Viewer = "viewer",
+        }
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::CrisisLead,
-        Role::UnitManager,
-        Role::CareWorker,
-        Role::Communicator,
-        Role::Viewer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::CrisisLead => "crisis_lead",
-            Role::UnitManager => "unit_manager",
-            Role::CareWorker => "care_worker",
-            Role::Communicator => "communicator",
-            Role::Viewer => "viewer",
-        }
-    }
-
     /// Unit managers and care workers act for units; the other roles act for the whole
     /// organisation.
     pub fn is_unit_scoped(self) -> bool {
@@ -89,28 +67,6 @@ impl Role {
             ),
             Role::Viewer => matches!(action, ReadDirectory | ReadPlans | ReadIncidents),
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = DomainError;
-    fn from_str(value: &str) -> Result<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == value)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                DomainError::validation(
-                    "role",
-                    format!("unknown role '{value}'; use one of {}", known.join(", ")),
-                )
-            })
     }
 }
 
@@ -402,7 +358,7 @@ mod tests {
         assert_eq!(
             err.as_deref(),
             Some(
-                "role: unknown role 'boss'; use one of admin, crisis_lead, unit_manager, care_worker, communicator, viewer"
+                "role: unknown value 'boss'; use one of admin, crisis_lead, unit_manager, care_worker, communicator, viewer"
             )
         );
     }

@@ -3,26 +3,15 @@
 
 use crate::ids::{AccountId, AuditEventId};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditOutcome {
-    Success,
-    /// The policy refused the request.
-    Denied,
-    /// The request was allowed but failed (invalid input, conflict, error).
-    Failed,
-}
-
-impl AuditOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditOutcome::Success => "success",
-            AuditOutcome::Denied => "denied",
-            AuditOutcome::Failed => "failed",
+crate::named_enum! {
+    pub enum AuditOutcome as "outcome" {
+            Success = "success",
+            /// The policy refused the request.
+            Denied = "denied",
+            /// The request was allowed but failed (invalid input, conflict, error).
+            Failed = "failed",
         }
-    }
 }
 
 /// Who made a request and from where; attached to every audit event.

@@ -11,15 +11,15 @@ use crate::{DomainError, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    ItOutage,
-    InformationSecurity,
-    PersonalDataBreach,
-    Power,
-    Staffing,
-    Other,
+crate::named_enum! {
+    pub enum IncidentKind as "kind" {
+            ItOutage = "it_outage",
+            InformationSecurity = "information_security",
+            PersonalDataBreach = "personal_data_breach",
+            Power = "power",
+            Staffing = "staffing",
+            Other = "other",
+        }
 }
 
 /// How severe an incident is: 1 is the most severe (life and health at risk across
@@ -60,30 +60,20 @@ impl From<Severity> for i64 {
     }
 }
 
-/// reported → triaged → active → recovering → closed. Recovering may fall back to
-/// active when the trouble returns; a report found to be nothing may be closed right
-/// after reporting or triage. Closed is final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentState {
-    Reported,
-    Triaged,
-    Active,
-    Recovering,
-    Closed,
+crate::named_enum! {
+    /// reported → triaged → active → recovering → closed. Recovering may fall back to
+    /// active when the trouble returns; a report found to be nothing may be closed right
+    /// after reporting or triage. Closed is final.
+    pub enum IncidentState as "state" {
+            Reported = "reported",
+            Triaged = "triaged",
+            Active = "active",
+            Recovering = "recovering",
+            Closed = "closed",
+        }
 }
 
 impl IncidentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IncidentState::Reported => "reported",
-            IncidentState::Triaged => "triaged",
-            IncidentState::Active => "active",
-            IncidentState::Recovering => "recovering",
-            IncidentState::Closed => "closed",
-        }
-    }
-
     /// The states this one may move to.
     pub fn next_states(self) -> &'static [IncidentState] {
         use IncidentState::*;
@@ -199,14 +189,14 @@ pub fn ensure_open(state: IncidentState) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogEntryKind {
-    Observation,
-    Decision,
-    Action,
-    Message,
-    Meeting,
+crate::named_enum! {
+    pub enum LogEntryKind as "kind" {
+            Observation = "observation",
+            Decision = "decision",
+            Action = "action",
+            Message = "message",
+            Meeting = "meeting",
+        }
 }
 
 /// One entry of the crisis log. There is no way to change one once written.
@@ -271,25 +261,16 @@ pub fn ensure_correction_target(
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskState {
-    Open,
-    InProgress,
-    Done,
-    Cancelled,
+crate::named_enum! {
+    pub enum TaskState as "state" {
+            Open = "open",
+            InProgress = "in_progress",
+            Done = "done",
+            Cancelled = "cancelled",
+        }
 }
 
 impl TaskState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskState::Open => "open",
-            TaskState::InProgress => "in_progress",
-            TaskState::Done => "done",
-            TaskState::Cancelled => "cancelled",
-        }
-    }
-
     pub fn transition_to(self, next: TaskState) -> Result<TaskState> {
         match (self, next) {
             (TaskState::Done | TaskState::Cancelled, _) => Err(DomainError::conflict(format!(

@@ -6,6 +6,57 @@
 //! transport and storage types out because this crate does not depend on them.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// Declares an enum whose variants have one textual name, used in storage, the API and
+/// error messages alike, with `as_str`, `Display`, `FromStr` and `ALL`.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident as $field:literal {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::DomainError;
+            fn from_str(value: &str) -> $crate::Result<Self> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|candidate| candidate.as_str() == value)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                        $crate::DomainError::validation(
+                            $field,
+                            format!("unknown value '{value}'; use one of {}", known.join(", ")),
+                        )
+                    })
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
 pub mod access;
 pub mod audit;
 pub mod classification;

@@ -6,15 +6,16 @@ use crate::ids::{PersonId, UnitId};
 use crate::phone::E164;
 use crate::validate::{optional_text, required_text};
 use crate::{DomainError, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// The language a person reads messages and the UI in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    #[default]
-    Sv,
-    En,
+crate::named_enum! {
+    /// The language a person reads messages and the UI in.
+    #[derive(Default)]
+    pub enum Language as "language" {
+            #[default]
+            Sv = "sv",
+            En = "en",
+        }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

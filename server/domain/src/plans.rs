@@ -13,24 +13,16 @@ use crate::{DomainError, Result};
 use chrono::{DateTime, Months, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where a plan version is in its life cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlanState {
-    Draft,
-    Approved,
-    Retired,
+crate::named_enum! {
+    /// Where a plan version is in its life cycle.
+    pub enum PlanState as "state" {
+            Draft = "draft",
+            Approved = "approved",
+            Retired = "retired",
+        }
 }
 
 impl PlanState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanState::Draft => "draft",
-            PlanState::Approved => "approved",
-            PlanState::Retired => "retired",
-        }
-    }
-
     /// Drafts are the only versions that may change.
     pub fn ensure_editable(self, version: i32) -> Result<()> {
         match self {
@@ -229,13 +221,13 @@ impl ActivityRequest {
     }
 }
 
-/// What a critical activity depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DependencyKind {
-    ItSystem,
-    Supplier,
-    StaffRole,
+crate::named_enum! {
+    /// What a critical activity depends on.
+    pub enum DependencyKind as "kind" {
+            ItSystem = "it_system",
+            Supplier = "supplier",
+            StaffRole = "staff_role",
+        }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

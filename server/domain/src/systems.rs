@@ -3,28 +3,30 @@
 use crate::ids::{PersonId, SystemId};
 use crate::validate::{optional_text, required_text};
 use crate::{DomainError, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// How much the organisation depends on a system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Criticality {
-    Low,
-    Medium,
-    High,
-    /// Life and health depend on it (alarms, medication).
-    Critical,
+crate::named_enum! {
+    /// How much the organisation depends on a system.
+    #[derive(PartialOrd, Ord)]
+    pub enum Criticality as "criticality" {
+            Low = "low",
+            Medium = "medium",
+            High = "high",
+            /// Life and health depend on it (alarms, medication).
+            Critical = "critical",
+        }
 }
 
-/// The last known state of a system, set by hand now and by health checks later.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SystemState {
-    #[default]
-    Operational,
-    Degraded,
-    Down,
-    Unknown,
+crate::named_enum! {
+    /// The last known state of a system, set by hand now and by health checks later.
+    #[derive(Default)]
+    pub enum SystemState as "state" {
+            #[default]
+            Operational = "operational",
+            Degraded = "degraded",
+            Down = "down",
+            Unknown = "unknown",
+        }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,16 +5,16 @@ use crate::access::UnitPath;
 use crate::ids::UnitId;
 use crate::validate::required_text;
 use crate::{DomainError, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// The level of a unit in the organisation tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    Municipality,
-    Administration,
-    Service,
-    Unit,
+crate::named_enum! {
+    /// The level of a unit in the organisation tree.
+    pub enum UnitKind as "kind" {
+            Municipality = "municipality",
+            Administration = "administration",
+            Service = "service",
+            Unit = "unit",
+        }
 }
 
 impl UnitKind {
