@@ -1,1 +1,26 @@
+//! Reserv's database schema as sea-orm migrations. The same migrations run on SQLite
+//! and PostgreSQL; the server applies them at start and `reserv migrate` on demand.
+//!
+//! A migration that has been released is never edited: changes come as new files.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod append_only;
+mod m20261123_000001_directory;
+mod m20261123_000002_plans;
+mod m20261123_000003_incidents;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_directory::Migration),
+            Box::new(m20261123_000002_plans::Migration),
+            Box::new(m20261123_000003_incidents::Migration),
+        ]
+    }
+}

@@ -176,13 +176,31 @@ pub enum Scope<'a> {
 /// The signed-in person on whose behalf a request runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub account_id: AccountId,
+    /// `None` for the operator acting through the command line.
+    pub account_id: Option<AccountId>,
     pub username: String,
     pub person_id: Option<PersonId>,
     pub grants: Vec<RoleGrant>,
+    /// Where the request came from, for the audit trail.
+    pub client_address: Option<String>,
 }
 
 impl Principal {
+    /// The operator at the server's command line (creating accounts, loading demo
+    /// data): an administrator without an account.
+    pub fn operator(what: &str) -> Self {
+        Self {
+            account_id: None,
+            username: format!("operator ({what})"),
+            person_id: None,
+            grants: vec![RoleGrant {
+                role: Role::Admin,
+                unit: None,
+            }],
+            client_address: None,
+        }
+    }
+
     /// Allows `action` in `scope`, or says why not.
     pub fn authorize(&self, action: Action, scope: Scope<'_>) -> Result<()> {
         if self.may(action, scope) {
@@ -266,15 +284,49 @@ impl Principal {
     }
 }
 
+/// Checks a new account's username: 2–64 lowercase letters, digits, `.`, `-` or `_`.
+pub fn validate_username(username: &str) -> Result<String> {
+    let username = username.trim();
+    let allowed =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_');
+    if !(2..=64).contains(&username.len()) || !username.chars().all(allowed) {
+        return Err(DomainError::validation(
+            "username",
+            "must be 2 to 64 characters: lowercase letters a-z, digits, '.', '-' or '_'",
+        ));
+    }
+    Ok(username.to_owned())
+}
+
+/// Checks a new password. Length is what makes a password strong; a second factor comes
+/// on top of it.
+pub fn validate_password(password: &str) -> Result<()> {
+    let length = password.chars().count();
+    if length < 12 {
+        return Err(DomainError::validation(
+            "password",
+            format!("has {length} characters; use at least 12"),
+        ));
+    }
+    if length > 256 {
+        return Err(DomainError::validation(
+            "password",
+            "may have at most 256 characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn principal(grants: &[(Role, Option<i64>)]) -> Principal {
         Principal {
-            account_id: AccountId(1),
+            account_id: Some(AccountId(1)),
             username: "anna".into(),
             person_id: None,
+            client_address: None,
             grants: grants
                 .iter()
                 .map(|(role, unit)| RoleGrant {
@@ -343,6 +395,14 @@ mod tests {
         let worker = principal(&[(Role::CareWorker, Some(4))]);
         assert_eq!(worker.unit_limits(Action::ReadPlans), Some(vec![UnitId(4)]));
         assert_eq!(worker.unit_limits(Action::EditPlans), Some(vec![]));
+    }
+
+    #[test]
+    fn usernames_and_passwords_have_rules() {
+        assert!(validate_username("anna.berg").is_ok());
+        assert!(validate_username("Anna Berg").is_err());
+        assert!(validate_password("kort").is_err());
+        assert!(validate_password("en-lång-lösenfras").is_ok());
     }
 
     #[test]

@@ -1,1 +1,69 @@
+//! Persistence for Reserv: sea-orm entities, the database connection and the use cases
+//! that read and change stored data.
+//!
+//! Every use case asks the domain's access policy first and applies the domain's rules;
+//! every change runs in one transaction together with its audit event, so that an error
+//! leaves nothing half-written. Database types never leave this crate.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
+mod audit;
+mod connect;
+mod convert;
+mod directory;
+mod entities;
+mod error;
+mod page;
+
+pub use accounts::{CreatedAccount, NewAccount, SignedIn};
+pub use connect::{DatabaseBackend, DatabaseLocation};
+pub use error::{Result, StoreError};
+pub use page::{Page, PageRequest};
+
+use reserv_domain::Clock;
+use reserv_domain::incidents::IncidentChange;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// The handle through which the rest of the server reads and changes stored data.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    incident_changes: broadcast::Sender<IncidentChange>,
+}
+
+impl Store {
+    /// Connects to the database at `location` and brings its schema up to date.
+    pub async fn open(location: &DatabaseLocation, clock: Arc<dyn Clock>) -> Result<Self> {
+        let db = connect::connect(location).await?;
+        connect::migrate(&db).await?;
+        let (incident_changes, _) = broadcast::channel(256);
+        Ok(Self {
+            db,
+            clock,
+            incident_changes,
+        })
+    }
+
+    /// Changes to incidents, sent after they are committed. Subscribers that fall
+    /// behind lose the oldest changes and are told so by the channel.
+    pub fn subscribe_incident_changes(&self) -> broadcast::Receiver<IncidentChange> {
+        self.incident_changes.subscribe()
+    }
+
+    /// Whether the database answers; for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.db.ping().await?)
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    fn publish(&self, change: IncidentChange) {
+        // Nobody listening is normal: the send only fails when there are no subscribers.
+        let _ = self.incident_changes.send(change);
+    }
+}

@@ -1,0 +1,334 @@
+//! Accounts, password sign-in and sessions.
+//!
+//! Passwords are stored as argon2id hashes; session tokens are random and only their
+//! SHA-256 is stored, so a copy of the database lets nobody sign in.
+
+use crate::audit::{Audit, AuditedObject};
+use crate::entities::{account_roles, accounts, sessions};
+use crate::{Result, Store, StoreError, convert};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use rand::{Rng, RngCore};
+use reserv_domain::DomainError;
+use reserv_domain::access::{
+    Action, Principal, RoleGrant, Scope, validate_password, validate_username,
+};
+use reserv_domain::audit::AuditOutcome;
+use reserv_domain::ids::{AccountId, PersonId, UnitId};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+/// A request to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    /// `None` generates a password, returned once.
+    pub password: Option<String>,
+    pub person_id: Option<PersonId>,
+    pub grants: Vec<RoleGrant>,
+}
+
+/// A created account, with the generated password when one was made.
+#[derive(Debug, Clone)]
+pub struct CreatedAccount {
+    pub id: AccountId,
+    pub username: String,
+    pub generated_password: Option<String>,
+}
+
+impl AuditedObject for CreatedAccount {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+/// The result of a successful sign-in. The token is shown once and never stored.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub principal: Principal,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("expires_at", &self.expires_at)
+            .field("principal", &self.principal.username)
+            .finish_non_exhaustive()
+    }
+}
+
+const SIGN_IN_FAILED: &str = "Wrong username or password";
+
+impl Store {
+    pub async fn create_account(
+        &self,
+        who: &Principal,
+        request: NewAccount,
+    ) -> Result<CreatedAccount> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+            let username = validate_username(&request.username)?;
+            if request.grants.is_empty() {
+                return Err(
+                    DomainError::validation("roles", "an account needs at least one role").into(),
+                );
+            }
+            let units: Vec<UnitId> = request
+                .grants
+                .iter()
+                .filter_map(|grant| grant.unit)
+                .collect();
+            crate::directory::ensure_units_exist(&tx, &units)
+                .await
+                .map_err(|_| {
+                    StoreError::from(DomainError::validation(
+                        "unit",
+                        "one of the role units was not found",
+                    ))
+                })?;
+            crate::directory::ensure_person_exists(&tx, request.person_id, "personId").await?;
+            let (password, generated_password) = match request.password {
+                Some(password) => (password, None),
+                None => {
+                    let generated: String = rand::rng()
+                        .sample_iter(&rand::distr::Alphanumeric)
+                        .take(20)
+                        .map(char::from)
+                        .collect();
+                    (generated.clone(), Some(generated))
+                }
+            };
+            validate_password(&password)?;
+            let row = accounts::ActiveModel {
+                id: NotSet,
+                username: Set(username.clone()),
+                person_id: Set(request.person_id.map(|id| id.0)),
+                password_hash: Set(hash_password(&password)?),
+                disabled: Set(false),
+                created_at: Set(self.now()),
+            }
+            .insert(&tx)
+            .await
+            .map_err(|error| {
+                StoreError::from(error)
+                    .on_duplicate(|| format!("username: the username '{username}' is taken"))
+            })?;
+            for grant in &request.grants {
+                account_roles::ActiveModel {
+                    id: NotSet,
+                    account_id: Set(row.id),
+                    role: Set(grant.role.as_str().to_owned()),
+                    unit_id: Set(grant.unit.map(|unit| unit.0)),
+                }
+                .insert(&tx)
+                .await?;
+            }
+            Ok(CreatedAccount {
+                id: AccountId(row.id),
+                username,
+                generated_password,
+            })
+        }
+        .await;
+        self.finish(tx, who, Audit::new("create", "account"), result)
+            .await
+    }
+
+    /// Signs in with a password, opening a session that lasts `lifetime`.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client_address: Option<String>,
+        lifetime: Duration,
+    ) -> Result<SignedIn> {
+        let account = accounts::Entity::find()
+            .filter(accounts::Column::Username.eq(username.trim()))
+            .one(&self.db)
+            .await?;
+        let verified = match &account {
+            Some(account) if !account.disabled => verify_password(password, &account.password_hash),
+            _ => {
+                // Spend the same time as a real check, so that timing does not tell
+                // which usernames exist.
+                let _ = verify_password(password, DUMMY_HASH);
+                false
+            }
+        };
+        let attempt = Principal {
+            account_id: account.as_ref().map(|a| AccountId(a.id)),
+            username: username.trim().chars().take(64).collect(),
+            person_id: None,
+            grants: vec![],
+            client_address: client_address.clone(),
+        };
+        let audit = Audit::new("sign_in", "account");
+        let Some(account) = account.filter(|_| verified) else {
+            self.record(&self.db, &attempt, &audit, None, AuditOutcome::Denied, None)
+                .await?;
+            return Err(DomainError::Unauthenticated(SIGN_IN_FAILED.into()).into());
+        };
+        let token = new_token();
+        let now = self.now();
+        let expires_at = now + lifetime;
+        let tx = self.begin().await?;
+        let result = async {
+            sessions::ActiveModel {
+                id: NotSet,
+                account_id: Set(account.id),
+                token_hash: Set(token_hash(&token)),
+                created_at: Set(now),
+                expires_at: Set(expires_at),
+                client_address: Set(client_address.clone()),
+            }
+            .insert(&tx)
+            .await?;
+            Ok(())
+        }
+        .await;
+        self.finish(tx, &attempt, audit.on(account.id), result)
+            .await?;
+        let principal = principal_of(&self.db, account, client_address).await?;
+        Ok(SignedIn {
+            token,
+            expires_at,
+            principal,
+        })
+    }
+
+    /// The principal of a live session, or `None` for an unknown or expired token.
+    pub async fn principal_for_token(
+        &self,
+        token: &str,
+        client_address: Option<String>,
+    ) -> Result<Option<Principal>> {
+        let Some(session) = sessions::Entity::find()
+            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+            .filter(sessions::Column::ExpiresAt.gt(self.now()))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(account) = accounts::Entity::find_by_id(session.account_id)
+            .one(&self.db)
+            .await?
+            .filter(|account| !account.disabled)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(principal_of(&self.db, account, client_address).await?))
+    }
+
+    /// Ends the session of `token`.
+    pub async fn sign_out(&self, who: &Principal, token: &str) -> Result<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            sessions::Entity::delete_many()
+                .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+                .exec(&tx)
+                .await?;
+            Ok(())
+        }
+        .await;
+        let audit = Audit::new("sign_out", "account");
+        let audit = match who.account_id {
+            Some(id) => audit.on(id),
+            None => audit,
+        };
+        self.finish(tx, who, audit, result).await
+    }
+}
+
+async fn principal_of(
+    db: &impl ConnectionTrait,
+    account: accounts::Model,
+    client_address: Option<String>,
+) -> Result<Principal> {
+    let grants = account_roles::Entity::find()
+        .filter(account_roles::Column::AccountId.eq(account.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(RoleGrant {
+                role: convert::stored(&row.role, "account_roles.role")?,
+                unit: row.unit_id.map(UnitId),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Principal {
+        account_id: Some(AccountId(account.id)),
+        username: account.username,
+        person_id: account.person_id.map(PersonId),
+        grants,
+        client_address,
+    })
+}
+
+/// An argon2id hash of a password that nobody knows, for equal-time failures.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3q3v0H0yN1vW9wq0cVq3kq5tLz8dJ3JpQ3Q3b0m8Qy0";
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| {
+            StoreError::Database(sea_orm::DbErr::Custom(format!(
+                "password hashing failed: {error}"
+            )))
+        })
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hash_verifies_only_the_password() {
+        let hash = hash_password("rätt-lösenord-2026").unwrap_or_default();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("rätt-lösenord-2026", &hash));
+        assert!(!verify_password("fel-lösenord-2026", &hash));
+    }
+
+    #[test]
+    fn tokens_are_unique_and_stored_as_hashes() {
+        let (first, second) = (new_token(), new_token());
+        assert_ne!(first, second);
+        assert_eq!(token_hash(&first).len(), 64);
+        assert_ne!(token_hash(&first), first);
+    }
+}

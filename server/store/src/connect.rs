@@ -1,0 +1,182 @@
+//! Choosing and opening the database from its URL.
+
+use crate::{Result, StoreError};
+use reserv_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The database kinds Reserv runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the database is, parsed from a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseLocation {
+    url: String,
+    backend: DatabaseBackend,
+    /// For SQLite: the file, so its folder can be made and its absence reported.
+    sqlite_file: Option<PathBuf>,
+    create_if_missing: bool,
+}
+
+impl DatabaseLocation {
+    /// The embedded default: a SQLite file that is created when missing.
+    pub fn default_sqlite(file: PathBuf) -> Self {
+        Self {
+            url: format!("sqlite://{}?mode=rwc", file.display()),
+            backend: DatabaseBackend::Sqlite,
+            sqlite_file: Some(file),
+            create_if_missing: true,
+        }
+    }
+
+    /// Parses a URL given by the operator. An explicit SQLite URL must point at an
+    /// existing file unless it says `mode=rwc`: a typo must not start an empty database.
+    pub fn parse(url: &str) -> Result<Self> {
+        let url = url.trim();
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::Location(
+                    "database_url: an in-memory SQLite database would lose everything at exit; give a file path".into(),
+                ));
+            }
+            return Ok(Self {
+                url: url.to_owned(),
+                backend: DatabaseBackend::Sqlite,
+                sqlite_file: Some(PathBuf::from(path)),
+                create_if_missing: query.split('&').any(|pair| pair == "mode=rwc"),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self {
+                url: url.to_owned(),
+                backend: DatabaseBackend::Postgres,
+                sqlite_file: None,
+                create_if_missing: false,
+            });
+        }
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(StoreError::Location(format!(
+            "database_url: the scheme '{scheme}' is not supported; use sqlite://FILE or postgres://USER@HOST/DATABASE"
+        )))
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.backend
+    }
+
+    /// The URL with any password removed, for logs.
+    pub fn redacted(&self) -> String {
+        match self.url.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((credentials, host)) => {
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    format!("{scheme}://{user}@{host}")
+                }
+                None => self.url.clone(),
+            },
+            None => self.url.clone(),
+        }
+    }
+}
+
+pub(crate) async fn connect(location: &DatabaseLocation) -> Result<DatabaseConnection> {
+    if let Some(file) = &location.sqlite_file {
+        if location.create_if_missing {
+            if let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder).map_err(|error| {
+                    StoreError::Location(format!(
+                        "database_url: cannot create the folder {}: {error}",
+                        folder.display()
+                    ))
+                })?;
+            }
+        } else if !file.exists() {
+            return Err(StoreError::Location(format!(
+                "database_url: the SQLite file {} does not exist; add ?mode=rwc to the URL to create it",
+                file.display()
+            )));
+        }
+    }
+    let mut options = ConnectOptions::new(location.url.clone());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .max_connections(match location.backend {
+            // One writer at a time is what SQLite can do; more connections only queue.
+            DatabaseBackend::Sqlite => 4,
+            DatabaseBackend::Postgres => 16,
+        });
+    let db = Database::connect(options).await?;
+    if location.backend == DatabaseBackend::Sqlite {
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared(
+            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+        )
+        .await?;
+    }
+    Ok(db)
+}
+
+pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_scheme() {
+        let sqlite = DatabaseLocation::parse("sqlite://data/reserv.db").ok();
+        assert_eq!(sqlite.map(|l| l.backend()), Some(DatabaseBackend::Sqlite));
+        let postgres = DatabaseLocation::parse("postgres://postgres@127.0.0.1/test").ok();
+        assert_eq!(
+            postgres.map(|l| l.backend()),
+            Some(DatabaseBackend::Postgres)
+        );
+        let err = DatabaseLocation::parse("mysql://root@localhost/reserv")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "database_url: the scheme 'mysql' is not supported; use sqlite://FILE or postgres://USER@HOST/DATABASE"
+            )
+        );
+    }
+
+    #[test]
+    fn redacts_the_password() {
+        let location =
+            DatabaseLocation::parse("postgres://reserv:hemligt@db.example.se/reserv").ok();
+        assert_eq!(
+            location.map(|l| l.redacted()).as_deref(),
+            Some("postgres://reserv@db.example.se/reserv")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_typo_does_not_create_a_fresh_database() {
+        let dir = tempfile::tempdir().ok();
+        let missing = dir.as_ref().map(|d| d.path().join("reserv-typo.db"));
+        let location = missing
+            .as_ref()
+            .map(|file| DatabaseLocation::parse(&format!("sqlite://{}", file.display())));
+        let result = match location {
+            Some(Ok(location)) => connect(&location).await.err().map(|e| e.to_string()),
+            _ => None,
+        };
+        assert!(result.is_some_and(|message| message.contains("does not exist")));
+        assert!(missing.is_some_and(|file| !file.exists()));
+    }
+}

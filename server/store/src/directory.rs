@@ -1,0 +1,463 @@
+//! The directory: organisation units, people and IT systems.
+
+use crate::audit::{Audit, AuditedObject};
+use crate::convert;
+use crate::entities::{it_systems, people, person_units, units};
+use crate::page::{PageRequest, fetch_page};
+use crate::{Page, Result, Store};
+use reserv_domain::DomainError;
+use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::ids::{PersonId, SystemId, UnitId};
+use reserv_domain::people::{Person, PersonRequest, ValidPerson};
+use reserv_domain::systems::{ItSystem, SystemRequest, SystemState};
+use reserv_domain::units::{NewUnit, OrgUnit};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use std::collections::BTreeMap;
+
+impl AuditedObject for OrgUnit {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl AuditedObject for Person {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl AuditedObject for ItSystem {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl Store {
+    /// The whole organisation tree, ordered so that parents come before children.
+    pub async fn units(&self, who: &Principal) -> Result<Vec<OrgUnit>> {
+        ensure_reads_directory(who)?;
+        units::Entity::find()
+            .order_by_asc(units::Column::Path)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(convert::unit)
+            .collect()
+    }
+
+    pub async fn unit(&self, who: &Principal, id: UnitId) -> Result<OrgUnit> {
+        let unit = find_unit(&self.db, id).await?;
+        who.authorize(Action::ReadDirectory, Scope::Unit(&unit.path))?;
+        Ok(unit)
+    }
+
+    pub async fn create_unit(&self, who: &Principal, request: NewUnit) -> Result<OrgUnit> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageDirectory, Scope::Organisation)?;
+            let parent = match request.parent_id {
+                Some(parent_id) => Some(find_unit(&tx, parent_id).await.map_err(|_| {
+                    DomainError::validation("parentId", format!("unit {parent_id} was not found"))
+                })?),
+                None => None,
+            };
+            let request = request.validate(parent.as_ref())?;
+            let row = units::ActiveModel {
+                id: NotSet,
+                parent_id: Set(request.parent_id.map(|id| id.0)),
+                name: Set(request.name),
+                kind: Set(request.kind.as_str().to_owned()),
+                path: Set(String::new()),
+                created_at: Set(self.now()),
+            }
+            .insert(&tx)
+            .await?;
+            let mut path = parent.map(|p| p.path.0).unwrap_or_default();
+            path.push(UnitId(row.id));
+            let mut row: units::ActiveModel = row.into();
+            row.path = Set(convert::path_text(&UnitPath(path)));
+            convert::unit(row.update(&tx).await?)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("create", "unit"), result)
+            .await
+    }
+
+    /// People, optionally only those of one unit, leaving out anyone whose contact
+    /// details are above the reader's clearance.
+    pub async fn people(
+        &self,
+        who: &Principal,
+        unit: Option<UnitId>,
+        page: PageRequest,
+    ) -> Result<Page<Person>> {
+        let mut select = people::Entity::find().filter(people::Column::Confidentiality.lte(
+            i16::from(who.highest_clearance(Action::ReadDirectory).level()),
+        ));
+        match unit {
+            Some(unit) => {
+                let path = find_unit(&self.db, unit).await?.path;
+                who.authorize(Action::ReadDirectory, Scope::Unit(&path))?;
+                let members = person_units::Entity::find()
+                    .filter(person_units::Column::UnitId.eq(unit.0))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|row| row.person_id);
+                select = select.filter(people::Column::Id.is_in(members));
+            }
+            None => ensure_reads_directory(who)?,
+        }
+        let rows = fetch_page(&self.db, select, people::Column::Id, page, |row| row.id).await?;
+        let ids: Vec<i64> = rows.items.iter().map(|(id, _)| *id).collect();
+        let mut memberships = unit_memberships(&self.db, &ids).await?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(|(cursor, row)| {
+                let units = memberships.remove(&row.id).unwrap_or_default();
+                Ok((cursor, convert::person(row, units)?))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            has_previous_page: rows.has_previous_page,
+        })
+    }
+
+    pub async fn person(&self, who: &Principal, id: PersonId) -> Result<Person> {
+        let person = find_person(&self.db, id).await?;
+        ensure_reads_directory(who)?;
+        if person.confidentiality > who.highest_clearance(Action::ReadDirectory) {
+            return Err(DomainError::not_found("person", id).into());
+        }
+        if person.confidentiality.read_is_audited() {
+            self.record_read(who, "person", id).await?;
+        }
+        Ok(person)
+    }
+
+    /// People by id, for resolving references in bulk; unknown ids are left out.
+    pub async fn people_by_ids(&self, who: &Principal, ids: &[PersonId]) -> Result<Vec<Person>> {
+        ensure_reads_directory(who)?;
+        let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let rows = people::Entity::find()
+            .filter(people::Column::Id.is_in(raw.clone()))
+            .filter(people::Column::Confidentiality.lte(i16::from(
+                who.highest_clearance(Action::ReadDirectory).level(),
+            )))
+            .all(&self.db)
+            .await?;
+        let mut memberships = unit_memberships(&self.db, &raw).await?;
+        rows.into_iter()
+            .map(|row| {
+                let units = memberships.remove(&row.id).unwrap_or_default();
+                convert::person(row, units)
+            })
+            .collect()
+    }
+
+    pub async fn create_person(&self, who: &Principal, request: PersonRequest) -> Result<Person> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageDirectory, Scope::Organisation)?;
+            let person = request.validate()?;
+            ensure_units_exist(&tx, &person.unit_ids).await?;
+            let now = self.now();
+            let row = person_row(
+                &person,
+                people::ActiveModel {
+                    id: NotSet,
+                    created_at: Set(now),
+                    ..Default::default()
+                },
+                now,
+            )
+            .insert(&tx)
+            .await?;
+            set_units(&tx, row.id, &person.unit_ids).await?;
+            convert::person(row, person.unit_ids)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("create", "person"), result)
+            .await
+    }
+
+    pub async fn update_person(
+        &self,
+        who: &Principal,
+        id: PersonId,
+        request: PersonRequest,
+    ) -> Result<Person> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageDirectory, Scope::Organisation)?;
+            let existing = people::Entity::find_by_id(id.0)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("person", id))?;
+            let person = request.validate()?;
+            ensure_units_exist(&tx, &person.unit_ids).await?;
+            let row = person_row(&person, existing.into(), self.now())
+                .update(&tx)
+                .await?;
+            set_units(&tx, row.id, &person.unit_ids).await?;
+            convert::person(row, person.unit_ids)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("update", "person").on(id), result)
+            .await
+    }
+
+    pub async fn systems(&self, who: &Principal) -> Result<Vec<ItSystem>> {
+        ensure_reads_directory(who)?;
+        it_systems::Entity::find()
+            .order_by_asc(it_systems::Column::Name)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(convert::system)
+            .collect()
+    }
+
+    pub async fn system(&self, who: &Principal, id: SystemId) -> Result<ItSystem> {
+        ensure_reads_directory(who)?;
+        find_system(&self.db, id).await
+    }
+
+    pub async fn create_system(&self, who: &Principal, request: SystemRequest) -> Result<ItSystem> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageDirectory, Scope::Organisation)?;
+            let request = request.validate()?;
+            ensure_person_exists(&tx, request.owner_id, "ownerId").await?;
+            let now = self.now();
+            let name = request.name.clone();
+            let row = system_row(
+                request,
+                it_systems::ActiveModel {
+                    id: NotSet,
+                    state: Set(SystemState::Operational.as_str().to_owned()),
+                    state_changed_at: Set(now),
+                    created_at: Set(now),
+                    ..Default::default()
+                },
+            )
+            .insert(&tx)
+            .await
+            .map_err(|error| {
+                crate::StoreError::from(error)
+                    .on_duplicate(|| format!("name: an IT system called '{name}' already exists"))
+            })?;
+            convert::system(row)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("create", "it_system"), result)
+            .await
+    }
+
+    pub async fn update_system(
+        &self,
+        who: &Principal,
+        id: SystemId,
+        request: SystemRequest,
+    ) -> Result<ItSystem> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageDirectory, Scope::Organisation)?;
+            let existing = it_systems::Entity::find_by_id(id.0)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("IT system", id))?;
+            let request = request.validate()?;
+            ensure_person_exists(&tx, request.owner_id, "ownerId").await?;
+            let name = request.name.clone();
+            let row = system_row(request, existing.into())
+                .update(&tx)
+                .await
+                .map_err(|error| {
+                    crate::StoreError::from(error).on_duplicate(|| {
+                        format!("name: an IT system called '{name}' already exists")
+                    })
+                })?;
+            convert::system(row)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("update", "it_system").on(id), result)
+            .await
+    }
+
+    /// Records a system's state, as reported by a person during an incident.
+    pub async fn set_system_state(
+        &self,
+        who: &Principal,
+        id: SystemId,
+        state: SystemState,
+    ) -> Result<ItSystem> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageIncidents, Scope::Organisation)?;
+            let existing = it_systems::Entity::find_by_id(id.0)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("IT system", id))?;
+            let mut row: it_systems::ActiveModel = existing.into();
+            row.state = Set(state.as_str().to_owned());
+            row.state_changed_at = Set(self.now());
+            convert::system(row.update(&tx).await?)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("set_state", "it_system").on(id), result)
+            .await
+    }
+}
+
+fn ensure_reads_directory(who: &Principal) -> Result<()> {
+    if who
+        .unit_limits(Action::ReadDirectory)
+        .is_some_and(|units| units.is_empty())
+    {
+        return Err(
+            DomainError::forbidden(format!("{} may not read the directory", who.username)).into(),
+        );
+    }
+    Ok(())
+}
+
+pub(crate) async fn find_unit(db: &impl ConnectionTrait, id: UnitId) -> Result<OrgUnit> {
+    let row = units::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("unit", id))?;
+    convert::unit(row)
+}
+
+pub(crate) async fn find_person(db: &impl ConnectionTrait, id: PersonId) -> Result<Person> {
+    let row = people::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("person", id))?;
+    let units = unit_memberships(db, &[row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    convert::person(row, units)
+}
+
+pub(crate) async fn find_system(db: &impl ConnectionTrait, id: SystemId) -> Result<ItSystem> {
+    let row = it_systems::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("IT system", id))?;
+    convert::system(row)
+}
+
+/// Refuses a reference to a person who does not exist, naming the input field.
+pub(crate) async fn ensure_person_exists(
+    db: &impl ConnectionTrait,
+    id: Option<PersonId>,
+    field: &str,
+) -> Result<()> {
+    if let Some(id) = id {
+        if people::Entity::find_by_id(id.0).one(db).await?.is_none() {
+            return Err(
+                DomainError::validation(field, format!("person {id} was not found")).into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses references to units that do not exist, naming the first missing one.
+pub(crate) async fn ensure_units_exist(db: &impl ConnectionTrait, ids: &[UnitId]) -> Result<()> {
+    let found: Vec<i64> = units::Entity::find()
+        .filter(units::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    match ids.iter().find(|id| !found.contains(&id.0)) {
+        Some(missing) => {
+            Err(DomainError::validation("unitIds", format!("unit {missing} was not found")).into())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The paths of several units, for scope checks on objects that span units.
+pub(crate) async fn unit_paths(db: &impl ConnectionTrait, ids: &[UnitId]) -> Result<Vec<UnitPath>> {
+    units::Entity::find()
+        .filter(units::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .all(db)
+        .await?
+        .iter()
+        .map(|row| convert::unit_path(&row.path))
+        .collect()
+}
+
+async fn unit_memberships(
+    db: &impl ConnectionTrait,
+    people: &[i64],
+) -> Result<BTreeMap<i64, Vec<UnitId>>> {
+    let mut memberships: BTreeMap<i64, Vec<UnitId>> = BTreeMap::new();
+    for row in person_units::Entity::find()
+        .filter(person_units::Column::PersonId.is_in(people.iter().copied()))
+        .order_by_asc(person_units::Column::UnitId)
+        .all(db)
+        .await?
+    {
+        memberships
+            .entry(row.person_id)
+            .or_default()
+            .push(UnitId(row.unit_id));
+    }
+    Ok(memberships)
+}
+
+async fn set_units(db: &impl ConnectionTrait, person: i64, unit_ids: &[UnitId]) -> Result<()> {
+    person_units::Entity::delete_many()
+        .filter(person_units::Column::PersonId.eq(person))
+        .exec(db)
+        .await?;
+    if !unit_ids.is_empty() {
+        person_units::Entity::insert_many(unit_ids.iter().map(|unit| person_units::ActiveModel {
+            person_id: Set(person),
+            unit_id: Set(unit.0),
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+fn person_row(
+    person: &ValidPerson,
+    mut row: people::ActiveModel,
+    now: chrono::DateTime<chrono::Utc>,
+) -> people::ActiveModel {
+    row.name = Set(person.name.clone());
+    row.title = Set(person.title.clone());
+    row.phone = Set(person.phone.as_ref().map(|phone| phone.as_str().to_owned()));
+    row.email = Set(person.email.clone());
+    row.language = Set(person.language.as_str().to_owned());
+    row.external = Set(person.external);
+    row.organisation = Set(person.organisation.clone());
+    row.confidentiality = Set(person.confidentiality.level().into());
+    row.updated_at = Set(now);
+    row
+}
+
+fn system_row(request: SystemRequest, mut row: it_systems::ActiveModel) -> it_systems::ActiveModel {
+    row.name = Set(request.name);
+    row.description = Set(request.description);
+    row.owner_id = Set(request.owner_id.map(|id| id.0));
+    row.supplier = Set(request.supplier);
+    row.criticality = Set(request.criticality.as_str().to_owned());
+    row.health_check_url = Set(request.health_check_url);
+    row
+}

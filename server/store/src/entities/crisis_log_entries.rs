@@ -1,0 +1,24 @@
+//! A crisis log entry; the table refuses UPDATE and DELETE.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "crisis_log_entries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub incident_id: i64,
+    pub kind: String,
+    #[sea_orm(column_type = "Text")]
+    pub text: String,
+    pub occurred_at: DateTimeUtc,
+    pub recorded_at: DateTimeUtc,
+    pub author_id: Option<i64>,
+    pub author: String,
+    pub corrects_id: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,23 @@
+//! sea-orm entities, one per table. They stay inside the store: the rest of the server
+//! sees domain types only.
+
+pub mod account_roles;
+pub mod accounts;
+pub mod activity_dependencies;
+pub mod audit_events;
+pub mod crisis_log_entries;
+pub mod critical_activities;
+pub mod incident_systems;
+pub mod incident_units;
+pub mod incidents;
+pub mod it_systems;
+pub mod people;
+pub mod person_units;
+pub mod plan_versions;
+pub mod plans;
+pub mod routine_materials;
+pub mod routine_steps;
+pub mod routines;
+pub mod sessions;
+pub mod tasks;
+pub mod units;

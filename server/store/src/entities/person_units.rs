@@ -1,0 +1,17 @@
+//! Which units a person belongs to.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "person_units")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub person_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub unit_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
