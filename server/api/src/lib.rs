@@ -1,1 +1,17 @@
+//! Reserv's API: the GraphQL schema with thin resolvers over the store, and the HTTP
+//! routes around it (GraphiQL, WebSocket subscriptions, health).
+//!
+//! Resolvers hold no rules: they parse input, call one store use case and shape the
+//! answer. Errors are mapped to `extensions.code` in one place, [`error`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
+mod context;
+mod directory;
+mod error;
+mod http;
+mod schema;
+mod types;
+
+pub use http::{ApiSettings, router};
+pub use schema::{ReservSchema, SchemaLimits, build_schema, schema_sdl};

@@ -1,0 +1,198 @@
+//! Sign-in, the signed-in person, accounts and the audit trail.
+
+use crate::context::{connection, facts, page_request, parse_id, principal, store};
+use crate::error::ApiResult;
+use crate::http::{ApiSettings, session_cookie};
+use crate::types::{AuditEventObject, PersonObject, Role, Unit, person_by_id};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use reserv_domain::access::{Principal, RoleGrant};
+use reserv_domain::ids::{PersonId, UnitId};
+use reserv_store::NewAccount;
+
+/// The signed-in account.
+pub struct Me(Principal);
+
+#[Object]
+impl Me {
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
+        person_by_id(ctx, self.0.person_id).await
+    }
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleAssignment>> {
+        let store = store(ctx)?;
+        let mut roles = Vec::with_capacity(self.0.grants.len());
+        for grant in &self.0.grants {
+            let unit = match grant.unit {
+                Some(unit) => Some(Unit(store.unit(&self.0, unit).await.api()?)),
+                None => None,
+            };
+            roles.push(RoleAssignment {
+                role: grant.role.into(),
+                unit,
+            });
+        }
+        Ok(roles)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RoleAssignment {
+    role: Role,
+    /// The unit (and the units below it) the role is for; none for organisation-wide roles.
+    unit: Option<Unit>,
+}
+
+#[derive(SimpleObject)]
+pub struct LoginResult {
+    /// Send as `Authorization: Bearer <token>`; the PWA uses the cookie set alongside.
+    token: String,
+    expires_at: DateTime<Utc>,
+    me: Me,
+}
+
+#[derive(SimpleObject)]
+pub struct CreatedAccount {
+    id: ID,
+    username: String,
+    /// Shown once when the password was generated; never stored in clear text.
+    generated_password: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RoleInput {
+    role: Role,
+    unit_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct AccountInput {
+    username: String,
+    /// Left out, a password is generated and returned once.
+    password: Option<String>,
+    person_id: Option<ID>,
+    roles: Vec<RoleInput>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in account.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
+        Ok(Me(principal(ctx)?.clone()))
+    }
+
+    /// The audit trail, oldest first; for administrators.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        object_type: Option<String>,
+        object_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, AuditEventObject>> {
+        let object = match (&object_type, &object_id) {
+            (Some(kind), Some(id)) => Some((kind.as_str(), id.as_str())),
+            _ => None,
+        };
+        let page = store(ctx)?
+            .audit_events(principal(ctx)?, object, page_request(after, first)?)
+            .await
+            .api()?;
+        Ok(connection(page, AuditEventObject))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Signs in with username and password. The session token is returned and also set
+    /// as an HttpOnly cookie.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> async_graphql::Result<LoginResult> {
+        let settings = ctx.data::<ApiSettings>()?;
+        let client_address = facts(ctx).and_then(|facts| facts.client_address.clone());
+        let signed_in = store(ctx)?
+            .sign_in(
+                &username,
+                &password,
+                client_address,
+                settings.session_lifetime,
+            )
+            .await
+            .api()?;
+        ctx.append_http_header(
+            "Set-Cookie",
+            session_cookie(
+                &signed_in.token,
+                settings.session_lifetime,
+                settings.secure_cookies,
+            ),
+        );
+        Ok(LoginResult {
+            token: signed_in.token,
+            expires_at: signed_in.expires_at,
+            me: Me(signed_in.principal),
+        })
+    }
+
+    /// Ends the current session and clears the cookie.
+    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let who = principal(ctx)?;
+        if let Some(token) = facts(ctx).and_then(|facts| facts.token.as_deref()) {
+            store(ctx)?.sign_out(who, token).await.api()?;
+        }
+        let settings = ctx.data::<ApiSettings>()?;
+        ctx.append_http_header(
+            "Set-Cookie",
+            session_cookie("", chrono::Duration::zero(), settings.secure_cookies),
+        );
+        Ok(true)
+    }
+
+    /// Creates an account; for administrators.
+    async fn create_account(
+        &self,
+        ctx: &Context<'_>,
+        input: AccountInput,
+    ) -> async_graphql::Result<CreatedAccount> {
+        let mut grants = Vec::with_capacity(input.roles.len());
+        for (index, role) in input.roles.iter().enumerate() {
+            let unit = role
+                .unit_id
+                .as_ref()
+                .map(|id| parse_id(&format!("roles[{index}].unitId"), id).map(UnitId))
+                .transpose()?;
+            grants.push(RoleGrant::new(role.role.into(), unit).api()?);
+        }
+        let request = NewAccount {
+            username: input.username,
+            password: input.password,
+            person_id: input
+                .person_id
+                .map(|id| parse_id("personId", &id).map(PersonId))
+                .transpose()?,
+            grants,
+        };
+        let created = store(ctx)?
+            .create_account(principal(ctx)?, request)
+            .await
+            .api()?;
+        Ok(CreatedAccount {
+            id: created.id.0.into(),
+            username: created.username,
+            generated_password: created.generated_password,
+        })
+    }
+}

@@ -1,0 +1,194 @@
+//! HTTP routes: GraphQL over POST, GraphiQL on GET, subscriptions over WebSocket,
+//! health, and a small front page until the PWA arrives.
+
+use crate::context::RequestFacts;
+use crate::schema::ReservSchema;
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use reserv_store::Store;
+use std::net::SocketAddr;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// HTTP behaviour that configuration decides.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub session_lifetime: chrono::Duration,
+    /// Mark the session cookie `Secure`; on whenever Reserv is reached over HTTPS.
+    pub secure_cookies: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            session_lifetime: chrono::Duration::hours(12),
+            secure_cookies: false,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    schema: ReservSchema,
+    store: Store,
+}
+
+const SESSION_COOKIE: &str = "reserv_session";
+
+/// All of Reserv's HTTP routes. Serve with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so that audit events carry the
+/// client address.
+pub fn router(store: Store, schema: ReservSchema, settings: &ApiSettings) -> Router {
+    let body_limit = settings.max_body_bytes;
+    Router::new()
+        .route("/", get(front_page))
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/healthz", get(health))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .with_state(AppState { schema, store })
+}
+
+async fn graphql(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let facts = request_facts(&app.store, &headers, peer).await;
+    app.schema
+        .execute(request.into_inner().data(facts))
+        .await
+        .into()
+}
+
+async fn graphql_ws(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let cookie_facts = request_facts(&app.store, &headers, peer).await;
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let store = app.store.clone();
+            GraphQLWebSocket::new(socket, app.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    // A token in the connection_init payload wins over the cookie, for
+                    // clients that cannot send cookies on a WebSocket.
+                    let mut facts = cookie_facts;
+                    if let Some(token) = init_token(&payload) {
+                        facts.principal = store
+                            .principal_for_token(&token, facts.client_address.clone())
+                            .await
+                            .map_err(|_| {
+                                async_graphql::Error::new("Sign-in could not be checked")
+                            })?;
+                        facts.token = Some(token);
+                    }
+                    let mut data = Data::default();
+                    data.insert(facts);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+fn init_token(payload: &serde_json::Value) -> Option<String> {
+    let text = payload
+        .get("token")
+        .or_else(|| payload.get("Authorization"))
+        .or_else(|| payload.get("authorization"))?
+        .as_str()?;
+    Some(text.strip_prefix("Bearer ").unwrap_or(text).to_owned())
+}
+
+/// Finds the session from `Authorization: Bearer` or the session cookie.
+async fn request_facts(store: &Store, headers: &HeaderMap, peer: SocketAddr) -> RequestFacts {
+    let client_address = Some(peer.ip().to_string());
+    let token = bearer_token(headers).or_else(|| cookie_token(headers));
+    let principal = match &token {
+        Some(token) => match store
+            .principal_for_token(token, client_address.clone())
+            .await
+        {
+            Ok(principal) => principal,
+            Err(error) => {
+                tracing::error!(%error, "session lookup failed");
+                None
+            }
+        },
+        None => None,
+    };
+    RequestFacts {
+        principal,
+        token,
+        client_address,
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .map(|token| token.trim().to_owned())
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, token)| token.to_owned())
+        .filter(|token| !token.is_empty())
+}
+
+/// The `Set-Cookie` value for a session; a zero lifetime clears the cookie.
+pub(crate) fn session_cookie(token: &str, lifetime: chrono::Duration, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        lifetime.num_seconds().max(0),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Reserv GraphQL")
+            .finish(),
+    )
+}
+
+async fn health(State(app): State<AppState>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn front_page() -> Html<&'static str> {
+    Html(include_str!("front_page.html"))
+}

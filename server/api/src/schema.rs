@@ -1,0 +1,73 @@
+//! The GraphQL schema, composed from one slice per domain area.
+
+use crate::accounts::{AccountMutation, AccountQuery};
+use crate::directory::{DirectoryMutation, DirectoryQuery};
+use crate::http::ApiSettings;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use reserv_store::Store;
+
+#[derive(MergedObject, Default)]
+pub struct Query(AccountQuery, DirectoryQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation, DirectoryMutation);
+
+pub type Subscription = EmptySubscription;
+
+pub type ReservSchema = Schema<Query, Mutation, Subscription>;
+
+/// Bounds that keep a hostile or careless query from tying up the server.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 2_000,
+        }
+    }
+}
+
+/// The schema with the store and settings its resolvers use.
+pub fn build_schema(store: Store, limits: SchemaLimits, settings: ApiSettings) -> ReservSchema {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .data(store)
+    .data(settings)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
+}
+
+/// The schema in SDL, as checked in at `server/api/schema.graphql`.
+pub fn schema_sdl() -> String {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in schema is what clients are written against; it must not drift
+    /// from the code. Regenerate with `reserv schema > server/api/schema.graphql`.
+    #[test]
+    fn checked_in_schema_matches_the_code() {
+        let checked_in = include_str!("../schema.graphql");
+        let generated = super::schema_sdl();
+        assert!(
+            checked_in == generated,
+            "server/api/schema.graphql is out of date; run `cargo run -p reserv -- schema > server/api/schema.graphql`"
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! GraphQL shapes of the directory's domain types. Each wraps a domain value; nested
+//! objects are resolved through the store so that access checks apply to them too.
+
+use crate::context::{principal, store};
+use crate::error::ApiResult;
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use reserv_domain::audit::AuditEvent;
+use reserv_domain::people::Person;
+use reserv_domain::systems::ItSystem;
+use reserv_domain::units::OrgUnit;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::units::UnitKind")]
+pub enum UnitKind {
+    Municipality,
+    Administration,
+    Service,
+    Unit,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::people::Language")]
+pub enum Language {
+    Sv,
+    En,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::systems::Criticality")]
+pub enum Criticality {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::systems::SystemState")]
+pub enum SystemState {
+    Operational,
+    Degraded,
+    Down,
+    Unknown,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::access::Role")]
+pub enum Role {
+    Admin,
+    CrisisLead,
+    UnitManager,
+    CareWorker,
+    Communicator,
+    Viewer,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::audit::AuditOutcome")]
+pub enum AuditOutcome {
+    Success,
+    Denied,
+    Failed,
+}
+
+/// Information classification after KLASSA: confidentiality 0 (public) to 3, and the
+/// integrity and availability needs 0 to 3.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct Classification {
+    pub confidentiality: u8,
+    pub integrity: u8,
+    pub availability: u8,
+}
+
+impl From<reserv_domain::classification::Classification> for Classification {
+    fn from(value: reserv_domain::classification::Classification) -> Self {
+        Self {
+            confidentiality: value.confidentiality.level(),
+            integrity: value.integrity,
+            availability: value.availability,
+        }
+    }
+}
+
+/// Classification given with an input; every level 0 to 3.
+#[derive(async_graphql::InputObject, Clone, Copy)]
+pub struct ClassificationInput {
+    pub confidentiality: i32,
+    pub integrity: i32,
+    pub availability: i32,
+}
+
+impl ClassificationInput {
+    pub fn into_domain(
+        self,
+    ) -> reserv_domain::Result<reserv_domain::classification::Classification> {
+        reserv_domain::classification::Classification::new(
+            self.confidentiality.into(),
+            self.integrity.into(),
+            self.availability.into(),
+        )
+    }
+}
+
+pub struct Unit(pub OrgUnit);
+
+#[Object]
+impl Unit {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> UnitKind {
+        self.0.kind.into()
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        match self.0.parent_id {
+            Some(parent) => Ok(Some(Unit(
+                store(ctx)?.unit(principal(ctx)?, parent).await.api()?,
+            ))),
+            None => Ok(None),
+        }
+    }
+    /// Ids of this unit's ancestors and itself, root first.
+    async fn path(&self) -> Vec<ID> {
+        self.0.path.0.iter().map(|id| ID::from(id.0)).collect()
+    }
+}
+
+pub struct PersonObject(pub Person);
+
+#[Object(name = "Person")]
+impl PersonObject {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    /// E.164 form, like +46701234567.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_ref().map(|phone| phone.as_str())
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn language(&self) -> Language {
+        self.0.language.into()
+    }
+    async fn external(&self) -> bool {
+        self.0.external
+    }
+    async fn organisation(&self) -> Option<&str> {
+        self.0.organisation.as_deref()
+    }
+    async fn confidentiality(&self) -> u8 {
+        self.0.confidentiality.level()
+    }
+    async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+        let (store, who) = (store(ctx)?, principal(ctx)?);
+        let mut units = Vec::with_capacity(self.0.unit_ids.len());
+        for id in &self.0.unit_ids {
+            units.push(Unit(store.unit(who, *id).await.api()?));
+        }
+        Ok(units)
+    }
+}
+
+pub struct System(pub ItSystem);
+
+#[Object(name = "ItSystem")]
+impl System {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
+        person_by_id(ctx, self.0.owner_id).await
+    }
+    async fn supplier(&self) -> Option<&str> {
+        self.0.supplier.as_deref()
+    }
+    async fn criticality(&self) -> Criticality {
+        self.0.criticality.into()
+    }
+    async fn health_check_url(&self) -> Option<&str> {
+        self.0.health_check_url.as_deref()
+    }
+    async fn state(&self) -> SystemState {
+        self.0.state.into()
+    }
+}
+
+/// Resolves an optional person reference through the store's access checks.
+pub(crate) async fn person_by_id(
+    ctx: &Context<'_>,
+    id: Option<reserv_domain::ids::PersonId>,
+) -> async_graphql::Result<Option<PersonObject>> {
+    match id {
+        Some(id) => Ok(Some(PersonObject(
+            store(ctx)?.person(principal(ctx)?, id).await.api()?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+pub struct AuditEventObject(pub AuditEvent);
+
+#[Object(name = "AuditEvent")]
+impl AuditEventObject {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    async fn actor(&self) -> Option<&str> {
+        self.0.actor.as_deref()
+    }
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn object_type(&self) -> &str {
+        &self.0.object_type
+    }
+    async fn object_id(&self) -> Option<&str> {
+        self.0.object_id.as_deref()
+    }
+    async fn client_address(&self) -> Option<&str> {
+        self.0.client_address.as_deref()
+    }
+    async fn outcome(&self) -> AuditOutcome {
+        self.0.outcome.into()
+    }
+    async fn detail(&self) -> Option<&str> {
+        self.0.detail.as_deref()
+    }
+}
