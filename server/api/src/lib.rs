@@ -10,6 +10,8 @@ mod context;
 mod directory;
 mod error;
 mod http;
+mod incidents;
+mod plans;
 mod schema;
 mod types;
 

@@ -3,16 +3,24 @@
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::http::ApiSettings;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
+use crate::plans::{PlanMutation, PlanQuery};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, DirectoryQuery);
+pub struct Query(AccountQuery, DirectoryQuery, IncidentQuery, PlanQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, DirectoryMutation);
+pub struct Mutation(
+    AccountMutation,
+    DirectoryMutation,
+    IncidentMutation,
+    PlanMutation,
+);
 
-pub type Subscription = EmptySubscription;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(IncidentSubscription);
 
 pub type ReservSchema = Schema<Query, Mutation, Subscription>;
 

@@ -30,8 +30,10 @@ impl Role {
     pub fn clearance(self) -> Confidentiality {
         match self {
             Role::Admin | Role::CrisisLead => Confidentiality::STRICTLY_CONFIDENTIAL,
-            Role::UnitManager => Confidentiality::SENSITIVE,
-            Role::CareWorker | Role::Communicator | Role::Viewer => Confidentiality::INTERNAL,
+            // The communicator sits in the crisis management group and must read
+            // sensitive material to decide what may be made public.
+            Role::UnitManager | Role::Communicator => Confidentiality::SENSITIVE,
+            Role::CareWorker | Role::Viewer => Confidentiality::INTERNAL,
         }
     }
 
@@ -52,9 +54,16 @@ impl Role {
                     | WriteCrisisLog
                     | UpdateOwnTasks
             ),
+            // Care workers write field observations into the log of incidents that
+            // affect their own units.
             Role::CareWorker => matches!(
                 action,
-                ReadDirectory | ReadPlans | ReadIncidents | ReportIncident | UpdateOwnTasks
+                ReadDirectory
+                    | ReadPlans
+                    | ReadIncidents
+                    | ReportIncident
+                    | WriteCrisisLog
+                    | UpdateOwnTasks
             ),
             Role::Communicator => matches!(
                 action,

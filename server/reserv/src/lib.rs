@@ -1,1 +1,10 @@
+//! The `reserv` program: configuration, wiring of store and API, the demo data set and
+//! the command line. Start-up errors are reported with `anyhow`; the layers below have
+//! their own error types.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod config;
+pub mod demo;
+pub mod server;
+
+pub use config::Config;

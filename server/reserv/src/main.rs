@@ -1,1 +1,183 @@
-fn main() {}
+//! The `reserv` command.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use reserv::{Config, demo, server};
+use reserv_domain::access::{Principal, Role, RoleGrant};
+use reserv_domain::ids::{PersonId, UnitId};
+use reserv_store::NewAccount;
+use std::io::BufRead;
+use std::path::PathBuf;
+
+/// Reserv: continuity plans, fallback routines and crisis response for care and welfare.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A TOML configuration file; `reserv.toml` in the working folder is read if present.
+    #[arg(long, global = true, env = "RESERV_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (migrating the database first).
+    Serve {
+        /// Load the demo municipality into an empty database and print its accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input with
+    /// --password-stdin, or generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, crisis_lead, unit_manager, care_worker, communicator or viewer.
+        #[arg(long)]
+        role: Role,
+        /// For unit_manager and care_worker: the unit's id or exact name.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The id of the person the account belongs to.
+        #[arg(long)]
+        person: Option<i64>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("reserv: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Schema = cli.command {
+        print!("{}", reserv_api::schema_sdl());
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log)?)
+        .with_writer(std::io::stderr)
+        .init();
+    let store = server::open_store(&config).await?;
+    match cli.command {
+        Command::Schema => Ok(()),
+        Command::Migrate => {
+            println!("The database schema is up to date.");
+            Ok(())
+        }
+        Command::Serve { demo } => {
+            if demo {
+                if demo::load_if_empty(&store).await? {
+                    println!("Loaded the demo municipality.");
+                } else {
+                    println!(
+                        "The database already holds data; the demo data set was not loaded again."
+                    );
+                }
+                print_demo_logins()?;
+            }
+            println!(
+                "Reserv listens on http://{} (GraphiQL at /graphql)",
+                config.listen
+            );
+            server::serve_forever(&config, store).await
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    unit,
+                    person,
+                    password_stdin,
+                },
+        } => {
+            let operator = Principal::operator("command line");
+            let unit = match unit {
+                Some(unit) => Some(find_unit(&store, &operator, &unit).await?),
+                None => None,
+            };
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("cannot read the password from standard input")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let created = store
+                .create_account(
+                    &operator,
+                    NewAccount {
+                        username,
+                        password,
+                        person_id: person.map(PersonId),
+                        grants: vec![RoleGrant::new(role, unit)?],
+                    },
+                )
+                .await?;
+            println!("Created the account {} ({role}).", created.username);
+            if let Some(password) = created.generated_password {
+                println!("Its password, shown only now: {password}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn find_unit(
+    store: &reserv_store::Store,
+    operator: &Principal,
+    wanted: &str,
+) -> anyhow::Result<UnitId> {
+    let units = store.units(operator).await?;
+    if let Ok(id) = wanted.parse::<i64>() {
+        if let Some(unit) = units.iter().find(|unit| unit.id.0 == id) {
+            return Ok(unit.id);
+        }
+    }
+    match units.iter().find(|unit| unit.name == wanted) {
+        Some(unit) => Ok(unit.id),
+        None => bail!("--unit: no unit has the id or name '{wanted}'"),
+    }
+}
+
+fn print_demo_logins() -> anyhow::Result<()> {
+    println!("\nDemo accounts (fictional data; change or remove before real use):");
+    println!("  {:<22} {:<24} roles", "username", "password");
+    for login in demo::demo_logins()? {
+        println!(
+            "  {:<22} {:<24} {}",
+            login.username, login.password, login.roles
+        );
+    }
+    println!();
+    Ok(())
+}

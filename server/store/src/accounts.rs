@@ -228,6 +228,22 @@ impl Store {
         Ok(Some(principal_of(&self.db, account, client_address).await?))
     }
 
+    /// The principal of an account, for an administrator importing records written by
+    /// that account (the demo data set). Nothing is signed in.
+    pub async fn principal_by_username(
+        &self,
+        who: &Principal,
+        username: &str,
+    ) -> Result<Principal> {
+        who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+        let account = accounts::Entity::find()
+            .filter(accounts::Column::Username.eq(username))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| DomainError::not_found("account", username))?;
+        principal_of(&self.db, account, None).await
+    }
+
     /// Ends the session of `token`.
     pub async fn sign_out(&self, who: &Principal, token: &str) -> Result<()> {
         let tx = self.begin().await?;

@@ -13,12 +13,18 @@ mod convert;
 mod directory;
 mod entities;
 mod error;
+mod impact;
+mod incidents;
 mod page;
+mod plans;
 
 pub use accounts::{CreatedAccount, NewAccount, SignedIn};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
+pub use impact::{AffectedActivity, Impact};
+pub use incidents::{IncidentEdit, IncidentFilter};
 pub use page::{Page, PageRequest};
+pub use plans::{DependencyEntry, PlanFilter, RoutineWithContext};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
@@ -51,6 +57,15 @@ impl Store {
     /// behind lose the oldest changes and are told so by the channel.
     pub fn subscribe_incident_changes(&self) -> broadcast::Receiver<IncidentChange> {
         self.incident_changes.subscribe()
+    }
+
+    /// The same store reading time from `clock`; used to import records of past events
+    /// (such as the demo's closed incident) with their real times.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            ..self.clone()
+        }
     }
 
     /// Whether the database answers; for `/healthz`.

@@ -1,0 +1,251 @@
+//! The GraphQL shapes of incidents, log entries and tasks. Each wraps a domain value;
+//! nested objects are resolved through the store, so that its access checks apply.
+
+use crate::context::{principal, store};
+use crate::error::ApiResult;
+use crate::types::{Classification, PersonObject, System, Unit, person_by_id};
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+use reserv_domain::DomainError;
+use reserv_domain::ids::LogEntryId;
+use reserv_domain::incidents::{Incident, LogEntry, Task};
+use reserv_store::StoreError;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::incidents::IncidentKind")]
+pub enum IncidentKind {
+    ItOutage,
+    InformationSecurity,
+    PersonalDataBreach,
+    Power,
+    Staffing,
+    Other,
+}
+
+/// REPORTED → TRIAGED → ACTIVE → RECOVERING → CLOSED; see `nextStates` for what is
+/// allowed from where.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::incidents::IncidentState")]
+pub enum IncidentState {
+    Reported,
+    Triaged,
+    Active,
+    Recovering,
+    Closed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::incidents::LogEntryKind")]
+pub enum LogEntryKind {
+    Observation,
+    Decision,
+    Action,
+    Message,
+    Meeting,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::incidents::TaskState")]
+pub enum TaskState {
+    Open,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+pub struct IncidentObject(pub Incident);
+
+#[Object(name = "Incident")]
+impl IncidentObject {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn kind(&self) -> IncidentKind {
+        self.0.kind.into()
+    }
+    /// 1 (most severe) to 4 (least severe).
+    async fn severity(&self) -> u8 {
+        self.0.severity.level()
+    }
+    async fn state(&self) -> IncidentState {
+        self.0.state.into()
+    }
+    /// The states this incident may move to now.
+    async fn next_states(&self) -> Vec<IncidentState> {
+        self.0
+            .state
+            .next_states()
+            .iter()
+            .map(|state| (*state).into())
+            .collect()
+    }
+    async fn commander(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
+        person_by_id(ctx, self.0.commander_id).await
+    }
+    /// Everything an exercise sends is marked as an exercise.
+    async fn exercise(&self) -> bool {
+        self.0.exercise
+    }
+    async fn classification(&self) -> Classification {
+        self.0.classification.into()
+    }
+    /// The affected units; they decide which unit staff see the incident.
+    async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+        // One read of the (small) tree instead of one query per unit.
+        let mut units = store(ctx)?.units(principal(ctx)?).await.api()?;
+        units.retain(|unit| self.0.unit_ids.contains(&unit.id));
+        Ok(units.into_iter().map(Unit).collect())
+    }
+    async fn systems(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<System>> {
+        let mut systems = store(ctx)?.systems(principal(ctx)?).await.api()?;
+        systems.retain(|system| self.0.system_ids.contains(&system.id));
+        Ok(systems.into_iter().map(System).collect())
+    }
+    async fn reported_at(&self) -> DateTime<Utc> {
+        self.0.reported_at
+    }
+    async fn reported_by(&self) -> Option<&str> {
+        self.0.reported_by.as_deref()
+    }
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// The last change to the incident, its log or its tasks.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The crisis log in the order things happened.
+    async fn log(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LogEntryObject>> {
+        let entries = store(ctx)?
+            .crisis_log(principal(ctx)?, self.0.id)
+            .await
+            .api()?;
+        Ok(LogEntryObject::with_corrections(entries))
+    }
+    async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskObject>> {
+        let tasks = store(ctx)?.tasks(principal(ctx)?, self.0.id).await.api()?;
+        Ok(tasks.into_iter().map(TaskObject).collect())
+    }
+}
+
+/// An entry of the crisis log. Entries never change; a correction is a later entry
+/// that points to the one it corrects.
+pub struct LogEntryObject {
+    entry: LogEntry,
+    corrected_by: Vec<LogEntryId>,
+}
+
+impl LogEntryObject {
+    /// A single entry, as just written: nothing corrects it yet.
+    pub(super) fn new(entry: LogEntry) -> Self {
+        Self {
+            entry,
+            corrected_by: Vec::new(),
+        }
+    }
+
+    /// The entries of one log, each knowing which later entries correct it.
+    fn with_corrections(entries: Vec<LogEntry>) -> Vec<Self> {
+        let corrections: Vec<(LogEntryId, LogEntryId)> = entries
+            .iter()
+            .filter_map(|entry| entry.corrects.map(|target| (target, entry.id)))
+            .collect();
+        entries
+            .into_iter()
+            .map(|entry| Self {
+                corrected_by: corrections
+                    .iter()
+                    .filter(|(target, _)| *target == entry.id)
+                    .map(|(_, by)| *by)
+                    .collect(),
+                entry,
+            })
+            .collect()
+    }
+}
+
+#[Object(name = "LogEntry")]
+impl LogEntryObject {
+    async fn id(&self) -> ID {
+        self.entry.id.0.into()
+    }
+    async fn kind(&self) -> LogEntryKind {
+        self.entry.kind.into()
+    }
+    async fn text(&self) -> &str {
+        &self.entry.text
+    }
+    /// When the thing described happened.
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.entry.occurred_at
+    }
+    /// When the entry was written, by the server's clock.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.entry.recorded_at
+    }
+    async fn author(&self) -> &str {
+        &self.entry.author
+    }
+    /// The entry this one corrects.
+    async fn corrects(&self) -> Option<ID> {
+        self.entry.corrects.map(|id| id.0.into())
+    }
+    /// Later entries that correct this one; read the log for their text.
+    async fn corrected_by(&self) -> Vec<ID> {
+        self.corrected_by.iter().map(|id| id.0.into()).collect()
+    }
+}
+
+pub struct TaskObject(pub Task);
+
+#[Object(name = "Task")]
+impl TaskObject {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
+        person_by_id(ctx, self.0.assignee_id).await
+    }
+    /// The role that should do it, when no named person is assigned yet.
+    async fn assignee_role(&self) -> Option<&str> {
+        self.0.assignee_role.as_deref()
+    }
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.due_at
+    }
+    async fn state(&self) -> TaskState {
+        self.0.state.into()
+    }
+    async fn incident_id(&self) -> ID {
+        self.0.incident_id.0.into()
+    }
+    /// The incident, or null when the assignee may not read it (a task can be given to
+    /// someone outside the units the incident affects).
+    async fn incident(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<IncidentObject>> {
+        match store(ctx)?
+            .incident(principal(ctx)?, self.0.incident_id)
+            .await
+        {
+            Ok(incident) => Ok(Some(IncidentObject(incident))),
+            Err(StoreError::Domain(DomainError::Forbidden(_) | DomainError::NotFound { .. })) => {
+                Ok(None)
+            }
+            Err(error) => Err(error).api(),
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

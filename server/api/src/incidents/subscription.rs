@@ -1,0 +1,100 @@
+//! The `incidentUpdated` subscription: changes to one incident, pushed as they are
+//! committed.
+
+use super::objects::{IncidentObject, LogEntryObject, TaskObject};
+use crate::context::{parse_id, principal, store};
+use crate::error::ApiResult;
+use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
+use futures_util::{Stream, StreamExt, future};
+use reserv_domain::ids::IncidentId;
+use reserv_domain::incidents::{Incident, IncidentChange};
+use tokio_stream::wrappers::BroadcastStream;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum IncidentUpdateKind {
+    /// The incident itself changed: its state, commander, units, systems or details.
+    StateChanged,
+    LogEntryAdded,
+    TaskChanged,
+}
+
+/// One change to an incident, pushed to those watching it.
+#[derive(SimpleObject)]
+pub struct IncidentUpdate {
+    pub kind: IncidentUpdateKind,
+    /// The incident as it is after the change.
+    pub incident: Option<IncidentObject>,
+    pub log_entry: Option<LogEntryObject>,
+    pub task: Option<TaskObject>,
+}
+
+impl IncidentUpdate {
+    fn new(change: IncidentChange, incident: Incident) -> Self {
+        let incident = Some(IncidentObject(incident));
+        match change {
+            IncidentChange::StateChanged { .. } => Self {
+                kind: IncidentUpdateKind::StateChanged,
+                incident,
+                log_entry: None,
+                task: None,
+            },
+            IncidentChange::LogEntryAdded { entry } => Self {
+                kind: IncidentUpdateKind::LogEntryAdded,
+                incident,
+                log_entry: Some(LogEntryObject::new(entry)),
+                task: None,
+            },
+            IncidentChange::TaskChanged { task } => Self {
+                kind: IncidentUpdateKind::TaskChanged,
+                incident,
+                log_entry: None,
+                task: Some(TaskObject(task)),
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct IncidentSubscription;
+
+#[Subscription]
+impl IncidentSubscription {
+    /// Changes to one incident as they are committed. Fails at once when the caller may
+    /// not read the incident, and ends when they lose the right to (say, when it is
+    /// classified higher), since each change is read through the same access checks.
+    async fn incident_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = IncidentUpdate> + use<>> {
+        let id = IncidentId(parse_id("id", &id)?);
+        let store = store(ctx)?.clone();
+        let who = principal(ctx)?.clone();
+        // Subscribe before the check, so that no change between the two is missed.
+        let changes = store.subscribe_incident_changes();
+        store.incident(&who, id).await.api()?;
+        let updates = BroadcastStream::new(changes)
+            .filter_map(move |change| {
+                future::ready(match change {
+                    Ok(change) if change.incident_id() == id => Some(change),
+                    Ok(_) => None,
+                    Err(lagged) => {
+                        // A watcher too slow to keep up loses changes rather than slowing
+                        // everyone; the client refetches the incident on reconnect.
+                        tracing::warn!(%lagged, incident = %id, "incident subscriber fell behind");
+                        None
+                    }
+                })
+            })
+            .then(move |change| {
+                let (store, who) = (store.clone(), who.clone());
+                async move {
+                    let incident = store.incident(&who, id).await.ok()?;
+                    Some(IncidentUpdate::new(change, incident))
+                }
+            })
+            .take_while(|update| future::ready(update.is_some()))
+            .filter_map(future::ready);
+        Ok(updates)
+    }
+}

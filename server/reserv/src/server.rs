@@ -1,0 +1,119 @@
+//! Starting and stopping the HTTP server, in the binary and in tests alike.
+
+use crate::Config;
+use anyhow::Context;
+use reserv_api::{ApiSettings, SchemaLimits, build_schema, router};
+use reserv_domain::SystemClock;
+use reserv_store::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let location = config.database()?;
+    tracing::info!(database = %location.redacted(), "opening database");
+    Store::open(&location, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("cannot open the database {}", location.redacted()))
+}
+
+/// A server running in the background, as tests and `serve` use it.
+pub struct RunningServer {
+    pub address: SocketAddr,
+    pub store: Store,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting requests, lets running ones finish and waits for the end.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("server task failed")??;
+        Ok(())
+    }
+}
+
+/// Binds the configured address (port 0 picks a free one) and serves in the background.
+pub async fn start(config: &Config, store: Store) -> anyhow::Result<RunningServer> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve_until(config, store.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    Ok(RunningServer {
+        address,
+        store,
+        stop,
+        task,
+    })
+}
+
+fn serve_until(
+    config: &Config,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
+    let settings = ApiSettings {
+        session_lifetime: chrono::Duration::hours(i64::from(config.session_hours)),
+        secure_cookies: config.secure_cookies,
+        max_body_bytes: config.max_body_bytes,
+    };
+    let limits = SchemaLimits {
+        max_depth: config.graphql_max_depth,
+        max_complexity: config.graphql_max_complexity,
+    };
+    let schema = build_schema(store.clone(), limits, settings.clone());
+    let app = router(store, schema, &settings);
+    async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "Reserv is listening; GraphiQL at /graphql");
+    serve_until(config, store, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

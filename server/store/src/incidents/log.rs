@@ -1,0 +1,115 @@
+//! The crisis log: append-only, time-stamped, authored entries.
+//!
+//! This module only ever inserts. There is no function that changes or removes an entry,
+//! and the database refuses UPDATE and DELETE on the table as well; a mistake is mended
+//! by a new entry that points to the one it corrects.
+
+use super::{ensure_allowed_somewhere, locate, touch_open_incident};
+use crate::audit::{Audit, AuditedObject};
+use crate::convert;
+use crate::entities::crisis_log_entries;
+use crate::{Result, Store};
+use reserv_domain::access::{Action, Principal};
+use reserv_domain::ids::{IncidentId, LogEntryId};
+use reserv_domain::incidents::{
+    IncidentChange, LogEntry, NewLogEntry, ensure_correction_target, ensure_open,
+};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+impl AuditedObject for LogEntry {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl Store {
+    /// Appends an entry to an open incident's crisis log. Crisis leads write in every
+    /// incident's log, unit managers only in those of incidents affecting their units.
+    pub async fn add_log_entry(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+        entry: NewLogEntry,
+    ) -> Result<LogEntry> {
+        let tx = self.begin().await?;
+        let result = async {
+            ensure_allowed_somewhere(who, Action::WriteCrisisLog)?;
+            let incident = locate(&tx, incident_id).await?;
+            incident.authorize(who, Action::WriteCrisisLog)?;
+            ensure_open(incident.incident.state)?;
+            let now = self.now();
+            let entry = entry.validate(now)?;
+            if let Some(corrects) = entry.corrects {
+                let target = find_entry(&tx, corrects).await?;
+                ensure_correction_target(incident_id, target.as_ref(), corrects)?;
+            }
+            let row = crisis_log_entries::ActiveModel {
+                id: NotSet,
+                incident_id: Set(incident_id.0),
+                kind: Set(entry.kind.as_str().to_owned()),
+                text: Set(entry.text),
+                occurred_at: Set(entry.occurred_at.unwrap_or(now)),
+                recorded_at: Set(now),
+                author_id: Set(who.account_id.map(|id| id.0)),
+                author: Set(who.username.chars().take(64).collect()),
+                corrects_id: Set(entry.corrects.map(|id| id.0)),
+            }
+            .insert(&tx)
+            .await?;
+            touch_open_incident(&tx, incident_id, now).await?;
+            log_entry(row)
+        }
+        .await;
+        let entry = self
+            .finish(tx, who, Audit::new("create", "crisis_log_entry"), result)
+            .await?;
+        self.publish(IncidentChange::LogEntryAdded {
+            entry: entry.clone(),
+        });
+        Ok(entry)
+    }
+
+    /// The incident's crisis log in the order things happened; entries written at the
+    /// same moment stay in the order they were written.
+    pub async fn crisis_log(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+    ) -> Result<Vec<LogEntry>> {
+        self.readable_incident(who, incident_id, "crisis_log")
+            .await?;
+        crisis_log_entries::Entity::find()
+            .filter(crisis_log_entries::Column::IncidentId.eq(incident_id.0))
+            .order_by_asc(crisis_log_entries::Column::OccurredAt)
+            .order_by_asc(crisis_log_entries::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(log_entry)
+            .collect()
+    }
+}
+
+async fn find_entry(db: &impl ConnectionTrait, id: LogEntryId) -> Result<Option<LogEntry>> {
+    crisis_log_entries::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .map(log_entry)
+        .transpose()
+}
+
+fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
+    Ok(LogEntry {
+        id: LogEntryId(row.id),
+        incident_id: IncidentId(row.incident_id),
+        kind: convert::stored(&row.kind, "crisis_log_entries.kind")?,
+        text: row.text,
+        occurred_at: row.occurred_at,
+        recorded_at: row.recorded_at,
+        author: row.author,
+        corrects: row.corrects_id.map(LogEntryId),
+    })
+}

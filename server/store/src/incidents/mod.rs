@@ -1,0 +1,323 @@
+//! Incidents: reporting one, the state machine, the units and IT systems it affects, and
+//! which incidents a person may see.
+//!
+//! An incident's scope is the set of units it affects: unit managers and care workers see
+//! and act on incidents that touch their units, organisation-wide roles on all of them.
+//! An incident that names no unit belongs to the whole organisation. Every change runs in
+//! one transaction with its audit event and is announced to subscribers only after it is
+//! committed, so that nobody is told about a change that was rolled back.
+
+mod log;
+mod rows;
+mod tasks;
+#[cfg(test)]
+mod tests;
+mod visibility;
+
+use crate::audit::{Audit, AuditedObject};
+use crate::directory::{ensure_person_exists, ensure_units_exist, unit_paths};
+use crate::entities::incidents;
+use crate::page::{PageRequest, fetch_page};
+use crate::{Page, Result, Store};
+use reserv_domain::access::{Action, Principal};
+use reserv_domain::classification::Classification;
+use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
+use reserv_domain::incidents::{Incident, IncidentChange, IncidentState, NewIncident, Severity};
+use rows::{
+    ensure_systems_exist, incident, links, locate, managed_incident, open_managed_incident,
+    replace_systems, replace_units, save, sorted, touch_open_incident,
+};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use visibility::{
+    Located, affecting_subtree, allowed_somewhere, ensure_allowed_somewhere, readable_by, scope_of,
+};
+
+/// Which incidents to list. Empty or `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentFilter {
+    /// Incidents in any of these states.
+    pub states: Vec<IncidentState>,
+    /// Incidents affecting this unit or a unit below it.
+    pub unit_id: Option<UnitId>,
+    /// Incidents at least this severe (level 1 is the most severe).
+    pub severity_at_least: Option<Severity>,
+    /// Only exercises (`true`) or only real incidents (`false`).
+    pub exercise: Option<bool>,
+}
+
+/// Changes to an incident's description; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentEdit {
+    pub title: Option<String>,
+    /// `Some(None)` removes the description.
+    pub description: Option<Option<String>>,
+    pub severity: Option<i64>,
+    pub classification: Option<Classification>,
+}
+
+impl AuditedObject for Incident {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl Store {
+    /// Records a new incident in the state `reported`.
+    pub async fn report_incident(&self, who: &Principal, request: NewIncident) -> Result<Incident> {
+        let tx = self.begin().await?;
+        let result = async {
+            ensure_allowed_somewhere(who, Action::ReportIncident)?;
+            let request = request.validate()?;
+            ensure_units_exist(&tx, &request.unit_ids).await?;
+            ensure_systems_exist(&tx, &request.system_ids).await?;
+            // A unit-scoped reporter may only report incidents that touch their units.
+            let paths = unit_paths(&tx, &request.unit_ids).await?;
+            who.authorize(Action::ReportIncident, scope_of(&paths))?;
+            let now = self.now();
+            let row = incidents::ActiveModel {
+                id: NotSet,
+                title: Set(request.title),
+                description: Set(request.description),
+                kind: Set(request.kind.as_str().to_owned()),
+                severity: Set(request.severity.level().into()),
+                state: Set(IncidentState::Reported.as_str().to_owned()),
+                commander_id: Set(None),
+                exercise: Set(request.exercise),
+                confidentiality: Set(request.classification.confidentiality.level().into()),
+                integrity: Set(request.classification.integrity.into()),
+                availability: Set(request.classification.availability.into()),
+                reported_at: Set(now),
+                reported_by: Set(Some(who.username.chars().take(64).collect())),
+                closed_at: Set(None),
+                updated_at: Set(now),
+            }
+            .insert(&tx)
+            .await?;
+            replace_units(&tx, row.id, &request.unit_ids).await?;
+            replace_systems(&tx, row.id, &request.system_ids).await?;
+            incident(row, request.unit_ids, request.system_ids)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("report", "incident"), result)
+            .await
+    }
+
+    /// Incidents the reader may see, ordered by id. Incidents outside the reader's units
+    /// or above their clearance there are left out, as if they did not exist.
+    pub async fn incidents(
+        &self,
+        who: &Principal,
+        filter: IncidentFilter,
+        page: PageRequest,
+    ) -> Result<Page<Incident>> {
+        ensure_allowed_somewhere(who, Action::ReadIncidents)?;
+        let mut select = incidents::Entity::find().filter(readable_by(who));
+        if !filter.states.is_empty() {
+            select = select.filter(
+                incidents::Column::State.is_in(filter.states.iter().map(|state| state.as_str())),
+            );
+        }
+        if let Some(unit) = filter.unit_id {
+            select = select.filter(incidents::Column::Id.in_subquery(affecting_subtree(unit)));
+        }
+        if let Some(severity) = filter.severity_at_least {
+            select = select.filter(incidents::Column::Severity.lte(i16::from(severity.level())));
+        }
+        if let Some(exercise) = filter.exercise {
+            select = select.filter(incidents::Column::Exercise.eq(exercise));
+        }
+        let rows = fetch_page(&self.db, select, incidents::Column::Id, page, |row| row.id).await?;
+        let ids: Vec<i64> = rows.items.iter().map(|(id, _)| *id).collect();
+        let (mut units, mut systems) = links(&self.db, &ids).await?;
+        let mut items = Vec::with_capacity(rows.items.len());
+        for (cursor, row) in rows.items {
+            let id = row.id;
+            let found = incident(
+                row,
+                units.remove(&id).unwrap_or_default(),
+                systems.remove(&id).unwrap_or_default(),
+            )?;
+            if found.classification.confidentiality.read_is_audited() {
+                self.record_read(who, "incident", id).await?;
+            }
+            items.push((cursor, found));
+        }
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            has_previous_page: rows.has_previous_page,
+        })
+    }
+
+    pub async fn incident(&self, who: &Principal, id: IncidentId) -> Result<Incident> {
+        let found = self.readable_incident(who, id, "incident").await?;
+        Ok(found.incident)
+    }
+
+    /// Moves the incident along its life cycle; closing it stamps `closed_at`.
+    pub async fn change_incident_state(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        state: IncidentState,
+    ) -> Result<Incident> {
+        let tx = self.begin().await?;
+        let result = async {
+            let current = managed_incident(&tx, who, id).await?;
+            let next = current.incident.state.transition_to(state)?;
+            let now = self.now();
+            let mut row = current.row.into_active_model();
+            row.state = Set(next.as_str().to_owned());
+            if next.is_closed() {
+                row.closed_at = Set(Some(now));
+            }
+            save(&tx, current.incident.state, row, now).await
+        }
+        .await;
+        self.finish_incident_change(tx, who, "change_state", id, result)
+            .await
+    }
+
+    /// Names the person who leads the response.
+    pub async fn assign_commander(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        commander: PersonId,
+    ) -> Result<Incident> {
+        let tx = self.begin().await?;
+        let result = async {
+            let current = open_managed_incident(&tx, who, id).await?;
+            ensure_person_exists(&tx, Some(commander), "commanderId").await?;
+            let mut row = current.row.into_active_model();
+            row.commander_id = Set(Some(commander.0));
+            save(&tx, current.incident.state, row, self.now()).await
+        }
+        .await;
+        self.finish_incident_change(tx, who, "assign_commander", id, result)
+            .await
+    }
+
+    /// Replaces the units the incident affects, which also changes who sees it.
+    pub async fn set_incident_units(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        unit_ids: Vec<UnitId>,
+    ) -> Result<Incident> {
+        let tx = self.begin().await?;
+        let result = async {
+            let current = open_managed_incident(&tx, who, id).await?;
+            let unit_ids = sorted(unit_ids);
+            ensure_units_exist(&tx, &unit_ids).await?;
+            replace_units(&tx, id.0, &unit_ids).await?;
+            let state = current.incident.state;
+            save(&tx, state, current.row.into_active_model(), self.now()).await
+        }
+        .await;
+        self.finish_incident_change(tx, who, "set_units", id, result)
+            .await
+    }
+
+    /// Replaces the IT systems the incident affects.
+    pub async fn set_incident_systems(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        system_ids: Vec<SystemId>,
+    ) -> Result<Incident> {
+        let tx = self.begin().await?;
+        let result = async {
+            let current = open_managed_incident(&tx, who, id).await?;
+            let system_ids = sorted(system_ids);
+            ensure_systems_exist(&tx, &system_ids).await?;
+            replace_systems(&tx, id.0, &system_ids).await?;
+            let state = current.incident.state;
+            save(&tx, state, current.row.into_active_model(), self.now()).await
+        }
+        .await;
+        self.finish_incident_change(tx, who, "set_systems", id, result)
+            .await
+    }
+
+    /// Changes the title, description, severity or classification of an open incident.
+    pub async fn update_incident(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        edit: IncidentEdit,
+    ) -> Result<Incident> {
+        let tx = self.begin().await?;
+        let result = async {
+            let current = open_managed_incident(&tx, who, id).await?;
+            let old = &current.incident;
+            // The edited incident must pass the same rules as a new report.
+            let valid = NewIncident {
+                title: edit.title.unwrap_or_else(|| old.title.clone()),
+                description: edit.description.unwrap_or_else(|| old.description.clone()),
+                kind: old.kind,
+                severity: edit.severity.unwrap_or(i64::from(old.severity.level())),
+                exercise: old.exercise,
+                classification: edit.classification.unwrap_or(old.classification),
+                unit_ids: Vec::new(),
+                system_ids: Vec::new(),
+            }
+            .validate()?;
+            let state = old.state;
+            let mut row = current.row.into_active_model();
+            row.title = Set(valid.title);
+            row.description = Set(valid.description);
+            row.severity = Set(valid.severity.level().into());
+            row.confidentiality = Set(valid.classification.confidentiality.level().into());
+            row.integrity = Set(valid.classification.integrity.into());
+            row.availability = Set(valid.classification.availability.into());
+            save(&tx, state, row, self.now()).await
+        }
+        .await;
+        self.finish_incident_change(tx, who, "update", id, result)
+            .await
+    }
+
+    /// Commits a change to an incident and tells subscribers about it. Every change to the
+    /// incident itself is announced, not only state changes, so that open views of it stay
+    /// current when the commander, units or severity change.
+    async fn finish_incident_change(
+        &self,
+        tx: sea_orm::DatabaseTransaction,
+        who: &Principal,
+        action: &'static str,
+        id: IncidentId,
+        result: Result<Incident>,
+    ) -> Result<Incident> {
+        let incident = self
+            .finish(tx, who, Audit::new(action, "incident").on(id), result)
+            .await?;
+        self.publish(IncidentChange::StateChanged {
+            incident: Box::new(incident.clone()),
+        });
+        Ok(incident)
+    }
+
+    /// The incident, when `who` may read it; records the read when its classification
+    /// requires, naming `what` was read.
+    pub(crate) async fn readable_incident(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        what: &'static str,
+    ) -> Result<Located> {
+        ensure_allowed_somewhere(who, Action::ReadIncidents)?;
+        let found = locate(&self.db, id).await?;
+        found.authorize(who, Action::ReadIncidents)?;
+        if found
+            .incident
+            .classification
+            .confidentiality
+            .read_is_audited()
+        {
+            self.record_read(who, what, id).await?;
+        }
+        Ok(found)
+    }
+}

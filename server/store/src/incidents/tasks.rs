@@ -1,0 +1,185 @@
+//! The tasks of an incident's response: created by the crisis staff, worked on by the
+//! people they are assigned to.
+
+use super::{
+    Located, allowed_somewhere, ensure_allowed_somewhere, locate, open_managed_incident,
+    touch_open_incident,
+};
+use crate::audit::{Audit, AuditedObject};
+use crate::convert;
+use crate::directory::ensure_person_exists;
+use crate::entities::tasks;
+use crate::{Result, Store};
+use reserv_domain::DomainError;
+use reserv_domain::access::{Action, Principal};
+use reserv_domain::ids::{IncidentId, PersonId, TaskId};
+use reserv_domain::incidents::{IncidentChange, NewTask, Task, TaskState, ensure_open};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+
+impl AuditedObject for Task {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl Store {
+    /// Adds a task to an open incident, assigned to a person, a role, or nobody yet.
+    pub async fn create_task(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+        request: NewTask,
+    ) -> Result<Task> {
+        let tx = self.begin().await?;
+        let result = async {
+            open_managed_incident(&tx, who, incident_id).await?;
+            let request = request.validate()?;
+            ensure_person_exists(&tx, request.assignee_id, "assigneeId").await?;
+            let now = self.now();
+            let row = tasks::ActiveModel {
+                id: NotSet,
+                incident_id: Set(incident_id.0),
+                title: Set(request.title),
+                assignee_id: Set(request.assignee_id.map(|id| id.0)),
+                assignee_role: Set(request.assignee_role),
+                due_at: Set(request.due_at),
+                state: Set(TaskState::Open.as_str().to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&tx)
+            .await?;
+            touch_open_incident(&tx, incident_id, now).await?;
+            task(row)
+        }
+        .await;
+        let task = self
+            .finish(tx, who, Audit::new("create", "task"), result)
+            .await?;
+        self.publish(IncidentChange::TaskChanged { task: task.clone() });
+        Ok(task)
+    }
+
+    /// Moves a task on. The crisis staff may change any task; anyone may change the
+    /// tasks assigned to them, wherever their own units are, because the assignment is
+    /// what makes the task theirs.
+    pub async fn change_task_state(
+        &self,
+        who: &Principal,
+        id: TaskId,
+        state: TaskState,
+    ) -> Result<Task> {
+        let tx = self.begin().await?;
+        let result = async {
+            let may_update_own = allowed_somewhere(who, Action::UpdateOwnTasks);
+            if !may_update_own {
+                ensure_allowed_somewhere(who, Action::ManageIncidents)?;
+            }
+            let current = find_task(&tx, id).await?;
+            let incident = locate(&tx, IncidentId(current.incident_id)).await?;
+            authorize_task_change(who, &current, &incident, may_update_own)?;
+            ensure_open(incident.incident.state)?;
+            let previous: TaskState = convert::stored(&current.state, "tasks.state")?;
+            let next = previous.transition_to(state)?;
+            let now = self.now();
+            let mut row = current.into_active_model();
+            row.state = Set(next.as_str().to_owned());
+            row.updated_at = Set(now);
+            // Only if nobody changed the state meanwhile: finished tasks stay finished.
+            let updated = tasks::Entity::update_many()
+                .set(row)
+                .filter(tasks::Column::Id.eq(id.0))
+                .filter(tasks::Column::State.eq(previous.as_str()))
+                .exec(&tx)
+                .await?;
+            if updated.rows_affected == 0 {
+                return Err(DomainError::conflict(
+                    "The task was changed by someone else meanwhile; reload it and try again",
+                )
+                .into());
+            }
+            touch_open_incident(&tx, incident.incident.id, now).await?;
+            task(find_task(&tx, id).await?)
+        }
+        .await;
+        let task = self
+            .finish(tx, who, Audit::new("change_state", "task").on(id), result)
+            .await?;
+        self.publish(IncidentChange::TaskChanged { task: task.clone() });
+        Ok(task)
+    }
+
+    /// The incident's tasks in the order they were created.
+    pub async fn tasks(&self, who: &Principal, incident_id: IncidentId) -> Result<Vec<Task>> {
+        self.readable_incident(who, incident_id, "incident_tasks")
+            .await?;
+        tasks::Entity::find()
+            .filter(tasks::Column::IncidentId.eq(incident_id.0))
+            .order_by_asc(tasks::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(task)
+            .collect()
+    }
+
+    /// The unfinished tasks assigned to the signed-in person, across all incidents,
+    /// oldest first. Empty for an account that is not linked to a person.
+    pub async fn my_tasks(&self, who: &Principal) -> Result<Vec<Task>> {
+        let Some(person) = who.person_id else {
+            return Ok(Vec::new());
+        };
+        tasks::Entity::find()
+            .filter(tasks::Column::AssigneeId.eq(person.0))
+            .filter(
+                tasks::Column::State
+                    .is_in([TaskState::Open.as_str(), TaskState::InProgress.as_str()]),
+            )
+            .order_by_asc(tasks::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(task)
+            .collect()
+    }
+}
+
+fn authorize_task_change(
+    who: &Principal,
+    task: &tasks::Model,
+    incident: &Located,
+    may_update_own: bool,
+) -> Result<()> {
+    let own = who
+        .person_id
+        .is_some_and(|person| task.assignee_id == Some(person.0));
+    if own && may_update_own {
+        return Ok(());
+    }
+    incident.authorize(who, Action::ManageIncidents)
+}
+
+async fn find_task(db: &impl ConnectionTrait, id: TaskId) -> Result<tasks::Model> {
+    Ok(tasks::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("task", id))?)
+}
+
+fn task(row: tasks::Model) -> Result<Task> {
+    Ok(Task {
+        id: TaskId(row.id),
+        incident_id: IncidentId(row.incident_id),
+        state: convert::stored(&row.state, "tasks.state")?,
+        assignee_id: row.assignee_id.map(PersonId),
+        title: row.title,
+        assignee_role: row.assignee_role,
+        due_at: row.due_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}

@@ -1,0 +1,99 @@
+//! Who may see and act on which incident: the incident's scope is the set of units it
+//! affects, and the reader's grants must cover that scope and clear its confidentiality.
+//! The rule itself is the domain's access policy; this module applies it to one loaded
+//! incident and, for listings, writes the same rule as a query.
+
+use crate::Result;
+use crate::entities::{incident_units, incidents, units};
+use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::ids::UnitId;
+use reserv_domain::incidents::Incident;
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition};
+
+/// An incident together with the paths of the units it affects, which decide who may
+/// see and change it.
+pub(crate) struct Located {
+    pub row: incidents::Model,
+    pub incident: Incident,
+    pub paths: Vec<UnitPath>,
+}
+
+impl Located {
+    pub fn scope(&self) -> Scope<'_> {
+        scope_of(&self.paths)
+    }
+
+    /// Allows `action` on this incident, including reading it at its confidentiality.
+    pub fn authorize(&self, who: &Principal, action: Action) -> Result<()> {
+        Ok(who.authorize_read(
+            action,
+            self.scope(),
+            self.incident.classification.confidentiality,
+        )?)
+    }
+}
+
+pub(super) fn scope_of(paths: &[UnitPath]) -> Scope<'_> {
+    if paths.is_empty() {
+        Scope::Organisation
+    } else {
+        Scope::AnyOf(paths)
+    }
+}
+
+/// Refuses at once a principal who may not perform `action` anywhere, before anything is
+/// looked up on their behalf.
+pub(crate) fn ensure_allowed_somewhere(who: &Principal, action: Action) -> Result<()> {
+    if !allowed_somewhere(who, action) {
+        who.authorize(action, Scope::Organisation)?;
+    }
+    Ok(())
+}
+
+/// Whether any of the principal's grants permits `action`, in whatever unit.
+pub(crate) fn allowed_somewhere(who: &Principal, action: Action) -> bool {
+    who.unit_limits(action)
+        .is_none_or(|units| !units.is_empty())
+}
+
+/// The same rule as [`Principal::authorize_read`], written as a query: an incident is
+/// readable when one of the reader's grants covers it and clears its confidentiality. An
+/// organisation-wide grant covers every incident; a unit grant covers the incidents that
+/// affect its unit or a unit below it.
+pub(super) fn readable_by(who: &Principal) -> Condition {
+    let mut readable = Condition::any();
+    for grant in &who.grants {
+        if !grant.role.permits(Action::ReadIncidents) {
+            continue;
+        }
+        let cleared =
+            incidents::Column::Confidentiality.lte(i16::from(grant.role.clearance().level()));
+        readable = readable.add(match grant.unit {
+            None => Condition::all().add(cleared),
+            Some(unit) => Condition::all()
+                .add(cleared)
+                .add(incidents::Column::Id.in_subquery(affecting_subtree(unit))),
+        });
+    }
+    // With no grant at all the empty `any` would match nothing, which is what we want.
+    readable
+}
+
+/// The ids of incidents affecting `unit` or any unit below it.
+pub(super) fn affecting_subtree(unit: UnitId) -> SelectStatement {
+    Query::select()
+        .column(incident_units::Column::IncidentId)
+        .from(incident_units::Entity)
+        .and_where(
+            incident_units::Column::UnitId.in_subquery(
+                Query::select()
+                    .column(units::Column::Id)
+                    .from(units::Entity)
+                    // Paths look like `/1/4/9/`; ids are digits, so no LIKE wildcards.
+                    .and_where(units::Column::Path.like(format!("%/{unit}/%")))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
+}

@@ -1,0 +1,305 @@
+//! Continuity plans: the plans of units, their versions with the approval life cycle,
+//! critical activities, dependencies and fallback routines.
+//!
+//! Every use case resolves the plan's unit path first and asks the access policy with
+//! it; a version's classification limits who may read or edit it. Changes that touch
+//! several rows (a new plan with its first version, a draft copied from an approved
+//! version, an approval that retires the previous one) run in one transaction. Nothing
+//! here may change an approved or retired version: the domain's `ensure_editable` is
+//! asked before every edit.
+
+mod activities;
+mod routines;
+pub(crate) mod rows;
+pub(crate) mod versions;
+
+#[cfg(test)]
+mod tests;
+
+use crate::audit::{Audit, AuditedObject};
+use crate::directory::{ensure_person_exists, find_unit};
+use crate::entities::{plan_versions, plans, units};
+use crate::page::{PageRequest, fetch_page};
+use crate::{Page, Result, Store, StoreError};
+use reserv_domain::DomainError;
+use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::classification::Classification;
+use reserv_domain::ids::{DependencyId, PlanId, PlanVersionId, UnitId};
+use reserv_domain::plans::{
+    CriticalActivity, Dependency, NewPlan, Plan, PlanState, PlanVersion, Routine,
+};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Condition, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
+
+/// Which plans to list. Every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanFilter {
+    /// Only the plans of this unit (not of the units below it).
+    pub unit_id: Option<UnitId>,
+    /// Only plans whose review date has passed.
+    pub due_for_review: bool,
+    /// Only plans that have a version in this state.
+    pub state: Option<PlanState>,
+}
+
+/// A dependency as stored, with the id needed to remove it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencyEntry {
+    pub id: DependencyId,
+    pub dependency: Dependency,
+}
+
+/// A routine with what a care worker opening it needs to know about its plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutineWithContext {
+    pub routine: Routine,
+    pub plan_id: PlanId,
+    pub unit_id: UnitId,
+    /// The state of the version the routine belongs to: a retired routine is history.
+    pub state: PlanState,
+    pub version: i32,
+}
+
+impl AuditedObject for Plan {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl AuditedObject for PlanVersion {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl AuditedObject for CriticalActivity {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl AuditedObject for DependencyEntry {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl AuditedObject for Routine {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+impl Store {
+    /// Creates a plan for a unit, with version 1 as an empty draft.
+    pub async fn create_plan(&self, who: &Principal, request: NewPlan) -> Result<Plan> {
+        let tx = self.begin().await?;
+        let result = async {
+            let unit = find_unit(&tx, request.unit_id)
+                .await
+                .map_err(|error| not_found_as_validation(error, "unitId"))?;
+            who.authorize(Action::EditPlans, Scope::Unit(&unit.path))?;
+            let request = request.validate()?;
+            ensure_person_exists(&tx, request.owner_id, "ownerId").await?;
+            let now = self.now();
+            let plan = plans::ActiveModel {
+                id: NotSet,
+                unit_id: Set(request.unit_id.0),
+                title: Set(request.title),
+                owner_id: Set(request.owner_id.map(|id| id.0)),
+                review_interval_months: Set(rows::stored_interval(request.review_interval_months)),
+                review_due_at: Set(None),
+                created_at: Set(now),
+            }
+            .insert(&tx)
+            .await?;
+            let classification = Classification::default();
+            plan_versions::ActiveModel {
+                id: NotSet,
+                plan_id: Set(plan.id),
+                version: Set(1),
+                state: Set(PlanState::Draft.as_str().to_owned()),
+                summary: Set(None),
+                activation_criteria: Set(None),
+                confidentiality: Set(classification.confidentiality.level().into()),
+                integrity: Set(classification.integrity.into()),
+                availability: Set(classification.availability.into()),
+                created_at: Set(now),
+                created_by: Set(Some(who.username.clone())),
+                approved_at: Set(None),
+                approved_by: Set(None),
+            }
+            .insert(&tx)
+            .await?;
+            rows::plan(plan)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("create", "plan"), result)
+            .await
+    }
+
+    /// Plans in the units the principal may read plans of, oldest first.
+    pub async fn plans(
+        &self,
+        who: &Principal,
+        filter: PlanFilter,
+        page: PageRequest,
+    ) -> Result<Page<Plan>> {
+        let mut select = plans::Entity::find();
+        if let Some(limits) = who.unit_limits(Action::ReadPlans) {
+            if limits.is_empty() {
+                return Err(DomainError::forbidden(format!(
+                    "{} may not read continuity plans",
+                    who.username
+                ))
+                .into());
+            }
+            // A unit's path holds `/id/` for itself and each ancestor, so the units
+            // below a granted unit are those whose path contains its segment.
+            let covered = limits.iter().fold(Condition::any(), |any, unit| {
+                any.add(units::Column::Path.like(format!("%/{unit}/%")))
+            });
+            select = select.filter(
+                plans::Column::UnitId.in_subquery(
+                    Query::select()
+                        .column(units::Column::Id)
+                        .from(units::Entity)
+                        .cond_where(covered)
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(unit) = filter.unit_id {
+            select = select.filter(plans::Column::UnitId.eq(unit.0));
+        }
+        if filter.due_for_review {
+            select = select.filter(plans::Column::ReviewDueAt.lte(self.now()));
+        }
+        if let Some(state) = filter.state {
+            select = select.filter(
+                plans::Column::Id.in_subquery(
+                    Query::select()
+                        .column(plan_versions::Column::PlanId)
+                        .from(plan_versions::Entity)
+                        .and_where(plan_versions::Column::State.eq(state.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        let rows = fetch_page(&self.db, select, plans::Column::Id, page, |row| row.id).await?;
+        let items = rows
+            .items
+            .into_iter()
+            .map(|(cursor, row)| Ok((cursor, rows::plan(row)?)))
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            has_previous_page: rows.has_previous_page,
+        })
+    }
+
+    pub async fn plan(&self, who: &Principal, id: PlanId) -> Result<Plan> {
+        let plan = find_plan(&self.db, id).await?;
+        let path = plan_path(&self.db, &plan).await?;
+        who.authorize(Action::ReadPlans, Scope::Unit(&path))?;
+        Ok(plan)
+    }
+
+    /// Allows reading a version's content (its text, activities and dependencies) and
+    /// records the read when the version's classification asks for it.
+    async fn ensure_reads_version(&self, who: &Principal, scope: &VersionInScope) -> Result<()> {
+        let level = scope.version.classification.confidentiality;
+        who.authorize_read(Action::ReadPlans, Scope::Unit(&scope.path), level)?;
+        if level.read_is_audited() {
+            self.record_read(who, "plan_version", scope.version.id)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A plan version with the plan and unit path that decide access to it.
+#[derive(Debug, Clone)]
+pub(crate) struct VersionInScope {
+    pub version: PlanVersion,
+    pub plan: Plan,
+    pub path: UnitPath,
+}
+
+impl VersionInScope {
+    /// Allows changing the version's content: editors of the unit who may read it, and
+    /// only while it is a draft.
+    fn ensure_editable_by(&self, who: &Principal) -> Result<()> {
+        who.authorize_read(
+            Action::EditPlans,
+            Scope::Unit(&self.path),
+            self.version.classification.confidentiality,
+        )?;
+        self.version.state.ensure_editable(self.version.version)?;
+        Ok(())
+    }
+}
+
+pub(crate) async fn find_plan(db: &impl ConnectionTrait, id: PlanId) -> Result<Plan> {
+    let row = plans::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("plan", id))?;
+    rows::plan(row)
+}
+
+pub(crate) async fn plan_path(db: &impl ConnectionTrait, plan: &Plan) -> Result<UnitPath> {
+    Ok(find_unit(db, plan.unit_id).await?.path)
+}
+
+/// Loads a version for reading.
+pub(crate) async fn version_in_scope(
+    db: &impl ConnectionTrait,
+    id: PlanVersionId,
+) -> Result<VersionInScope> {
+    let row = plan_versions::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("plan version", id))?;
+    in_scope(db, row).await
+}
+
+/// Loads a version for changing it, locking its row (on PostgreSQL) so that an
+/// approval and an edit of the same draft cannot interleave.
+pub(crate) async fn version_for_update(
+    db: &impl ConnectionTrait,
+    id: PlanVersionId,
+) -> Result<VersionInScope> {
+    let row = plan_versions::Entity::find_by_id(id.0)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("plan version", id))?;
+    in_scope(db, row).await
+}
+
+async fn in_scope(db: &impl ConnectionTrait, row: plan_versions::Model) -> Result<VersionInScope> {
+    let version = rows::version(row)?;
+    let plan = find_plan(db, version.plan_id).await?;
+    let path = plan_path(db, &plan).await?;
+    Ok(VersionInScope {
+        version,
+        plan,
+        path,
+    })
+}
+
+/// Turns "X was not found" about a referenced object into a validation error on the
+/// input field that named it; other errors pass unchanged.
+pub(crate) fn not_found_as_validation(error: StoreError, field: &str) -> StoreError {
+    match error {
+        StoreError::Domain(DomainError::NotFound { entity, id }) => {
+            DomainError::validation(field, format!("{entity} {id} was not found")).into()
+        }
+        other => other,
+    }
+}

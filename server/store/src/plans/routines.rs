@@ -1,0 +1,233 @@
+//! Fallback routines of a plan version, with their steps and materials.
+//!
+//! A routine carries its own classification, apart from its version's: the paper
+//! routine for the journal system must reach every care worker of the unit even when
+//! the plan around it is more sensitive. Reading a routine therefore asks for the
+//! routine's level, not the version's.
+
+use super::rows::{self, RoutineHead};
+use super::{RoutineWithContext, VersionInScope, version_for_update, version_in_scope};
+use crate::audit::Audit;
+use crate::entities::{critical_activities, routine_materials, routine_steps, routines};
+use crate::{Result, Store};
+use reserv_domain::DomainError;
+use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::ids::{PlanVersionId, RoutineId};
+use reserv_domain::plans::{Routine, RoutineRequest};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+impl Store {
+    /// A version's routines that the principal may read, in the order they were added.
+    pub async fn routines(&self, who: &Principal, version: PlanVersionId) -> Result<Vec<Routine>> {
+        let scope = version_in_scope(&self.db, version).await?;
+        who.authorize(Action::ReadPlans, Scope::Unit(&scope.path))?;
+        let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(&scope.path));
+        let rows = routines::Entity::find()
+            .filter(routines::Column::VersionId.eq(version.0))
+            .filter(routines::Column::Confidentiality.lte(i16::from(clearance.level())))
+            .order_by_asc(routines::Column::Id)
+            .all(&self.db)
+            .await?;
+        let routines = rows::load_routines(&self.db, rows).await?;
+        for routine in &routines {
+            if routine.classification.confidentiality.read_is_audited() {
+                self.record_read(who, "routine", routine.id).await?;
+            }
+        }
+        Ok(routines)
+    }
+
+    /// One routine, with the plan and version it belongs to.
+    pub async fn routine(&self, who: &Principal, id: RoutineId) -> Result<RoutineWithContext> {
+        let (routine, scope) = routine_in_scope(&self.db, id).await?;
+        let level = routine.classification.confidentiality;
+        who.authorize_read(Action::ReadPlans, Scope::Unit(&scope.path), level)?;
+        if level.read_is_audited() {
+            self.record_read(who, "routine", id).await?;
+        }
+        Ok(RoutineWithContext {
+            routine,
+            plan_id: scope.plan.id,
+            unit_id: scope.plan.unit_id,
+            state: scope.version.state,
+            version: scope.version.version,
+        })
+    }
+
+    pub async fn add_routine(
+        &self,
+        who: &Principal,
+        version: PlanVersionId,
+        request: RoutineRequest,
+    ) -> Result<Routine> {
+        let tx = self.begin().await?;
+        let result = async {
+            let scope = version_for_update(&tx, version).await?;
+            let request = checked_request(&tx, who, &scope, request).await?;
+            let row = rows::routine_row(
+                head(&request),
+                routines::ActiveModel {
+                    id: NotSet,
+                    version_id: Set(version.0),
+                    ..Default::default()
+                },
+            )
+            .insert(&tx)
+            .await?;
+            save_contents(&tx, row, request).await
+        }
+        .await;
+        self.finish(tx, who, Audit::new("create", "routine"), result)
+            .await
+    }
+
+    /// Replaces a routine's text, classification, steps and materials.
+    pub async fn update_routine(
+        &self,
+        who: &Principal,
+        id: RoutineId,
+        request: RoutineRequest,
+    ) -> Result<Routine> {
+        let tx = self.begin().await?;
+        let result = async {
+            let (row, scope) = routine_for_update(&tx, id).await?;
+            let current = row.confidentiality;
+            let level = crate::convert::confidentiality(current)?;
+            who.authorize_read(Action::EditPlans, Scope::Unit(&scope.path), level)?;
+            let request = checked_request(&tx, who, &scope, request).await?;
+            let row = rows::routine_row(head(&request), row.into())
+                .update(&tx)
+                .await?;
+            save_contents(&tx, row, request).await
+        }
+        .await;
+        self.finish(tx, who, Audit::new("update", "routine").on(id), result)
+            .await
+    }
+
+    pub async fn remove_routine(&self, who: &Principal, id: RoutineId) -> Result<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let (row, scope) = routine_for_update(&tx, id).await?;
+            let level = crate::convert::confidentiality(row.confidentiality)?;
+            who.authorize_read(Action::EditPlans, Scope::Unit(&scope.path), level)?;
+            scope.ensure_editable_by(who)?;
+            routine_steps::Entity::delete_many()
+                .filter(routine_steps::Column::RoutineId.eq(id.0))
+                .exec(&tx)
+                .await?;
+            routine_materials::Entity::delete_many()
+                .filter(routine_materials::Column::RoutineId.eq(id.0))
+                .exec(&tx)
+                .await?;
+            routines::Entity::delete_by_id(id.0).exec(&tx).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(tx, who, Audit::new("remove", "routine").on(id), result)
+            .await
+    }
+}
+
+/// Checks that `who` may put this routine into the version: the version is an editable
+/// draft, the routine's level is within the editor's clearance, and its activity (if
+/// any) belongs to the same version.
+async fn checked_request(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    scope: &VersionInScope,
+    request: RoutineRequest,
+) -> Result<RoutineRequest> {
+    scope.ensure_editable_by(who)?;
+    who.authorize_read(
+        Action::EditPlans,
+        Scope::Unit(&scope.path),
+        request.classification.confidentiality,
+    )?;
+    let request = request.validate()?;
+    if let Some(activity) = request.activity_id {
+        let belongs = critical_activities::Entity::find_by_id(activity.0)
+            .one(db)
+            .await?
+            .is_some_and(|row| row.version_id == scope.version.id.0);
+        if !belongs {
+            return Err(DomainError::validation(
+                "activityId",
+                format!(
+                    "critical activity {activity} is not part of version {} of this plan",
+                    scope.version.version
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(request)
+}
+
+fn head(request: &RoutineRequest) -> RoutineHead<'_> {
+    RoutineHead {
+        activity_id: request.activity_id,
+        title: &request.title,
+        trigger: &request.trigger,
+        classification: request.classification,
+    }
+}
+
+async fn save_contents(
+    db: &impl ConnectionTrait,
+    row: routines::Model,
+    request: RoutineRequest,
+) -> Result<Routine> {
+    rows::replace_routine_contents(
+        db,
+        row.id,
+        &request.steps,
+        &request.materials,
+        &request.recovery_steps,
+    )
+    .await?;
+    Ok(Routine {
+        id: RoutineId(row.id),
+        version_id: PlanVersionId(row.version_id),
+        activity_id: request.activity_id,
+        title: request.title,
+        trigger: request.trigger,
+        classification: request.classification,
+        steps: request.steps,
+        materials: request.materials,
+        recovery_steps: request.recovery_steps,
+    })
+}
+
+async fn find_routine(db: &impl ConnectionTrait, id: RoutineId) -> Result<routines::Model> {
+    Ok(routines::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("routine", id))?)
+}
+
+async fn routine_in_scope(
+    db: &impl ConnectionTrait,
+    id: RoutineId,
+) -> Result<(Routine, VersionInScope)> {
+    let row = find_routine(db, id).await?;
+    let scope = version_in_scope(db, PlanVersionId(row.version_id)).await?;
+    let routine = rows::load_routines(db, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::not_found("routine", id))?;
+    Ok((routine, scope))
+}
+
+/// Loads a routine's row and its version for changing them, locking the version.
+async fn routine_for_update(
+    db: &impl ConnectionTrait,
+    id: RoutineId,
+) -> Result<(routines::Model, VersionInScope)> {
+    let row = find_routine(db, id).await?;
+    let scope = version_for_update(db, PlanVersionId(row.version_id)).await?;
+    Ok((row, scope))
+}
