@@ -96,12 +96,13 @@ impl AccountQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, AuditEventObject>> {
-        let object = match (&object_type, &object_id) {
-            (Some(kind), Some(id)) => Some((kind.as_str(), id.as_str())),
-            _ => None,
-        };
         let page = store(ctx)?
-            .audit_events(principal(ctx)?, object, page_request(after, first)?)
+            .audit_events(
+                principal(ctx)?,
+                object_type.as_deref(),
+                object_id.as_ref().map(|id| id.as_str()),
+                page_request(after, first)?,
+            )
             .await
             .api()?;
         Ok(connection(page, AuditEventObject))

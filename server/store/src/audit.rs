@@ -141,19 +141,21 @@ impl Store {
         .await
     }
 
-    /// The audit trail, oldest first, optionally for one object.
+    /// The audit trail, oldest first, optionally for one kind of object or one object.
     pub async fn audit_events(
         &self,
         who: &Principal,
-        object: Option<(&str, &str)>,
+        object_type: Option<&str>,
+        object_id: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<AuditEvent>> {
         who.authorize(Action::ReadAudit, Scope::Organisation)?;
         let mut select = audit_events::Entity::find();
-        if let Some((object_type, object_id)) = object {
-            select = select
-                .filter(audit_events::Column::ObjectType.eq(object_type))
-                .filter(audit_events::Column::ObjectId.eq(object_id));
+        if let Some(object_type) = object_type {
+            select = select.filter(audit_events::Column::ObjectType.eq(object_type));
+        }
+        if let Some(object_id) = object_id {
+            select = select.filter(audit_events::Column::ObjectId.eq(object_id));
         }
         let rows = fetch_page(&self.db, select, audit_events::Column::Id, page, |row| {
             row.id

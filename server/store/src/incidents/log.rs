@@ -26,8 +26,9 @@ impl AuditedObject for LogEntry {
 }
 
 impl Store {
-    /// Appends an entry to an open incident's crisis log. Crisis leads write in every
-    /// incident's log, unit managers only in those of incidents affecting their units.
+    /// Appends an entry to an open incident's crisis log. Organisation-wide roles write
+    /// in the log of any incident they are cleared to read; unit staff only in the logs
+    /// of incidents affecting their units.
     pub async fn add_log_entry(
         &self,
         who: &Principal,

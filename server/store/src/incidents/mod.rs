@@ -46,7 +46,7 @@ pub struct IncidentFilter {
     pub exercise: Option<bool>,
 }
 
-/// Changes to an incident's description; `None` leaves a field as it is.
+/// Changes to an incident's details; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IncidentEdit {
     pub title: Option<String>,

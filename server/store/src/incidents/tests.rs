@@ -35,11 +35,18 @@ struct Municipality {
 
 async fn a_municipality_with_home_care() -> Result<Municipality, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = Store::open(
-        &DatabaseLocation::default_sqlite(dir.path().join("t.db")),
-        Arc::new(SystemClock),
-    )
-    .await?;
+    let location = match std::env::var("INCIDENTS_PG") {
+        Ok(base) => {
+            let name = format!("t{}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
+            let admin = sea_orm::Database::connect(format!("{base}/postgres")).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await?;
+            DatabaseLocation::parse(&format!("{base}/{name}"))?
+        }
+        Err(_) => DatabaseLocation::default_sqlite(dir.path().join("t.db")),
+    };
+    let store = Store::open(&location, Arc::new(SystemClock)).await?;
     let operator = Principal::operator("test");
     let mut parent = None;
     let mut chain = Vec::new();
@@ -650,21 +657,47 @@ async fn the_crisis_log_keeps_order_and_corrections_point_within_the_incident() 
         vec![earlier.id, later.id, correction.id]
     );
 
-    // Unit managers write only where the incident touches their units; organisation
-    // roles need the clearance; viewers never write.
+    // Unit staff write only where the incident touches their units, everyone only up
+    // to their clearance, and viewers never.
+    let secret = m
+        .store
+        .report_incident(&lead, outage("Dataintrång", &[m.north], 3))
+        .await?
+        .id;
     let south_manager = someone("chef-syd", &[(Role::UnitManager, Some(m.south))], None);
     let communicator = someone("info", &[(Role::Communicator, None)], None);
     let viewer = someone("läsare", &[(Role::Viewer, None)], None);
-    for who in [&south_manager, &communicator, &viewer] {
+    let north_worker = someone("karin", &[(Role::CareWorker, Some(m.north))], None);
+    for (who, incident) in [
+        (&south_manager, id),
+        (&viewer, id),
+        (&communicator, secret),
+        (&north_worker, id),
+    ] {
         let refused = m
             .store
-            .add_log_entry(who, id, observation("Får inte"))
+            .add_log_entry(who, incident, observation("Får inte"))
             .await;
         assert!(is_forbidden(&refused), "{} wrote in the log", who.username);
     }
+    let internal_north = m
+        .store
+        .report_incident(&lead, outage("Skrivaren", &[m.north], 1))
+        .await?
+        .id;
     assert!(
         m.store
-            .add_log_entry(&communicator, other, observation("Pressmeddelande ute"))
+            .add_log_entry(
+                &north_worker,
+                internal_north,
+                observation("Papperslistorna räcker till kl 16")
+            )
+            .await
+            .is_ok()
+    );
+    assert!(
+        m.store
+            .add_log_entry(&communicator, id, observation("Pressmeddelande ute"))
             .await
             .is_ok()
     );
@@ -832,7 +865,8 @@ async fn reading_a_sensitive_incident_is_audited() -> TestResult {
             store
                 .audit_events(
                     operator,
-                    Some((object_type, id.as_str())),
+                    Some(object_type),
+                    Some(id.as_str()),
                     PageRequest::default(),
                 )
                 .await

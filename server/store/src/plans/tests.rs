@@ -412,12 +412,12 @@ async fn unit_staff_see_only_their_own_units_plans() -> TestResult {
         .plans(&manager, PlanFilter::default(), PageRequest::default())
         .await?;
     assert_eq!(all.items.len(), 2);
-    let drafts = PlanFilter {
+    let approved_only = PlanFilter {
         state: Some(PlanState::Approved),
         ..PlanFilter::default()
     };
     let approved = store
-        .plans(&manager, drafts, PageRequest::default())
+        .plans(&manager, approved_only, PageRequest::default())
         .await?;
     assert!(approved.items.is_empty());
     Ok(())
@@ -453,7 +453,8 @@ async fn a_sensitive_version_is_hidden_from_care_workers_and_its_reads_are_audit
     let reads = store
         .audit_events(
             &who,
-            Some(("plan_version", &version.to_string())),
+            Some("plan_version"),
+            Some(&version.to_string()),
             PageRequest::default(),
         )
         .await?;
