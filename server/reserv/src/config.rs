@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn defaults_need_nothing() {
         Jail::expect_with(|_| {
-            let config = Config::load(None)?;
+            let config = Config::load(None).map_err(|error| error.to_string())?;
             assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
             assert_eq!(
                 config.database().map(|l| l.backend()).ok(),
@@ -167,7 +167,7 @@ mod tests {
             )?;
             jail.set_env("RESERV_SESSION_HOURS", "4");
             jail.set_env("DATABASE_URL", "postgres://postgres@127.0.0.1/test");
-            let config = Config::load(None)?;
+            let config = Config::load(None).map_err(|error| error.to_string())?;
             assert_eq!(config.listen.port(), 9000);
             assert_eq!(config.session_hours, 4);
             assert_eq!(
@@ -186,7 +186,7 @@ mod tests {
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
-            assert!(message.contains("listen"), "{message}");
+            assert!(message.to_lowercase().contains("listen"), "{message}");
             Ok(())
         });
         Jail::expect_with(|jail| {
@@ -195,7 +195,7 @@ mod tests {
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
-            assert!(message.contains("listn"), "{message}");
+            assert!(message.to_lowercase().contains("listn"), "{message}");
             Ok(())
         });
         Jail::expect_with(|jail| {
