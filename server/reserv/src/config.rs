@@ -141,6 +141,8 @@ impl std::fmt::Debug for Config {
 }
 
 #[cfg(test)]
+// figment's `Jail` decides the closure's error type (`figment::Error`, which is large).
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

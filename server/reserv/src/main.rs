@@ -158,12 +158,12 @@ async fn find_unit(
     wanted: &str,
 ) -> anyhow::Result<UnitId> {
     let units = store.units(operator).await?;
-    if let Ok(id) = wanted.parse::<i64>() {
-        if let Some(unit) = units.iter().find(|unit| unit.id.0 == id) {
-            return Ok(unit.id);
-        }
-    }
-    match units.iter().find(|unit| unit.name == wanted) {
+    let by_id = wanted.parse::<i64>().ok();
+    match units
+        .iter()
+        .find(|unit| Some(unit.id.0) == by_id)
+        .or_else(|| units.iter().find(|unit| unit.name == wanted))
+    {
         Some(unit) => Ok(unit.id),
         None => bail!("--unit: no unit has the id or name '{wanted}'"),
     }

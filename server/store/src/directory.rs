@@ -362,12 +362,9 @@ pub(crate) async fn ensure_person_exists(
     id: Option<PersonId>,
     field: &str,
 ) -> Result<()> {
-    if let Some(id) = id {
-        if people::Entity::find_by_id(id.0).one(db).await?.is_none() {
-            return Err(
-                DomainError::validation(field, format!("person {id} was not found")).into(),
-            );
-        }
+    let Some(id) = id else { return Ok(()) };
+    if people::Entity::find_by_id(id.0).one(db).await?.is_none() {
+        return Err(DomainError::validation(field, format!("person {id} was not found")).into());
     }
     Ok(())
 }

@@ -35,18 +35,11 @@ struct Municipality {
 
 async fn a_municipality_with_home_care() -> Result<Municipality, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let location = match std::env::var("INCIDENTS_PG") {
-        Ok(base) => {
-            let name = format!("t{}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
-            let admin = sea_orm::Database::connect(format!("{base}/postgres")).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await?;
-            DatabaseLocation::parse(&format!("{base}/{name}"))?
-        }
-        Err(_) => DatabaseLocation::default_sqlite(dir.path().join("t.db")),
-    };
-    let store = Store::open(&location, Arc::new(SystemClock)).await?;
+    let store = Store::open(
+        &DatabaseLocation::default_sqlite(dir.path().join("t.db")),
+        Arc::new(SystemClock),
+    )
+    .await?;
     let operator = Principal::operator("test");
     let mut parent = None;
     let mut chain = Vec::new();

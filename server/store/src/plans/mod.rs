@@ -212,9 +212,13 @@ impl Store {
     /// Allows reading a version's content (its text, activities and dependencies) and
     /// records the read when the version's classification asks for it.
     async fn ensure_reads_version(&self, who: &Principal, scope: &VersionInScope) -> Result<()> {
-        let level = scope.version.classification.confidentiality;
-        who.authorize_read(Action::ReadPlans, Scope::Unit(&scope.path), level)?;
-        if level.read_is_audited() {
+        scope.authorize(who, Action::ReadPlans)?;
+        if scope
+            .version
+            .classification
+            .confidentiality
+            .read_is_audited()
+        {
             self.record_read(who, "plan_version", scope.version.id)
                 .await?;
         }
@@ -231,14 +235,21 @@ pub(crate) struct VersionInScope {
 }
 
 impl VersionInScope {
-    /// Allows changing the version's content: editors of the unit who may read it, and
-    /// only while it is a draft.
-    fn ensure_editable_by(&self, who: &Principal) -> Result<()> {
+    /// Allows `action` on this version in its plan's unit, for someone cleared to read
+    /// it: nobody changes, copies or approves what they may not see.
+    fn authorize(&self, who: &Principal, action: Action) -> Result<()> {
         who.authorize_read(
-            Action::EditPlans,
+            action,
             Scope::Unit(&self.path),
             self.version.classification.confidentiality,
         )?;
+        Ok(())
+    }
+
+    /// Allows changing the version's content: editors of the unit who may read it, and
+    /// only while it is a draft.
+    fn ensure_editable_by(&self, who: &Principal) -> Result<()> {
+        self.authorize(who, Action::EditPlans)?;
         self.version.state.ensure_editable(self.version.version)?;
         Ok(())
     }

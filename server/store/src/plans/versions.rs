@@ -172,11 +172,7 @@ impl Store {
         let tx = self.begin().await?;
         let result = async {
             let scope = version_for_update(&tx, id).await?;
-            who.authorize_read(
-                Action::ApprovePlans,
-                Scope::Unit(&scope.path),
-                scope.version.classification.confidentiality,
-            )?;
+            scope.authorize(who, Action::ApprovePlans)?;
             let number = scope.version.version;
             let state = scope.version.state.approve(number)?;
             let activities = critical_activities::Entity::find()
@@ -229,11 +225,7 @@ impl Store {
         let tx = self.begin().await?;
         let result = async {
             let scope = version_for_update(&tx, id).await?;
-            who.authorize_read(
-                Action::ApprovePlans,
-                Scope::Unit(&scope.path),
-                scope.version.classification.confidentiality,
-            )?;
+            scope.authorize(who, Action::ApprovePlans)?;
             let state = scope.version.state.retire(scope.version.version)?;
             let row = plan_versions::ActiveModel {
                 id: Set(id.0),
