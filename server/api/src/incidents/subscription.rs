@@ -80,7 +80,7 @@ impl IncidentSubscription {
                     Ok(_) => None,
                     Err(lagged) => {
                         // A watcher too slow to keep up loses changes rather than slowing
-                        // everyone; the client refetches the incident on reconnect.
+                        // everyone; its next update still carries the current incident.
                         tracing::warn!(%lagged, incident = %id, "incident subscriber fell behind");
                         None
                     }
