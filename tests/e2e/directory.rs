@@ -78,6 +78,23 @@ on_every_database! {
         Ok(())
     }
 
+    async fn an_admin_renames_a_unit_and_a_blank_name_is_refused(server: sample_municipality) {
+        let admin = server.sign_in_as("admin").await?;
+        let units = admin.data("{ units { id name } }", json!({})).await?;
+        let unit = id_where(&units["units"], "name", "Nattpatrullen")?;
+        let rename = "mutation($id: ID!, $name: String!) { renameUnit(id: $id, name: $name) { name } }";
+        let renamed = admin.data(rename, json!({ "id": unit, "name": "Nattpatrullen Norrbyn" })).await?;
+        assert_eq!(renamed["renameUnit"]["name"], "Nattpatrullen Norrbyn");
+        let response = admin.send(rename, json!({ "id": unit, "name": "  " })).await?;
+        assert_eq!(response["errors"][0]["extensions"]["field"], "name");
+        let after = admin.data("query($id: ID!) { unit(id: $id) { name } }", json!({ "id": unit })).await?;
+        assert_eq!(after["unit"]["name"], "Nattpatrullen Norrbyn");
+        let manager = server.sign_in_as("enhetschef").await?;
+        let (code, _) = manager.error(rename, json!({ "id": unit, "name": "Annat" })).await?;
+        assert_eq!(code, "FORBIDDEN");
+        Ok(())
+    }
+
     async fn people_are_paged_with_cursors(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
         let query = "query($after: String) { people(first: 10, after: $after) { pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }";

@@ -159,6 +159,21 @@ impl DirectoryMutation {
         ))
     }
 
+    async fn rename_unit(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        name: String,
+    ) -> async_graphql::Result<Unit> {
+        let id = UnitId(parse_id("id", &id)?);
+        Ok(Unit(
+            store(ctx)?
+                .rename_unit(principal(ctx)?, id, &name)
+                .await
+                .api()?,
+        ))
+    }
+
     async fn create_person(
         &self,
         ctx: &Context<'_>,

@@ -50,7 +50,7 @@ pub struct NewUnit {
 impl NewUnit {
     /// Checks the unit against its parent (`None` when it is to be a root).
     pub fn validate(self, parent: Option<&OrgUnit>) -> Result<Self> {
-        let name = required_text("name", &self.name, 120)?;
+        let name = unit_name(&self.name)?;
         match parent {
             None if self.kind != UnitKind::Municipality => Err(DomainError::validation(
                 "parentId",
@@ -69,6 +69,11 @@ impl NewUnit {
             _ => Ok(Self { name, ..self }),
         }
     }
+}
+
+/// Checks a unit's name: 1–120 characters after trimming.
+pub fn unit_name(name: &str) -> Result<String> {
+    required_text("name", name, 120)
 }
 
 #[cfg(test)]

@@ -86,6 +86,24 @@ impl Store {
             .await
     }
 
+    /// Renames a unit; its place in the tree stays.
+    pub async fn rename_unit(&self, who: &Principal, id: UnitId, name: &str) -> Result<OrgUnit> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageDirectory, Scope::Organisation)?;
+            let existing = units::Entity::find_by_id(id.0)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("unit", id))?;
+            let mut row: units::ActiveModel = existing.into();
+            row.name = Set(reserv_domain::units::unit_name(name)?);
+            convert::unit(row.update(&tx).await?)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("rename", "unit").on(id), result)
+            .await
+    }
+
     /// People, optionally only those of one unit, leaving out anyone whose contact
     /// details are above the reader's clearance.
     pub async fn people(
