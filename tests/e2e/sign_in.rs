@@ -85,6 +85,8 @@ on_every_database! {
         assert_eq!(health, json!({ "status": "ok", "database": "ok" }));
         let graphiql = reqwest::get(format!("{}/graphql", server.base_url)).await?.text().await?;
         assert!(graphiql.contains("graphiql"), "GET /graphql serves GraphiQL");
+        let front = reqwest::get(&server.base_url).await?.text().await?;
+        assert!(front.contains("lang=\"sv\"") && front.contains("href=\"/graphql\""), "{front}");
         Ok(())
     }
 }
