@@ -2,5 +2,11 @@
 //! with `TEST_DATABASE_URL`, on PostgreSQL.
 
 mod bad_input;
+mod crisis_log;
 mod directory;
+mod impact;
+mod incidents;
+mod plans;
+mod routines;
 mod sign_in;
+mod subscriptions;

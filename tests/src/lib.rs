@@ -12,6 +12,10 @@ use reserv::{Config, demo};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,4 +293,192 @@ pub fn id_where(list: &Value, field: &str, value: &str) -> anyhow::Result<String
         .and_then(|item| item["id"].as_str())
         .map(str::to_owned)
         .with_context(|| format!("nothing with {field} = {value} in {list}"))
+}
+
+/// How long a test waits for a message on a WebSocket before it fails.
+pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Client {
+    /// Opens a subscription socket signed in with this client's session token, given in
+    /// the connection_init payload as clients that cannot send cookies do.
+    pub async fn socket(&self) -> anyhow::Result<Socket> {
+        let payload = match &self.token {
+            Some(token) => json!({ "token": token }),
+            None => json!({}),
+        };
+        Socket::connect(&self.base_url, payload, None).await
+    }
+
+    /// Opens a subscription socket that carries this client's session in the session
+    /// cookie, as a browser does, with an empty connection_init payload.
+    pub async fn socket_with_cookie(&self) -> anyhow::Result<Socket> {
+        let token = self
+            .token
+            .as_deref()
+            .context("the client is not signed in")?;
+        Socket::connect(&self.base_url, json!({}), Some(token)).await
+    }
+}
+
+type WebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket to `/graphql/ws` speaking graphql-transport-ws, past `connection_ack`.
+/// Every wait for the server is bounded by [`SOCKET_TIMEOUT`].
+pub struct Socket {
+    stream: WebSocket,
+}
+
+impl Socket {
+    /// Connects to the server at `base_url`, sends `connection_init` with `payload` and
+    /// waits for `connection_ack`. With `cookie`, the upgrade request carries it as the
+    /// session cookie.
+    pub async fn connect(
+        base_url: &str,
+        payload: Value,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let url = format!("{}/graphql/ws", base_url.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request()?;
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        if let Some(token) = cookie {
+            request.headers_mut().insert(
+                "Cookie",
+                HeaderValue::from_str(&format!("reserv_session={token}"))?,
+            );
+        }
+        let (stream, response) =
+            tokio::time::timeout(SOCKET_TIMEOUT, tokio_tungstenite::connect_async(request))
+                .await
+                .context("no WebSocket handshake in time")??;
+        let protocol = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|value| value.to_str().ok());
+        if protocol != Some("graphql-transport-ws") {
+            bail!("the server chose the subprotocol {protocol:?}");
+        }
+        let mut socket = Self { stream };
+        socket
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await?;
+        let ack = socket.receive().await?;
+        if ack["type"] != "connection_ack" {
+            bail!("expected connection_ack, got {ack}");
+        }
+        Ok(socket)
+    }
+
+    /// Sends one protocol message.
+    pub async fn send(&mut self, message: Value) -> anyhow::Result<()> {
+        use futures_util::SinkExt;
+        self.stream.send(Message::text(message.to_string())).await?;
+        Ok(())
+    }
+
+    /// Starts the subscription `id`.
+    pub async fn subscribe(
+        &mut self,
+        id: &str,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<()> {
+        self.send(json!({
+            "id": id,
+            "type": "subscribe",
+            "payload": { "query": query, "variables": variables },
+        }))
+        .await
+    }
+
+    /// Ends the subscription `id` from the client's side.
+    pub async fn complete(&mut self, id: &str) -> anyhow::Result<()> {
+        self.send(json!({ "id": id, "type": "complete" })).await
+    }
+
+    /// The next protocol message from the server, answering pings on the way. Fails when
+    /// nothing arrives in time or the server closes the socket.
+    pub async fn receive(&mut self) -> anyhow::Result<Value> {
+        use futures_util::StreamExt;
+        loop {
+            let frame = tokio::time::timeout(SOCKET_TIMEOUT, self.stream.next())
+                .await
+                .context("no message from the server in time")?
+                .context("the server closed the socket")??;
+            let message: Value = match frame {
+                Message::Text(text) => serde_json::from_str(text.as_str())
+                    .with_context(|| format!("not JSON: {}", text.as_str()))?,
+                Message::Close(frame) => bail!("the server closed the socket: {frame:?}"),
+                Message::Binary(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                    continue;
+                }
+            };
+            if message["type"] == "ping" {
+                self.send(json!({ "type": "pong" })).await?;
+                continue;
+            }
+            return Ok(message);
+        }
+    }
+
+    /// The payload of the next `next` message of subscription `id`: a GraphQL response
+    /// with `data` or `errors`. Fails when the subscription ends first.
+    pub async fn next(&mut self, id: &str) -> anyhow::Result<Value> {
+        let message = self.receive().await?;
+        if message["id"] != id {
+            bail!("expected a message for subscription {id}, got {message}");
+        }
+        match message["type"].as_str() {
+            Some("next") => Ok(message["payload"].clone()),
+            _ => bail!("subscription {id} sent no event but {message}"),
+        }
+    }
+
+    /// The `data` of the next event of subscription `id`, which must carry no errors.
+    pub async fn next_data(&mut self, id: &str) -> anyhow::Result<Value> {
+        let payload = self.next(id).await?;
+        if let Some(errors) = payload.get("errors") {
+            bail!("subscription {id} sent errors: {errors}");
+        }
+        Ok(payload["data"].clone())
+    }
+
+    /// Waits for the server to end subscription `id` with `complete`.
+    pub async fn completed(&mut self, id: &str) -> anyhow::Result<()> {
+        let message = self.receive().await?;
+        if message["id"] != id || message["type"] != "complete" {
+            bail!("expected subscription {id} to complete, got {message}");
+        }
+        Ok(())
+    }
+
+    /// The first event of subscription `id`, while `poke` is repeated to cause one. The
+    /// protocol has no acknowledgement of a subscription, so a test cannot otherwise know
+    /// when the server listens; once this returns, it does.
+    pub async fn first_event_while<F, Fut>(
+        &mut self,
+        id: &str,
+        mut poke: F,
+    ) -> anyhow::Result<Value>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        let mut next = std::pin::pin!(self.next(id));
+        loop {
+            tokio::select! {
+                event = &mut next => return event,
+                poked = poke() => poked?,
+            }
+        }
+    }
+
+    /// Closes the socket politely.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        self.stream.close(None).await?;
+        Ok(())
+    }
 }

@@ -11,7 +11,8 @@ use reserv_domain::audit::{AuditEvent, AuditOutcome};
 use reserv_domain::ids::{AccountId, AuditEventId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 /// What a change does, for its audit event.
@@ -50,9 +51,16 @@ impl AuditedObject for () {
 }
 
 impl Store {
-    /// Starts the transaction of a change.
+    /// Starts the transaction of a change. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later would
+    /// otherwise fail with "database is locked" when another writer got in between,
+    /// instead of waiting its turn.
     pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
-        Ok(self.db.begin().await?)
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
     }
 
     /// Ends a change: commits it with a success event, or rolls it back and records the

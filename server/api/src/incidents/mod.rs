@@ -6,8 +6,6 @@
 
 mod objects;
 mod subscription;
-#[cfg(test)]
-mod tests;
 
 pub use subscription::IncidentSubscription;
 

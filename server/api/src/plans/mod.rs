@@ -8,8 +8,6 @@
 
 mod inputs;
 mod objects;
-#[cfg(test)]
-mod tests;
 
 use crate::context::{connection, page_request, parse_id, principal, store};
 use crate::error::ApiResult;
@@ -21,7 +19,9 @@ use inputs::{
 use objects::{
     ActivityObject, DependencyObject, ImpactObject, PlanObject, PlanVersionObject, RoutineObject,
 };
-use reserv_domain::ids::{ActivityId, DependencyId, PlanId, PlanVersionId, RoutineId, SystemId};
+use reserv_domain::ids::{
+    ActivityId, DependencyId, PlanId, PlanVersionId, RoutineId, SystemId, UnitId,
+};
 
 #[derive(Default)]
 pub struct PlanQuery;
@@ -67,6 +67,24 @@ impl PlanQuery {
         let id = RoutineId(parse_id("id", &id)?);
         let found = store(ctx)?.routine(principal(ctx)?, id).await.api()?;
         Ok(RoutineObject(found.routine))
+    }
+
+    /// The fallback routines in force that the caller may read, for a unit and the units
+    /// below it, or for all of the caller's units: where a care worker finds the paper
+    /// routine to switch to.
+    async fn routines(
+        &self,
+        ctx: &Context<'_>,
+        unit_id: Option<ID>,
+    ) -> async_graphql::Result<Vec<RoutineObject>> {
+        let unit = unit_id
+            .map(|id| parse_id("unitId", &id).map(UnitId))
+            .transpose()?;
+        let routines = store(ctx)?
+            .routines_in_force(principal(ctx)?, unit)
+            .await
+            .api()?;
+        Ok(routines.into_iter().map(RoutineObject).collect())
     }
 
     /// The critical activities that stop when this system is down, most urgent first.

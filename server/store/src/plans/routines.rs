@@ -6,18 +6,22 @@
 //! routine's level, not the version's.
 
 use super::rows::{self, RoutineHead};
+use super::versions::current_of;
 use super::{RoutineWithContext, VersionInScope, version_for_update, version_in_scope};
 use crate::audit::Audit;
-use crate::entities::{critical_activities, routine_materials, routine_steps, routines};
-use crate::{Result, Store};
+use crate::entities::{
+    critical_activities, plan_versions, plans, routine_materials, routine_steps, routines, units,
+};
+use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
-use reserv_domain::access::{Action, Principal, Scope};
-use reserv_domain::ids::{PlanVersionId, RoutineId};
-use reserv_domain::plans::{Routine, RoutineRequest};
+use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
+use reserv_domain::plans::{PlanVersion, Routine, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
+use std::collections::BTreeMap;
 
 impl Store {
     /// A version's routines that the principal may read, in the order they were added.
@@ -38,6 +42,75 @@ impl Store {
             }
         }
         Ok(routines)
+    }
+
+    /// The routines in force that `who` may read: those of each plan's version in force
+    /// (the approved one, else the draft), for `unit` and the units below it, or for
+    /// every unit when `unit` is `None`. Each routine's own classification decides, so
+    /// a care worker finds the internal paper routines of her unit even when the plan
+    /// around them is more sensitive. Ordered by unit, then title.
+    pub async fn routines_in_force(
+        &self,
+        who: &Principal,
+        unit: Option<UnitId>,
+    ) -> Result<Vec<Routine>> {
+        if let Some(unit) = unit {
+            let unit = crate::directory::find_unit(&self.db, unit).await?;
+            who.authorize(Action::ReadPlans, Scope::Unit(&unit.path))?;
+        }
+        let paths: BTreeMap<i64, UnitPath> = units::Entity::find()
+            .all(&self.db)
+            .await?
+            .iter()
+            .map(|row| Ok((row.id, convert::unit_path(&row.path)?)))
+            .collect::<Result<_>>()?;
+        let plan_units: BTreeMap<i64, i64> = plans::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row.unit_id))
+            .collect();
+        let mut versions: BTreeMap<i64, Vec<PlanVersion>> = BTreeMap::new();
+        for row in plan_versions::Entity::find().all(&self.db).await? {
+            versions
+                .entry(row.plan_id)
+                .or_default()
+                .push(rows::version(row)?);
+        }
+        let mut found: Vec<(String, Routine)> = Vec::new();
+        for (plan, plan_versions) in versions {
+            let Some(path) = plan_units.get(&plan).and_then(|unit| paths.get(unit)) else {
+                continue;
+            };
+            let wanted = unit.is_none_or(|unit| path.contains(unit));
+            let Some(version) = current_of(plan_versions).filter(|_| wanted) else {
+                continue;
+            };
+            if !who.may(Action::ReadPlans, Scope::Unit(path)) {
+                continue;
+            }
+            let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(path));
+            let rows = routines::Entity::find()
+                .filter(routines::Column::VersionId.eq(version.id.0))
+                .filter(routines::Column::Confidentiality.lte(i16::from(clearance.level())))
+                .all(&self.db)
+                .await?;
+            let unit_key = path
+                .0
+                .iter()
+                .map(|id| format!("{:020}", id.0))
+                .collect::<String>();
+            for routine in rows::load_routines(&self.db, rows).await? {
+                if routine.classification.confidentiality.read_is_audited() {
+                    self.record_read(who, "routine", routine.id).await?;
+                }
+                found.push((unit_key.clone(), routine));
+            }
+        }
+        found.sort_by(|(unit_a, a), (unit_b, b)| {
+            (unit_a, &a.title, a.id).cmp(&(unit_b, &b.title, b.id))
+        });
+        Ok(found.into_iter().map(|(_, routine)| routine).collect())
     }
 
     /// One routine, with the plan and version it belongs to.
