@@ -1,4 +1,5 @@
-//! Database triggers that refuse UPDATE and DELETE on append-only tables, so that not
+//! Database triggers that refuse UPDATE, DELETE (and on PostgreSQL TRUNCATE) on
+//! append-only tables, so that not
 //! even a bug or a hand-written SQL statement can rewrite the crisis log or the audit
 //! trail.
 
@@ -28,6 +29,12 @@ pub async fn protect(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbE
             db.execute_unprepared(&format!(
                 "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} \
                  FOR EACH ROW EXECUTE FUNCTION reserv_refuse_change()"
+            ))
+            .await?;
+            // TRUNCATE bypasses row triggers; it gets a statement trigger of its own.
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION reserv_refuse_change()"
             ))
             .await?;
         }

@@ -115,8 +115,21 @@ on_every_database! {
         let delete = server.execute_sql("DELETE FROM crisis_log_entries").await;
         let delete_error = delete.err().map(|error| error.to_string()).unwrap_or_default();
         assert!(delete_error.contains("append-only"), "DELETE was not refused: {delete_error:?}");
+        // SQLite has no TRUNCATE; PostgreSQL's bypasses row triggers and needs its own.
+        let truncate = server.execute_sql("TRUNCATE crisis_log_entries").await;
+        let truncate_error = truncate.err().map(|error| error.to_string()).unwrap_or_default();
+        let on_postgres = server.config.database_url.is_some();
+        assert!(
+            !truncate_error.is_empty() && (!on_postgres || truncate_error.contains("append-only")),
+            "TRUNCATE was not refused: {truncate_error:?}"
+        );
 
         assert_eq!(log_of(&lead, &demo).await?, before, "the log is unchanged");
+
+        for sql in ["UPDATE audit_events SET outcome = 'success'", "DELETE FROM audit_events"] {
+            let error = server.execute_sql(sql).await.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("append-only"), "{sql} was not refused: {error:?}");
+        }
         Ok(())
     }
 
