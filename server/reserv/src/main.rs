@@ -61,6 +61,13 @@ enum UserCommand {
     },
 }
 
+/// The commands that work on the database, once it is open.
+enum DatabaseCommand {
+    Migrate,
+    Serve { demo: bool },
+    User(UserCommand),
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -74,23 +81,29 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Schema = cli.command {
-        print!("{}", reserv_api::schema_sdl());
-        return Ok(());
-    }
-    let config = Config::load(cli.config.as_deref())?;
+    let Cli { config, command } = cli;
+    let command = match command {
+        // The schema needs no configuration or database.
+        Command::Schema => {
+            print!("{}", reserv_api::schema_sdl());
+            return Ok(());
+        }
+        Command::Migrate => DatabaseCommand::Migrate,
+        Command::Serve { demo } => DatabaseCommand::Serve { demo },
+        Command::User { command } => DatabaseCommand::User(command),
+    };
+    let config = Config::load(config.as_deref())?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log)?)
         .with_writer(std::io::stderr)
         .init();
     let store = server::open_store(&config).await?;
-    match cli.command {
-        Command::Schema => Ok(()),
-        Command::Migrate => {
+    match command {
+        DatabaseCommand::Migrate => {
             println!("The database schema is up to date.");
             Ok(())
         }
-        Command::Serve { demo } => {
+        DatabaseCommand::Serve { demo } => {
             if demo {
                 if demo::load_if_empty(&store).await? {
                     println!("Loaded the demo municipality.");
@@ -107,16 +120,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             server::serve_forever(&config, store).await
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    username,
-                    role,
-                    unit,
-                    person,
-                    password_stdin,
-                },
-        } => {
+        DatabaseCommand::User(UserCommand::Add {
+            username,
+            role,
+            unit,
+            person,
+            password_stdin,
+        }) => {
             let operator = Principal::operator("command line");
             let unit = match unit {
                 Some(unit) => Some(find_unit(&store, &operator, &unit).await?),
