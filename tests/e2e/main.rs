@@ -1,6 +1,7 @@
 //! Black-box tests of Reserv: the real server over HTTP and WebSocket, on SQLite and,
 //! with `TEST_DATABASE_URL`, on PostgreSQL.
 
+mod accounts;
 mod bad_input;
 mod crisis_log;
 mod directory;

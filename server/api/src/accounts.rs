@@ -8,8 +8,8 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Principal, RoleGrant};
-use reserv_domain::ids::{PersonId, UnitId};
-use reserv_store::NewAccount;
+use reserv_domain::ids::{AccountId, PersonId, UnitId};
+use reserv_store::{AccountSummary, NewAccount};
 
 /// The signed-in account.
 pub struct Me(Principal);
@@ -23,19 +23,54 @@ impl Me {
         person_by_id(ctx, self.0.person_id).await
     }
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleAssignment>> {
-        let store = store(ctx)?;
-        let mut roles = Vec::with_capacity(self.0.grants.len());
-        for grant in &self.0.grants {
-            let unit = match grant.unit {
-                Some(unit) => Some(Unit(store.unit(&self.0, unit).await.api()?)),
-                None => None,
-            };
-            roles.push(RoleAssignment {
-                role: grant.role.into(),
-                unit,
-            });
-        }
-        Ok(roles)
+        role_assignments(ctx, &self.0, &self.0.grants).await
+    }
+}
+
+/// The roles of an account, with their units read as `reader` may read them.
+async fn role_assignments(
+    ctx: &Context<'_>,
+    reader: &Principal,
+    grants: &[RoleGrant],
+) -> async_graphql::Result<Vec<RoleAssignment>> {
+    let store = store(ctx)?;
+    let mut roles = Vec::with_capacity(grants.len());
+    for grant in grants {
+        let unit = match grant.unit {
+            Some(unit) => Some(Unit(store.unit(reader, unit).await.api()?)),
+            None => None,
+        };
+        roles.push(RoleAssignment {
+            role: grant.role.into(),
+            unit,
+        });
+    }
+    Ok(roles)
+}
+
+/// An account as administrators see it.
+pub struct Account(AccountSummary);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
+        person_by_id(ctx, self.0.person_id).await
+    }
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleAssignment>> {
+        role_assignments(ctx, principal(ctx)?, &self.0.grants).await
+    }
+    /// A disabled account cannot sign in and has no sessions.
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 
@@ -85,6 +120,20 @@ impl AccountQuery {
     /// The signed-in account.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
         Ok(Me(principal(ctx)?.clone()))
+    }
+
+    /// All accounts, oldest first; for administrators.
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Account>> {
+        let page = store(ctx)?
+            .accounts(principal(ctx)?, page_request(after, first)?)
+            .await
+            .api()?;
+        Ok(connection(page, Account))
     }
 
     /// The audit trail, oldest first; for administrators.
@@ -160,6 +209,22 @@ impl AccountMutation {
             session_cookie("", chrono::Duration::zero(), settings.secure_cookies),
         );
         Ok(true)
+    }
+
+    /// Disables an account, ending its sessions at once, or enables it again; for
+    /// administrators.
+    async fn set_account_disabled(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        disabled: bool,
+    ) -> async_graphql::Result<Account> {
+        let id = AccountId(parse_id("id", &id)?);
+        let summary = store(ctx)?
+            .set_account_disabled(principal(ctx)?, id, disabled)
+            .await
+            .api()?;
+        Ok(Account(summary))
     }
 
     /// Creates an account; for administrators.

@@ -5,7 +5,8 @@
 
 use crate::audit::{Audit, AuditedObject};
 use crate::entities::{account_roles, accounts, sessions};
-use crate::{Result, Store, StoreError, convert};
+use crate::page::fetch_page;
+use crate::{Page, PageRequest, Result, Store, StoreError, convert};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -61,6 +62,23 @@ impl std::fmt::Debug for SignedIn {
             .field("expires_at", &self.expires_at)
             .field("principal", &self.principal.username)
             .finish_non_exhaustive()
+    }
+}
+
+/// An account as administrators see it; never with its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub id: AccountId,
+    pub username: String,
+    pub person_id: Option<PersonId>,
+    pub grants: Vec<RoleGrant>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AuditedObject for AccountSummary {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
     }
 }
 
@@ -228,6 +246,70 @@ impl Store {
         Ok(Some(principal_of(&self.db, account, client_address).await?))
     }
 
+    /// All accounts, oldest first; for administrators.
+    pub async fn accounts(
+        &self,
+        who: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<AccountSummary>> {
+        who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+        let rows = fetch_page(
+            &self.db,
+            accounts::Entity::find(),
+            accounts::Column::Id,
+            page,
+            |row| row.id,
+        )
+        .await?;
+        let mut items = Vec::with_capacity(rows.items.len());
+        for (cursor, row) in rows.items {
+            items.push((cursor, summary_of(&self.db, row).await?));
+        }
+        Ok(Page {
+            items,
+            has_next_page: rows.has_next_page,
+            has_previous_page: rows.has_previous_page,
+        })
+    }
+
+    /// Disables an account (ending its sessions at once) or enables it again. Used when
+    /// someone leaves or a device with a session is lost.
+    pub async fn set_account_disabled(
+        &self,
+        who: &Principal,
+        id: AccountId,
+        disabled: bool,
+    ) -> Result<AccountSummary> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+            if disabled && who.account_id == Some(id) {
+                return Err(DomainError::conflict(
+                    "You cannot disable your own account; ask another administrator",
+                )
+                .into());
+            }
+            let existing = accounts::Entity::find_by_id(id.0)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("account", id))?;
+            let mut row: accounts::ActiveModel = existing.into();
+            row.disabled = Set(disabled);
+            let row = row.update(&tx).await?;
+            if disabled {
+                sessions::Entity::delete_many()
+                    .filter(sessions::Column::AccountId.eq(id.0))
+                    .exec(&tx)
+                    .await?;
+            }
+            summary_of(&tx, row).await
+        }
+        .await;
+        let action = if disabled { "disable" } else { "enable" };
+        self.finish(tx, who, Audit::new(action, "account").on(id), result)
+            .await
+    }
+
     /// The principal of an account, for an administrator importing records written by
     /// that account (the demo data set). Nothing is signed in.
     pub async fn principal_by_username(
@@ -262,6 +344,19 @@ impl Store {
         };
         self.finish(tx, who, audit, result).await
     }
+}
+
+async fn summary_of(db: &impl ConnectionTrait, account: accounts::Model) -> Result<AccountSummary> {
+    let (id, disabled, created_at) = (AccountId(account.id), account.disabled, account.created_at);
+    let principal = principal_of(db, account, None).await?;
+    Ok(AccountSummary {
+        id,
+        username: principal.username,
+        person_id: principal.person_id,
+        grants: principal.grants,
+        disabled,
+        created_at,
+    })
 }
 
 async fn principal_of(

@@ -18,7 +18,7 @@ mod incidents;
 mod page;
 mod plans;
 
-pub use accounts::{CreatedAccount, NewAccount, SignedIn};
+pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
