@@ -33,6 +33,16 @@ on_every_database! {
         Ok(())
     }
 
+    async fn an_over_complex_query_is_refused_before_it_runs(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let aliases: String = (0..800).map(|i| format!("u{i}: units {{ id name }} ")).collect();
+        let response = lead.send(&format!("{{ {aliases} }}"), json!({})).await?;
+        let message = response["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("too complex"), "{message}");
+        assert!(response.get("data").is_none_or(|data| data.is_null()), "nothing ran");
+        Ok(())
+    }
+
     async fn an_oversized_body_is_refused(server: empty) {
         let padding = "x".repeat(100 * 1024);
         let response = reqwest::Client::new()
