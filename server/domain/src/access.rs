@@ -166,10 +166,6 @@ impl UnitPath {
     pub fn contains(&self, unit: UnitId) -> bool {
         self.0.contains(&unit)
     }
-
-    pub fn unit(&self) -> Option<UnitId> {
-        self.0.last().copied()
-    }
 }
 
 /// Where an action takes place.
@@ -223,6 +219,25 @@ impl Principal {
                     Scope::Organisation => "",
                     Scope::Unit(_) | Scope::AnyOf(_) => " in this unit",
                 }
+            )))
+        }
+    }
+
+    /// Whether some role permits `action` anywhere: in the whole organisation or in at
+    /// least one unit. Listings ask this first and then filter by unit.
+    pub fn may_somewhere(&self, action: Action) -> bool {
+        self.grants.iter().any(|grant| grant.role.permits(action))
+    }
+
+    /// Allows `action` when [`Self::may_somewhere`] does, or says why not.
+    pub fn authorize_somewhere(&self, action: Action) -> Result<()> {
+        if self.may_somewhere(action) {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "{} may not {}",
+                self.username,
+                action.describe()
             )))
         }
     }
@@ -286,10 +301,6 @@ impl Principal {
             .map(|grant| grant.role.clearance())
             .max()
             .unwrap_or(Confidentiality::PUBLIC)
-    }
-
-    pub fn has_role(&self, role: Role) -> bool {
-        self.grants.iter().any(|grant| grant.role == role)
     }
 }
 
@@ -404,6 +415,11 @@ mod tests {
         let worker = principal(&[(Role::CareWorker, Some(4))]);
         assert_eq!(worker.unit_limits(Action::ReadPlans), Some(vec![UnitId(4)]));
         assert_eq!(worker.unit_limits(Action::EditPlans), Some(vec![]));
+        assert!(worker.authorize_somewhere(Action::ReadPlans).is_ok());
+        assert!(matches!(
+            worker.authorize_somewhere(Action::EditPlans),
+            Err(DomainError::Forbidden(message)) if message == "anna may not edit continuity plans"
+        ));
     }
 
     #[test]

@@ -14,26 +14,6 @@ crate::named_enum! {
         }
 }
 
-/// Who made a request and from where; attached to every audit event.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RequestOrigin {
-    pub account_id: Option<AccountId>,
-    pub username: Option<String>,
-    pub client_address: Option<String>,
-}
-
-/// An event about to be recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAuditEvent {
-    pub action: String,
-    pub object_type: String,
-    pub object_id: Option<String>,
-    pub outcome: AuditOutcome,
-    /// A short, non-sensitive detail for the operator: never message bodies, phone
-    /// numbers or secrets.
-    pub detail: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: AuditEventId,

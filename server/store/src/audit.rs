@@ -165,20 +165,11 @@ impl Store {
         if let Some(object_id) = object_id {
             select = select.filter(audit_events::Column::ObjectId.eq(object_id));
         }
-        let rows = fetch_page(&self.db, select, audit_events::Column::Id, page, |row| {
+        fetch_page(&self.db, select, audit_events::Column::Id, page, |row| {
             row.id
         })
-        .await?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(|(cursor, row)| Ok((cursor, audit_event(row)?)))
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            has_next_page: rows.has_next_page,
-            has_previous_page: rows.has_previous_page,
-        })
+        .await?
+        .try_map(audit_event)
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::audit::{Audit, AuditedObject};
 use crate::convert;
 use crate::entities::{it_systems, people, person_units, units};
+use crate::links::replace_links;
 use crate::page::{PageRequest, fetch_page};
 use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
@@ -38,7 +39,7 @@ impl AuditedObject for ItSystem {
 impl Store {
     /// The whole organisation tree, ordered so that parents come before children.
     pub async fn units(&self, who: &Principal) -> Result<Vec<OrgUnit>> {
-        ensure_reads_directory(who)?;
+        who.authorize_somewhere(Action::ReadDirectory)?;
         units::Entity::find()
             .order_by_asc(units::Column::Path)
             .all(&self.db)
@@ -127,29 +128,20 @@ impl Store {
                     .map(|row| row.person_id);
                 select = select.filter(people::Column::Id.is_in(members));
             }
-            None => ensure_reads_directory(who)?,
+            None => who.authorize_somewhere(Action::ReadDirectory)?,
         }
         let rows = fetch_page(&self.db, select, people::Column::Id, page, |row| row.id).await?;
         let ids: Vec<i64> = rows.items.iter().map(|(id, _)| *id).collect();
         let mut memberships = unit_memberships(&self.db, &ids).await?;
-        let items = rows
-            .items
-            .into_iter()
-            .map(|(cursor, row)| {
-                let units = memberships.remove(&row.id).unwrap_or_default();
-                Ok((cursor, convert::person(row, units)?))
-            })
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            has_next_page: rows.has_next_page,
-            has_previous_page: rows.has_previous_page,
+        rows.try_map(|row| {
+            let units = memberships.remove(&row.id).unwrap_or_default();
+            convert::person(row, units)
         })
     }
 
     pub async fn person(&self, who: &Principal, id: PersonId) -> Result<Person> {
         let person = find_person(&self.db, id).await?;
-        ensure_reads_directory(who)?;
+        who.authorize_somewhere(Action::ReadDirectory)?;
         if person.confidentiality > who.highest_clearance(Action::ReadDirectory) {
             return Err(DomainError::not_found("person", id).into());
         }
@@ -161,7 +153,7 @@ impl Store {
 
     /// People by id, for resolving references in bulk; unknown ids are left out.
     pub async fn people_by_ids(&self, who: &Principal, ids: &[PersonId]) -> Result<Vec<Person>> {
-        ensure_reads_directory(who)?;
+        who.authorize_somewhere(Action::ReadDirectory)?;
         let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
         let rows = people::Entity::find()
             .filter(people::Column::Id.is_in(raw.clone()))
@@ -232,7 +224,7 @@ impl Store {
     }
 
     pub async fn systems(&self, who: &Principal) -> Result<Vec<ItSystem>> {
-        ensure_reads_directory(who)?;
+        who.authorize_somewhere(Action::ReadDirectory)?;
         it_systems::Entity::find()
             .order_by_asc(it_systems::Column::Name)
             .all(&self.db)
@@ -243,7 +235,7 @@ impl Store {
     }
 
     pub async fn system(&self, who: &Principal, id: SystemId) -> Result<ItSystem> {
-        ensure_reads_directory(who)?;
+        who.authorize_somewhere(Action::ReadDirectory)?;
         find_system(&self.db, id).await
     }
 
@@ -332,18 +324,6 @@ impl Store {
         self.finish(tx, who, Audit::new("set_state", "it_system").on(id), result)
             .await
     }
-}
-
-fn ensure_reads_directory(who: &Principal) -> Result<()> {
-    if who
-        .unit_limits(Action::ReadDirectory)
-        .is_some_and(|units| units.is_empty())
-    {
-        return Err(
-            DomainError::forbidden(format!("{} may not read the directory", who.username)).into(),
-        );
-    }
-    Ok(())
 }
 
 pub(crate) async fn find_unit(db: &impl ConnectionTrait, id: UnitId) -> Result<OrgUnit> {
@@ -435,19 +415,14 @@ async fn unit_memberships(
 }
 
 async fn set_units(db: &impl ConnectionTrait, person: i64, unit_ids: &[UnitId]) -> Result<()> {
-    person_units::Entity::delete_many()
-        .filter(person_units::Column::PersonId.eq(person))
-        .exec(db)
-        .await?;
-    if !unit_ids.is_empty() {
-        person_units::Entity::insert_many(unit_ids.iter().map(|unit| person_units::ActiveModel {
+    let links = unit_ids
+        .iter()
+        .map(|unit| person_units::ActiveModel {
             person_id: Set(person),
             unit_id: Set(unit.0),
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
+        })
+        .collect();
+    replace_links(db, person_units::Column::PersonId.eq(person), links).await
 }
 
 fn person_row(

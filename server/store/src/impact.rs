@@ -11,7 +11,6 @@ use crate::entities::{activity_dependencies, critical_activities, plan_versions,
 use crate::plans::rows;
 use crate::plans::versions::current_of;
 use crate::{Result, Store, convert};
-use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::ids::{PlanId, SystemId, UnitId};
 use reserv_domain::plans::{CriticalActivity, Plan, PlanVersion, Routine};
@@ -56,16 +55,7 @@ impl Impact {
 
 impl Store {
     pub async fn impact(&self, who: &Principal, system: SystemId) -> Result<Impact> {
-        if who
-            .unit_limits(Action::ReadPlans)
-            .is_some_and(|units| units.is_empty())
-        {
-            return Err(DomainError::forbidden(format!(
-                "{} may not read continuity plans",
-                who.username
-            ))
-            .into());
-        }
+        who.authorize_somewhere(Action::ReadPlans)?;
         let system = find_system(&self.db, system).await?;
         let activity_ids: BTreeSet<i64> = activity_dependencies::Entity::find()
             .filter(activity_dependencies::Column::SystemId.eq(system.id.0))

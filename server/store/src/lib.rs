@@ -15,6 +15,7 @@ mod entities;
 mod error;
 mod impact;
 mod incidents;
+mod links;
 mod page;
 mod plans;
 

@@ -50,16 +50,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
+    /// The same page with every item converted, or the first conversion error.
+    pub(crate) fn try_map<U>(self, mut convert: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
+        Ok(Page {
             items: self
                 .items
                 .into_iter()
-                .map(|(cursor, item)| (cursor, f(item)))
-                .collect(),
+                .map(|(cursor, item)| Ok((cursor, convert(item)?)))
+                .collect::<Result<_>>()?,
             has_next_page: self.has_next_page,
             has_previous_page: self.has_previous_page,
-        }
+        })
     }
 }
 

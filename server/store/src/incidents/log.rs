@@ -4,7 +4,7 @@
 //! and the database refuses UPDATE and DELETE on the table as well; a mistake is mended
 //! by a new entry that points to the one it corrects.
 
-use super::{ensure_allowed_somewhere, locate, touch_open_incident};
+use super::{locate, touch_open_incident};
 use crate::audit::{Audit, AuditedObject};
 use crate::convert;
 use crate::entities::crisis_log_entries;
@@ -37,7 +37,7 @@ impl Store {
     ) -> Result<LogEntry> {
         let tx = self.begin().await?;
         let result = async {
-            ensure_allowed_somewhere(who, Action::WriteCrisisLog)?;
+            who.authorize_somewhere(Action::WriteCrisisLog)?;
             let incident = locate(&tx, incident_id).await?;
             incident.authorize(who, Action::WriteCrisisLog)?;
             ensure_open(incident.incident.state)?;

@@ -29,9 +29,7 @@ use rows::{
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
-use visibility::{
-    Located, affecting_subtree, allowed_somewhere, ensure_allowed_somewhere, readable_by, scope_of,
-};
+use visibility::{Located, affecting_subtree, readable_by, scope_of};
 
 /// Which incidents to list. Empty or `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,7 +65,7 @@ impl Store {
     pub async fn report_incident(&self, who: &Principal, request: NewIncident) -> Result<Incident> {
         let tx = self.begin().await?;
         let result = async {
-            ensure_allowed_somewhere(who, Action::ReportIncident)?;
+            who.authorize_somewhere(Action::ReportIncident)?;
             let request = request.validate()?;
             ensure_units_exist(&tx, &request.unit_ids).await?;
             ensure_systems_exist(&tx, &request.system_ids).await?;
@@ -111,7 +109,7 @@ impl Store {
         filter: IncidentFilter,
         page: PageRequest,
     ) -> Result<Page<Incident>> {
-        ensure_allowed_somewhere(who, Action::ReadIncidents)?;
+        who.authorize_somewhere(Action::ReadIncidents)?;
         let mut select = incidents::Entity::find().filter(readable_by(who));
         if !filter.states.is_empty() {
             select = select.filter(
@@ -130,24 +128,20 @@ impl Store {
         let rows = fetch_page(&self.db, select, incidents::Column::Id, page, |row| row.id).await?;
         let ids: Vec<i64> = rows.items.iter().map(|(id, _)| *id).collect();
         let (mut units, mut systems) = links(&self.db, &ids).await?;
-        let mut items = Vec::with_capacity(rows.items.len());
-        for (cursor, row) in rows.items {
+        let listed = rows.try_map(|row| {
             let id = row.id;
-            let found = incident(
+            incident(
                 row,
                 units.remove(&id).unwrap_or_default(),
                 systems.remove(&id).unwrap_or_default(),
-            )?;
+            )
+        })?;
+        for (_, found) in &listed.items {
             if found.classification.confidentiality.read_is_audited() {
-                self.record_read(who, "incident", id).await?;
+                self.record_read(who, "incident", found.id).await?;
             }
-            items.push((cursor, found));
         }
-        Ok(Page {
-            items,
-            has_next_page: rows.has_next_page,
-            has_previous_page: rows.has_previous_page,
-        })
+        Ok(listed)
     }
 
     pub async fn incident(&self, who: &Principal, id: IncidentId) -> Result<Incident> {
@@ -307,7 +301,7 @@ impl Store {
         id: IncidentId,
         what: &'static str,
     ) -> Result<Located> {
-        ensure_allowed_somewhere(who, Action::ReadIncidents)?;
+        who.authorize_somewhere(Action::ReadIncidents)?;
         let found = locate(&self.db, id).await?;
         found.authorize(who, Action::ReadIncidents)?;
         if found

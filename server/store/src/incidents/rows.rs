@@ -1,9 +1,10 @@
 //! Reading and writing the rows of an incident: the incident itself and the units and
 //! IT systems it affects.
 
-use super::visibility::{Located, ensure_allowed_somewhere};
+use super::visibility::Located;
 use crate::directory::unit_paths;
 use crate::entities::{incident_systems, incident_units, incidents, it_systems};
+use crate::links::replace_links;
 use crate::{Result, StoreError, convert};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
@@ -42,7 +43,7 @@ pub(super) async fn managed_incident(
     who: &Principal,
     id: IncidentId,
 ) -> Result<Located> {
-    ensure_allowed_somewhere(who, Action::ManageIncidents)?;
+    who.authorize_somewhere(Action::ManageIncidents)?;
     let found = locate(db, id).await?;
     found.authorize(who, Action::ManageIncidents)?;
     Ok(found)
@@ -144,19 +145,14 @@ pub(super) async fn replace_units(
     incident: i64,
     ids: &[UnitId],
 ) -> Result<()> {
-    incident_units::Entity::delete_many()
-        .filter(incident_units::Column::IncidentId.eq(incident))
-        .exec(db)
-        .await?;
-    if !ids.is_empty() {
-        incident_units::Entity::insert_many(ids.iter().map(|unit| incident_units::ActiveModel {
+    let links = ids
+        .iter()
+        .map(|unit| incident_units::ActiveModel {
             incident_id: Set(incident),
             unit_id: Set(unit.0),
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
+        })
+        .collect();
+    replace_links(db, incident_units::Column::IncidentId.eq(incident), links).await
 }
 
 pub(super) async fn replace_systems(
@@ -164,21 +160,14 @@ pub(super) async fn replace_systems(
     incident: i64,
     ids: &[SystemId],
 ) -> Result<()> {
-    incident_systems::Entity::delete_many()
-        .filter(incident_systems::Column::IncidentId.eq(incident))
-        .exec(db)
-        .await?;
-    if !ids.is_empty() {
-        incident_systems::Entity::insert_many(ids.iter().map(|system| {
-            incident_systems::ActiveModel {
-                incident_id: Set(incident),
-                system_id: Set(system.0),
-            }
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
+    let links = ids
+        .iter()
+        .map(|system| incident_systems::ActiveModel {
+            incident_id: Set(incident),
+            system_id: Set(system.0),
+        })
+        .collect();
+    replace_links(db, incident_systems::Column::IncidentId.eq(incident), links).await
 }
 
 pub(super) type Links<T> = BTreeMap<i64, Vec<T>>;

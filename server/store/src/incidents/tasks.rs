@@ -1,10 +1,7 @@
 //! The tasks of an incident's response: created by the crisis staff, worked on by the
 //! people they are assigned to.
 
-use super::{
-    Located, allowed_somewhere, ensure_allowed_somewhere, locate, open_managed_incident,
-    touch_open_incident,
-};
+use super::{Located, locate, open_managed_incident, touch_open_incident};
 use crate::audit::{Audit, AuditedObject};
 use crate::convert;
 use crate::directory::ensure_person_exists;
@@ -75,9 +72,9 @@ impl Store {
     ) -> Result<Task> {
         let tx = self.begin().await?;
         let result = async {
-            let may_update_own = allowed_somewhere(who, Action::UpdateOwnTasks);
+            let may_update_own = who.may_somewhere(Action::UpdateOwnTasks);
             if !may_update_own {
-                ensure_allowed_somewhere(who, Action::ManageIncidents)?;
+                who.authorize_somewhere(Action::ManageIncidents)?;
             }
             let current = find_task(&tx, id).await?;
             let incident = locate(&tx, IncidentId(current.incident_id)).await?;

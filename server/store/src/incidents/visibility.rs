@@ -42,21 +42,6 @@ pub(super) fn scope_of(paths: &[UnitPath]) -> Scope<'_> {
     }
 }
 
-/// Refuses at once a principal who may not perform `action` anywhere, before anything is
-/// looked up on their behalf.
-pub(crate) fn ensure_allowed_somewhere(who: &Principal, action: Action) -> Result<()> {
-    if !allowed_somewhere(who, action) {
-        who.authorize(action, Scope::Organisation)?;
-    }
-    Ok(())
-}
-
-/// Whether any of the principal's grants permits `action`, in whatever unit.
-pub(crate) fn allowed_somewhere(who: &Principal, action: Action) -> bool {
-    who.unit_limits(action)
-        .is_none_or(|units| !units.is_empty())
-}
-
 /// The same rule as [`Principal::authorize_read`], written as a query: an incident is
 /// readable when one of the reader's grants covers it and clears its confidentiality. An
 /// organisation-wide grant covers every incident; a unit grant covers the incidents that
