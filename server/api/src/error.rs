@@ -2,9 +2,20 @@
 //! `extensions.code`. Internal errors reach the client as a generic message and the log
 //! in full.
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    Error, ErrorExtensions, ParseRequestError, ServerError, ServerResult, ValidationResult,
+    Variables,
+};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use reserv_domain::DomainError;
 use reserv_store::StoreError;
+use std::sync::Arc;
 
 /// Converts a store result into a GraphQL result with the right code. Use it on every
 /// store call: a bare `?` would turn the error into a message without a code.
@@ -56,4 +67,82 @@ fn coded(message: String, code: &'static str) -> Error {
 /// An input that cannot even be parsed, such as an id that is not a number.
 pub(crate) fn invalid_input(field: &str, message: impl std::fmt::Display) -> Error {
     domain_error(DomainError::validation(field, message))
+}
+
+/// Gives the errors async-graphql raises before any resolver runs a stable code:
+/// `GRAPHQL_PARSE_FAILED` for a query that is not GraphQL, `GRAPHQL_VALIDATION_FAILED`
+/// for one that does not fit the schema or its depth and complexity limits.
+pub(crate) struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| with_code(error, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
+    }
+}
+
+fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+/// The answer to an HTTP body that is not a GraphQL request at all: GraphQL's JSON error
+/// shape with `BAD_REQUEST`, instead of the library's debug text.
+pub(crate) struct BadRequestBody(ParseRequestError);
+
+impl From<ParseRequestError> for BadRequestBody {
+    fn from(error: ParseRequestError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for BadRequestBody {
+    fn into_response(self) -> Response {
+        let (status, message) = match self.0 {
+            ParseRequestError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is larger than this server accepts".to_owned(),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "The request body is not a GraphQL request (JSON with a \"query\" string): {other}"
+                ),
+            ),
+        };
+        let body = serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+        });
+        (status, Json(body)).into_response()
+    }
 }

@@ -2,6 +2,7 @@
 //! health, and a small front page until the PWA arrives.
 
 use crate::context::RequestFacts;
+use crate::error::BadRequestBody;
 use crate::schema::ReservSchema;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
@@ -61,7 +62,7 @@ async fn graphql(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: GraphQLRequest<BadRequestBody>,
 ) -> GraphQLResponse {
     let facts = request_facts(&app.store, &headers, peer).await;
     app.schema

@@ -2,6 +2,7 @@
 
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::directory::{DirectoryMutation, DirectoryQuery};
+use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
 use crate::plans::{PlanMutation, PlanQuery};
@@ -51,6 +52,7 @@ pub fn build_schema(store: Store, limits: SchemaLimits, settings: ApiSettings) -
     .data(settings)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
+    .extension(ErrorCodes)
     .finish()
 }
 
