@@ -7,9 +7,6 @@ use crate::audit::{Audit, AuditedObject};
 use crate::entities::{account_roles, accounts, sessions};
 use crate::page::fetch_page;
 use crate::{Page, PageRequest, Result, Store, StoreError, convert};
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -90,9 +87,28 @@ impl Store {
         who: &Principal,
         request: NewAccount,
     ) -> Result<CreatedAccount> {
+        // The slow hash runs before the write transaction, so that it never holds the
+        // database's write lock; only an allowed request gets that far.
+        let hashed = async {
+            who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+            let (password, generated_password) = match request.password.clone() {
+                Some(password) => (password, None),
+                None => {
+                    let generated: String = rand::rng()
+                        .sample_iter(&rand::distr::Alphanumeric)
+                        .take(20)
+                        .map(char::from)
+                        .collect();
+                    (generated.clone(), Some(generated))
+                }
+            };
+            validate_password(&password)?;
+            Ok::<_, StoreError>((self.passwords.hash(password).await?, generated_password))
+        }
+        .await;
         let tx = self.begin().await?;
         let result = async {
-            who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+            let (password_hash, generated_password) = hashed?;
             let username = validate_username(&request.username)?;
             if request.grants.is_empty() {
                 return Err(
@@ -113,23 +129,11 @@ impl Store {
                     ))
                 })?;
             crate::directory::ensure_person_exists(&tx, request.person_id, "personId").await?;
-            let (password, generated_password) = match request.password {
-                Some(password) => (password, None),
-                None => {
-                    let generated: String = rand::rng()
-                        .sample_iter(&rand::distr::Alphanumeric)
-                        .take(20)
-                        .map(char::from)
-                        .collect();
-                    (generated.clone(), Some(generated))
-                }
-            };
-            validate_password(&password)?;
             let row = accounts::ActiveModel {
                 id: NotSet,
                 username: Set(username.clone()),
                 person_id: Set(request.person_id.map(|id| id.0)),
-                password_hash: Set(hash_password(&password)?),
+                password_hash: Set(password_hash),
                 disabled: Set(false),
                 created_at: Set(self.now()),
             }
@@ -172,15 +176,14 @@ impl Store {
             .filter(accounts::Column::Username.eq(username.trim()))
             .one(&self.db)
             .await?;
-        let verified = match &account {
-            Some(account) if !account.disabled => verify_password(password, &account.password_hash),
-            _ => {
-                // Spend the same time as a real check, so that timing does not tell
-                // which usernames exist.
-                let _ = verify_password(password, DUMMY_HASH);
-                false
-            }
-        };
+        let stored_hash = account
+            .as_ref()
+            .filter(|account| !account.disabled)
+            .map(|account| account.password_hash.clone());
+        let verified = self
+            .passwords
+            .verify(password.to_owned(), stored_hash)
+            .await?;
         let attempt = Principal {
             account_id: account.as_ref().map(|a| AccountId(a.id)),
             username: username.trim().chars().take(64).collect(),
@@ -385,31 +388,6 @@ async fn principal_of(
     })
 }
 
-/// An argon2id hash of a password that nobody knows, for equal-time failures.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3q3v0H0yN1vW9wq0cVq3kq5tLz8dJ3JpQ3Q3b0m8Qy0";
-
-fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| {
-            StoreError::Database(sea_orm::DbErr::Custom(format!(
-                "password hashing failed: {error}"
-            )))
-        })
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
 fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -426,14 +404,6 @@ fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn password_hash_verifies_only_the_password() {
-        let hash = hash_password("rätt-lösenord-2026").unwrap_or_default();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("rätt-lösenord-2026", &hash));
-        assert!(!verify_password("fel-lösenord-2026", &hash));
-    }
 
     #[test]
     fn tokens_are_unique_and_stored_as_hashes() {

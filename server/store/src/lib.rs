@@ -17,6 +17,7 @@ mod impact;
 mod incidents;
 mod links;
 mod page;
+mod passwords;
 mod plans;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
@@ -39,6 +40,7 @@ pub struct Store {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     incident_changes: broadcast::Sender<IncidentChange>,
+    passwords: passwords::Passwords,
 }
 
 impl Store {
@@ -51,6 +53,7 @@ impl Store {
             db,
             clock,
             incident_changes,
+            passwords: passwords::Passwords::new(),
         })
     }
 
