@@ -8,6 +8,7 @@ mod directory;
 mod impact;
 mod incidents;
 mod plans;
+mod protection;
 mod routines;
 mod sign_in;
 mod subscriptions;

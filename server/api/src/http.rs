@@ -3,12 +3,15 @@
 
 use crate::context::RequestFacts;
 use crate::error::BadRequestBody;
+use crate::protection::{
+    GRAPHIQL_CONTENT_SECURITY_POLICY, Introspection, cookie_may_authenticate, security_headers,
+};
 use crate::schema::ReservSchema;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,6 +27,8 @@ pub struct ApiSettings {
     pub secure_cookies: bool,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Who may introspect the schema.
+    pub introspection: Introspection,
 }
 
 impl Default for ApiSettings {
@@ -32,6 +37,7 @@ impl Default for ApiSettings {
             session_lifetime: chrono::Duration::hours(12),
             secure_cookies: false,
             max_body_bytes: 64 * 1024,
+            introspection: Introspection::default(),
         }
     }
 }
@@ -40,6 +46,7 @@ impl Default for ApiSettings {
 struct AppState {
     schema: ReservSchema,
     store: Store,
+    introspection: Introspection,
 }
 
 const SESSION_COOKIE: &str = "reserv_session";
@@ -49,26 +56,35 @@ const SESSION_COOKIE: &str = "reserv_session";
 /// client address.
 pub fn router(store: Store, schema: ReservSchema, settings: &ApiSettings) -> Router {
     let body_limit = settings.max_body_bytes;
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(front_page))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(health))
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .with_state(AppState { schema, store })
+        .layer(RequestBodyLimitLayer::new(body_limit));
+    for layer in security_headers(settings.secure_cookies) {
+        router = router.layer(layer);
+    }
+    router.with_state(AppState {
+        schema,
+        store,
+        introspection: settings.introspection,
+    })
 }
 
 async fn graphql(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
     headers: HeaderMap,
     request: GraphQLRequest<BadRequestBody>,
 ) -> GraphQLResponse {
-    let facts = request_facts(&app.store, &headers, peer).await;
-    app.schema
-        .execute(request.into_inner().data(facts))
-        .await
-        .into()
+    let facts = request_facts(&app.store, &method, &headers, peer).await;
+    let mut request = request.into_inner();
+    if !app.introspection.allows(facts.principal.is_some()) {
+        request = request.disable_introspection();
+    }
+    app.schema.execute(request.data(facts)).await.into()
 }
 
 async fn graphql_ws(
@@ -78,7 +94,7 @@ async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let cookie_facts = request_facts(&app.store, &headers, peer).await;
+    let cookie_facts = request_facts(&app.store, &Method::GET, &headers, peer).await;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -114,10 +130,20 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
     Some(text.strip_prefix("Bearer ").unwrap_or(text).to_owned())
 }
 
-/// Finds the session from `Authorization: Bearer` or the session cookie.
-async fn request_facts(store: &Store, headers: &HeaderMap, peer: SocketAddr) -> RequestFacts {
+/// Finds the session from `Authorization: Bearer` or, when the request cannot have come
+/// from another site, the session cookie.
+async fn request_facts(
+    store: &Store,
+    method: &Method,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> RequestFacts {
     let client_address = Some(peer.ip().to_string());
-    let token = bearer_token(headers).or_else(|| cookie_token(headers));
+    let token = bearer_token(headers).or_else(|| {
+        cookie_may_authenticate(method, headers)
+            .then(|| cookie_token(headers))
+            .flatten()
+    });
     let principal = match &token {
         Some(token) => match store
             .principal_for_token(token, client_address.clone())
@@ -166,13 +192,19 @@ pub(crate) fn session_cookie(token: &str, lifetime: chrono::Duration, secure: bo
     )
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Reserv GraphQL")
-            .finish(),
+async fn graphiql() -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            GRAPHIQL_CONTENT_SECURITY_POLICY,
+        )],
+        Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .title("Reserv GraphQL")
+                .finish(),
+        ),
     )
 }
 

@@ -12,8 +12,10 @@ mod error;
 mod http;
 mod incidents;
 mod plans;
+mod protection;
 mod schema;
 mod types;
 
 pub use http::{ApiSettings, router};
+pub use protection::Introspection;
 pub use schema::{ReservSchema, SchemaLimits, build_schema, schema_sdl};

@@ -30,6 +30,8 @@ pub struct Config {
     pub graphql_max_depth: usize,
     /// Highest GraphQL query complexity accepted.
     pub graphql_max_complexity: usize,
+    /// Who may introspect the GraphQL schema: `on`, `signed_in` or `off`.
+    pub graphql_introspection: reserv_api::Introspection,
     /// Log filter, in `tracing` env-filter syntax.
     pub log: String,
 }
@@ -45,6 +47,7 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             graphql_max_depth: 12,
             graphql_max_complexity: 2_000,
+            graphql_introspection: reserv_api::Introspection::default(),
             log: "info,sqlx=warn,sea_orm=warn".into(),
         }
     }
@@ -135,6 +138,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("graphql_max_depth", &self.graphql_max_depth)
             .field("graphql_max_complexity", &self.graphql_max_complexity)
+            .field("graphql_introspection", &self.graphql_introspection)
             .field("log", &self.log)
             .finish()
     }

@@ -66,6 +66,7 @@ fn serve_until(
         session_lifetime: chrono::Duration::hours(i64::from(config.session_hours)),
         secure_cookies: config.secure_cookies,
         max_body_bytes: config.max_body_bytes,
+        introspection: config.graphql_introspection,
     };
     let limits = SchemaLimits {
         max_depth: config.graphql_max_depth,
