@@ -11,6 +11,7 @@ mod append_only;
 mod m20261123_000001_directory;
 mod m20261123_000002_plans;
 mod m20261123_000003_incidents;
+mod m20261124_000100_audit_chain;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_directory::Migration),
             Box::new(m20261123_000002_plans::Migration),
             Box::new(m20261123_000003_incidents::Migration),
+            Box::new(m20261124_000100_audit_chain::Migration),
         ]
     }
 }

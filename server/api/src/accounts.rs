@@ -3,13 +3,13 @@
 use crate::context::{connection, facts, page_request, parse_id, principal, store};
 use crate::error::ApiResult;
 use crate::http::{ApiSettings, session_cookie};
-use crate::types::{AuditEventObject, PersonObject, Role, Unit, person_by_id};
+use crate::types::{AuditEventObject, AuditOutcome, PersonObject, Role, Unit, person_by_id};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Principal, RoleGrant};
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
-use reserv_store::{AccountSummary, NewAccount};
+use reserv_store::{AccountSummary, AuditFilter, NewAccount};
 
 /// The signed-in account.
 pub struct Me(Principal);
@@ -136,22 +136,34 @@ impl AccountQuery {
         Ok(connection(page, Account))
     }
 
-    /// The audit trail, oldest first; for administrators.
+    /// The audit trail, oldest first, for its follow-up by administrators and crisis
+    /// leads. Every argument narrows the search: `actor` is a username, `from` is
+    /// inclusive and `to` exclusive.
+    #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
+        actor: Option<String>,
         object_type: Option<String>,
         object_id: Option<ID>,
+        action: Option<String>,
+        outcome: Option<AuditOutcome>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, AuditEventObject>> {
+        let filter = AuditFilter {
+            actor,
+            object_type,
+            object_id: object_id.map(|id| id.to_string()),
+            action,
+            outcome: outcome.map(Into::into),
+            from,
+            to,
+        };
         let page = store(ctx)?
-            .audit_events(
-                principal(ctx)?,
-                object_type.as_deref(),
-                object_id.as_ref().map(|id| id.as_str()),
-                page_request(after, first)?,
-            )
+            .audit_events(principal(ctx)?, &filter, page_request(after, first)?)
             .await
             .api()?;
         Ok(connection(page, AuditEventObject))

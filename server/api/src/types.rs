@@ -222,27 +222,39 @@ impl AuditEventObject {
         self.0.id.0.into()
     }
     async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+        self.0.record.at
     }
     async fn actor(&self) -> Option<&str> {
-        self.0.actor.as_deref()
+        self.0.record.actor.as_deref()
     }
     async fn action(&self) -> &str {
-        &self.0.action
+        &self.0.record.action
     }
     async fn object_type(&self) -> &str {
-        &self.0.object_type
+        &self.0.record.object_type
     }
     async fn object_id(&self) -> Option<&str> {
-        self.0.object_id.as_deref()
+        self.0.record.object_id.as_deref()
     }
     async fn client_address(&self) -> Option<&str> {
-        self.0.client_address.as_deref()
+        self.0.record.client_address.as_deref()
     }
     async fn outcome(&self) -> AuditOutcome {
-        self.0.outcome.into()
+        self.0.record.outcome.into()
+    }
+    /// Position in the tamper-evident chain; 0 is the genesis.
+    async fn seq(&self) -> Option<i64> {
+        self.0.seq
+    }
+    /// SHA-256 (hex) of the event before this one.
+    async fn prev_hash(&self) -> Option<&str> {
+        self.0.previous_hash.as_deref()
+    }
+    /// SHA-256 (hex) over this event's fields and `prevHash`.
+    async fn hash(&self) -> Option<&str> {
+        self.0.hash.as_deref()
     }
     async fn detail(&self) -> Option<&str> {
-        self.0.detail.as_deref()
+        self.0.record.detail.as_deref()
     }
 }

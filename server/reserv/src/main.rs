@@ -9,6 +9,8 @@ use reserv_store::NewAccount;
 use std::io::BufRead;
 use std::path::PathBuf;
 
+mod audit_commands;
+
 /// Reserv: continuity plans, fallback routines and crisis response for care and welfare.
 #[derive(Parser)]
 #[command(version, about)]
@@ -35,8 +37,32 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check or export the tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain from its genesis; exits non-zero and names the first
+    /// changed, broken or missing event if there is one.
+    Verify,
+    /// Write audit events as JSON lines (times in UTC) with their chain hashes.
+    Export {
+        /// First time included: a date (2026-11-24) or an RFC 3339 time.
+        #[arg(long)]
+        from: Option<String>,
+        /// First time excluded: a date or an RFC 3339 time.
+        #[arg(long)]
+        to: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +92,7 @@ enum DatabaseCommand {
     Migrate,
     Serve { demo: bool },
     User(UserCommand),
+    Audit(AuditCommand),
 }
 
 #[tokio::main]
@@ -91,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => DatabaseCommand::Migrate,
         Command::Serve { demo } => DatabaseCommand::Serve { demo },
         Command::User { command } => DatabaseCommand::User(command),
+        Command::Audit { command } => DatabaseCommand::Audit(command),
     };
     let config = Config::load(config.as_deref())?;
     tracing_subscriber::fmt()
@@ -102,6 +130,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         DatabaseCommand::Migrate => {
             println!("The database schema is up to date.");
             Ok(())
+        }
+        DatabaseCommand::Audit(AuditCommand::Verify) => audit_commands::verify(&store).await,
+        DatabaseCommand::Audit(AuditCommand::Export { from, to, out }) => {
+            audit_commands::export(&store, from.as_deref(), to.as_deref(), out.as_deref()).await
         }
         DatabaseCommand::Serve { demo } => {
             if demo {

@@ -193,7 +193,7 @@ impl Store {
         };
         let audit = Audit::new("sign_in", "account");
         let Some(account) = account.filter(|_| verified) else {
-            self.record(&self.db, &attempt, &audit, None, AuditOutcome::Denied, None)
+            self.record_alone(&attempt, &audit, AuditOutcome::Denied, None)
                 .await?;
             return Err(DomainError::Unauthenticated(SIGN_IN_FAILED.into()).into());
         };

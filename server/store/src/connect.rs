@@ -2,6 +2,7 @@
 
 use crate::{Result, StoreError};
 use reserv_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -115,15 +116,17 @@ pub(crate) async fn connect(location: &DatabaseLocation) -> Result<DatabaseConne
             DatabaseBackend::Sqlite => 4,
             DatabaseBackend::Postgres => 16,
         });
-    let db = Database::connect(options).await?;
-    if location.backend == DatabaseBackend::Sqlite {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared(
-            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-        )
-        .await?;
-    }
-    Ok(db)
+    // Most of SQLite's settings belong to a connection, not to the file: every
+    // connection the pool opens gets them. WAL lets readers go on while one writes;
+    // NORMAL synchronisation is durable across a process crash in WAL mode.
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+    });
+    Ok(Database::connect(options).await?)
 }
 
 pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<()> {
@@ -163,6 +166,46 @@ mod tests {
             location.map(|l| l.redacted()).as_deref(),
             Some("postgres://reserv@db.example.se/reserv")
         );
+    }
+
+    /// Every connection of the pool, not only the first, enforces foreign keys and
+    /// waits for the write lock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_pooled_connection_has_the_sqlite_settings() -> Result<()> {
+        use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Location(e.to_string()))?;
+        let location = DatabaseLocation::default_sqlite(dir.path().join("pragmas.db"));
+        let db = connect(&location).await?;
+        // Holding four transactions at once makes the pool open four connections.
+        let mut open = vec![];
+        for _ in 0..4 {
+            open.push(db.begin().await?);
+        }
+        for tx in &open {
+            for (pragma, expected) in [
+                ("foreign_keys", 1),
+                ("busy_timeout", 5000),
+                ("synchronous", 1),
+            ] {
+                let row = tx
+                    .query_one_raw(Statement::from_string(
+                        sea_orm::DbBackend::Sqlite,
+                        format!("PRAGMA {pragma}"),
+                    ))
+                    .await?;
+                let value: i64 = row.map_or(Ok(-1), |row| row.try_get_by_index(0))?;
+                assert_eq!(value, expected, "PRAGMA {pragma}");
+            }
+            let row = tx
+                .query_one_raw(Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    "PRAGMA journal_mode",
+                ))
+                .await?;
+            let mode: String = row.map_or(Ok(String::new()), |row| row.try_get_by_index(0))?;
+            assert_eq!(mode, "wal");
+        }
+        Ok(())
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@ mod passwords;
 mod plans;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
+pub use audit::{AuditFilter, ChainReport};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
@@ -41,6 +42,7 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     incident_changes: broadcast::Sender<IncidentChange>,
     passwords: passwords::Passwords,
+    audit_writer: audit::AuditWriter,
 }
 
 impl Store {
@@ -50,10 +52,11 @@ impl Store {
         connect::migrate(&db).await?;
         let (incident_changes, _) = broadcast::channel(256);
         Ok(Self {
-            db,
+            db: db.clone(),
             clock,
             incident_changes,
             passwords: passwords::Passwords::new(),
+            audit_writer: audit::AuditWriter::start(db.clone()),
         })
     }
 

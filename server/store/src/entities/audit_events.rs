@@ -1,4 +1,5 @@
-//! An audit event; the table refuses UPDATE and DELETE.
+//! An audit event; the table refuses UPDATE and DELETE. `seq`, `prev_hash` and `hash`
+//! place it in the tamper-evident chain.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +18,9 @@ pub struct Model {
     pub outcome: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub detail: Option<String>,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,9 @@
 //! The incident use cases against a real SQLite file: who sees which incident, the life
 //! cycle, the append-only crisis log and tasks.
 
-use crate::{DatabaseLocation, IncidentEdit, IncidentFilter, PageRequest, Store, StoreError};
+use crate::{
+    AuditFilter, DatabaseLocation, IncidentEdit, IncidentFilter, PageRequest, Store, StoreError,
+};
 use chrono::{Duration, Utc};
 use reserv_domain::access::{Principal, Role, RoleGrant};
 use reserv_domain::classification::Classification;
@@ -858,17 +860,16 @@ async fn reading_a_sensitive_incident_is_audited() -> TestResult {
             store
                 .audit_events(
                     operator,
-                    Some(object_type),
-                    Some(id.as_str()),
+                    &AuditFilter {
+                        object_type: Some(object_type.into()),
+                        object_id: Some(id),
+                        action: Some("read".into()),
+                        ..AuditFilter::default()
+                    },
                     PageRequest::default(),
                 )
                 .await
-                .map(|page| {
-                    page.items
-                        .into_iter()
-                        .filter(|(_, event)| event.action == "read")
-                        .count()
-                })
+                .map(|page| page.items.len())
         }
     };
     assert_eq!(reads("incident", sensitive).await?, 1);
