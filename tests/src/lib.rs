@@ -119,6 +119,14 @@ impl TestServer {
         Ok(server)
     }
 
+    /// The server's store, for checks a client cannot make (walking the audit chain).
+    pub fn store(&self) -> anyhow::Result<reserv_store::Store> {
+        self.running
+            .as_ref()
+            .map(|running| running.store.clone())
+            .context("server is not running")
+    }
+
     /// A client without a session.
     pub fn anonymous(&self) -> Client {
         Client {
