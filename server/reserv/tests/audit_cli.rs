@@ -1,31 +1,13 @@
 //! `reserv audit verify` and `reserv audit export` as an operator runs them, and the
 //! chain surviving a server killed in the middle of its work.
 
+mod common;
+
+use common::{reserv, text};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-fn reserv(folder: &Path, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reserv"))
-        .args(args)
-        .current_dir(folder)
-        .env_remove("DATABASE_URL")
-        .env("RESERV_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
-        input.write_all(text.as_bytes())?;
-    }
-    child.wait_with_output()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 async fn database(folder: &Path) -> anyhow::Result<DatabaseConnection> {
     let file = folder.join("data/reserv.db");

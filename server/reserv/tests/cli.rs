@@ -1,28 +1,10 @@
 //! The `reserv` command as an operator runs it: in a working folder, with the embedded
 //! database under `./data/`.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn reserv(folder: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::io::Result<Output> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reserv"))
-        .args(args)
-        .current_dir(folder)
-        .env_remove("DATABASE_URL")
-        .env("RESERV_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
-        input.write_all(text.as_bytes())?;
-    }
-    child.wait_with_output()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{reserv, text};
+use std::process::Command;
 
 #[test]
 fn migrate_creates_the_embedded_database() -> std::io::Result<()> {
