@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 const SEARCH: &str = "query($filter_actor: String, $action: String, $objectType: String, $objectId: ID) {
     auditEvents(actor: $filter_actor, action: $action, objectType: $objectType, objectId: $objectId, first: 200) {
-        edges { node { id seq action objectType objectId actor outcome prevHash hash } }
+        edges { node { id seq action objectType objectId actor outcome detail prevHash hash } }
     }
 }";
 
@@ -134,6 +134,47 @@ on_every_database! {
         }
         assert_eq!(created, 100, "every committed entry has exactly one success event");
         assert_chain_intact(&server).await?;
+        Ok(())
+    }
+
+    async fn one_request_records_one_read_per_object_naming_what_was_read(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let sensitive = the_demo_incident(&lead).await?;
+        let filter = json!({ "action": "read", "objectType": "incident", "objectId": sensitive });
+        let before = events(&lead, filter.clone()).await?.len();
+        lead.data(
+            "query($id: ID!) { incident(id: $id) { title log { text } tasks { title } } }",
+            json!({ "id": sensitive }),
+        )
+        .await?;
+        let after = events(&lead, filter).await?;
+        assert_eq!(after.len(), before + 1, "one event for the incident, not one per field");
+        let detail = after.last().map(|event| event["detail"].clone()).unwrap_or_default();
+        assert_eq!(detail, "read crisis_log, incident, incident_tasks");
+        Ok(())
+    }
+
+    async fn a_list_of_plan_versions_is_one_event_naming_the_ids(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let plans = lead
+            .data("{ plans(first: 50) { edges { node { versions { id classification { confidentiality } } } } } }", json!({}))
+            .await?;
+        let sensitive: Vec<String> = plans["plans"]["edges"].as_array().cloned().unwrap_or_default().iter()
+            .flat_map(|edge| edge["node"]["versions"].as_array().cloned().unwrap_or_default())
+            .filter(|version| version["classification"]["confidentiality"].as_i64() >= Some(2))
+            .filter_map(|version| version["id"].as_str().map(str::to_owned))
+            .collect();
+        assert!(sensitive.len() >= 2, "the demo has several sensitive plan versions: {sensitive:?}");
+        let reads = events(&lead, json!({ "filter_actor": "krisledare", "action": "read", "objectType": "plan_version" })).await?;
+        assert_eq!(reads.len(), 1, "one event for the whole list: {reads:?}");
+        assert!(reads[0]["objectId"].is_null());
+        let detail = reads[0]["detail"].as_str().unwrap_or_default();
+        let named: Vec<&str> = detail.split("ids ").nth(1).unwrap_or_default().split(", ").collect();
+        let mut expected: Vec<&str> = sensitive.iter().map(String::as_str).collect();
+        expected.sort();
+        let mut named_sorted = named.clone();
+        named_sorted.sort();
+        assert_eq!(named_sorted, expected, "{detail}");
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! health, and a small front page until the PWA arrives.
 
 use crate::context::RequestFacts;
-use crate::error::BadRequestBody;
+use crate::error::{BadRequestBody, graphql_error};
 use crate::protection::{
     GRAPHIQL_CONTENT_SECURITY_POLICY, Introspection, cookie_may_authenticate, security_headers,
 };
@@ -84,7 +84,21 @@ async fn graphql(
     if !app.introspection.allows(facts.principal.is_some()) {
         request = request.disable_introspection();
     }
-    app.schema.execute(request.data(facts)).await.into()
+    // The request's own store gathers what it reads; the reads are recorded before the
+    // response leaves, and a response whose reads could not be recorded is withheld.
+    let store = app.store.for_request();
+    let response = app
+        .schema
+        .execute(request.data(facts).data(store.clone()))
+        .await;
+    match store.record_request_reads().await {
+        Ok(()) => response.into(),
+        Err(error) => {
+            let error = graphql_error(error);
+            async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
+                .into()
+        }
+    }
 }
 
 async fn graphql_ws(

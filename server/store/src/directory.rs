@@ -146,7 +146,7 @@ impl Store {
             return Err(DomainError::not_found("person", id).into());
         }
         if person.confidentiality.read_is_audited() {
-            self.record_read(who, "person", id).await?;
+            self.record_read(who, "person", id, "person").await?;
         }
         Ok(person)
     }

@@ -152,7 +152,8 @@ impl Store {
                 continue;
             }
             if level.read_is_audited() {
-                self.record_read(who, "plan_version", version.id).await?;
+                self.record_read(who, "plan_version", version.id, "impact")
+                    .await?;
             }
             in_force.insert(
                 version.id.0,
@@ -194,7 +195,8 @@ impl Store {
                     continue;
                 }
                 if level.read_is_audited() {
-                    self.record_read(who, "routine", routine.id).await?;
+                    self.record_read(who, "routine", routine.id, "routine")
+                        .await?;
                 }
                 entry.routines.push(routine);
             }

@@ -43,6 +43,8 @@ pub struct Store {
     incident_changes: broadcast::Sender<IncidentChange>,
     passwords: passwords::Passwords,
     audit_writer: audit::AuditWriter,
+    /// Reads gathered for one request; see [`Store::for_request`].
+    read_ledger: Option<Arc<audit::ReadLedger>>,
 }
 
 impl Store {
@@ -57,6 +59,7 @@ impl Store {
             incident_changes,
             passwords: passwords::Passwords::new(),
             audit_writer: audit::AuditWriter::start(db.clone()),
+            read_ledger: None,
         })
     }
 

@@ -178,14 +178,10 @@ impl ActivityObject {
     /// The fallback routines written for this activity that the caller may read.
     async fn routines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoutineObject>> {
         let routines = store(ctx)?
-            .routines(principal(ctx)?, self.0.version_id)
+            .activity_routines(principal(ctx)?, self.0.version_id, self.0.id)
             .await
             .api()?;
-        Ok(routines
-            .into_iter()
-            .filter(|routine| routine.activity_id == Some(self.0.id))
-            .map(RoutineObject)
-            .collect())
+        Ok(routines.into_iter().map(RoutineObject).collect())
     }
 }
 

@@ -7,8 +7,10 @@
 //! Nothing here changes or removes an event: the chain is only ever appended to.
 
 mod chain;
+mod reads;
 mod writer;
 
+pub(crate) use reads::ReadLedger;
 pub(crate) use writer::AuditWriter;
 
 use crate::entities::audit_events;
@@ -155,19 +157,7 @@ impl Store {
         self.audit_writer.append(vec![record]).await
     }
 
-    /// Records that `who` read an object whose confidentiality requires it.
-    pub(crate) async fn record_read(
-        &self,
-        who: &Principal,
-        object_type: &'static str,
-        id: impl ToString,
-    ) -> Result<()> {
-        let audit = Audit::new("read", object_type).on(id.to_string());
-        self.record_alone(who, &audit, AuditOutcome::Success, None)
-            .await
-    }
-
-    fn audit_record(
+    pub(crate) fn audit_record(
         &self,
         who: &Principal,
         audit: &Audit,

@@ -138,7 +138,8 @@ impl Store {
         })?;
         for (_, found) in &listed.items {
             if found.classification.confidentiality.read_is_audited() {
-                self.record_read(who, "incident", found.id).await?;
+                self.record_read(who, "incident", found.id, "incident")
+                    .await?;
             }
         }
         Ok(listed)
@@ -310,7 +311,7 @@ impl Store {
             .confidentiality
             .read_is_audited()
         {
-            self.record_read(who, what, id).await?;
+            self.record_read(who, "incident", id, what).await?;
         }
         Ok(found)
     }

@@ -205,7 +205,7 @@ impl Store {
             .confidentiality
             .read_is_audited()
         {
-            self.record_read(who, "plan_version", scope.version.id)
+            self.record_read(who, "plan_version", scope.version.id, "content")
                 .await?;
         }
         Ok(())

@@ -15,7 +15,7 @@ use crate::entities::{
 use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
-use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
+use reserv_domain::ids::{ActivityId, PlanVersionId, RoutineId, UnitId};
 use reserv_domain::plans::{PlanVersion, Routine, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
@@ -26,19 +26,44 @@ use std::collections::BTreeMap;
 impl Store {
     /// A version's routines that the principal may read, in the order they were added.
     pub async fn routines(&self, who: &Principal, version: PlanVersionId) -> Result<Vec<Routine>> {
+        self.readable_routines(who, version, None).await
+    }
+
+    /// The routines written for one activity of a version that the principal may read.
+    /// Only these are read, so only these are audited.
+    pub async fn activity_routines(
+        &self,
+        who: &Principal,
+        version: PlanVersionId,
+        activity: ActivityId,
+    ) -> Result<Vec<Routine>> {
+        self.readable_routines(who, version, Some(activity)).await
+    }
+
+    async fn readable_routines(
+        &self,
+        who: &Principal,
+        version: PlanVersionId,
+        activity: Option<ActivityId>,
+    ) -> Result<Vec<Routine>> {
         let scope = version_in_scope(&self.db, version).await?;
         who.authorize(Action::ReadPlans, Scope::Unit(&scope.path))?;
         let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(&scope.path));
-        let rows = routines::Entity::find()
+        let mut select = routines::Entity::find()
             .filter(routines::Column::VersionId.eq(version.0))
-            .filter(routines::Column::Confidentiality.lte(i16::from(clearance.level())))
+            .filter(routines::Column::Confidentiality.lte(i16::from(clearance.level())));
+        if let Some(activity) = activity {
+            select = select.filter(routines::Column::ActivityId.eq(activity.0));
+        }
+        let rows = select
             .order_by_asc(routines::Column::Id)
             .all(&self.db)
             .await?;
         let routines = rows::load_routines(&self.db, rows).await?;
         for routine in &routines {
             if routine.classification.confidentiality.read_is_audited() {
-                self.record_read(who, "routine", routine.id).await?;
+                self.record_read(who, "routine", routine.id, "routine")
+                    .await?;
             }
         }
         Ok(routines)
@@ -102,7 +127,8 @@ impl Store {
                 .collect::<String>();
             for routine in rows::load_routines(&self.db, rows).await? {
                 if routine.classification.confidentiality.read_is_audited() {
-                    self.record_read(who, "routine", routine.id).await?;
+                    self.record_read(who, "routine", routine.id, "routine")
+                        .await?;
                 }
                 found.push((unit_key.clone(), routine));
             }
@@ -119,7 +145,7 @@ impl Store {
         let level = routine.classification.confidentiality;
         who.authorize_read(Action::ReadPlans, Scope::Unit(&scope.path), level)?;
         if level.read_is_audited() {
-            self.record_read(who, "routine", id).await?;
+            self.record_read(who, "routine", id, "routine").await?;
         }
         Ok(RoutineWithContext {
             routine,

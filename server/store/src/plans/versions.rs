@@ -33,7 +33,8 @@ impl Store {
                 continue;
             }
             if level.read_is_audited() {
-                self.record_read(who, "plan_version", version.id).await?;
+                self.record_read(who, "plan_version", version.id, "version")
+                    .await?;
             }
             readable.push(version);
         }

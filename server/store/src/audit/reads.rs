@@ -1,0 +1,218 @@
+//! Reads within one request, recorded once. A GraphQL request that opens an incident
+//! with its log and tasks touches the store several times; the audit trail wants one
+//! event saying who read which incident and which parts of it, and one event for a
+//! list of plan versions naming their ids, not one per field or per row.
+//!
+//! A request gets its own [`Store::for_request`] copy that gathers reads in a ledger;
+//! [`Store::record_request_reads`] then writes them in one batch before the response
+//! leaves. A store without a ledger (the CLI, background work, subscriptions) records
+//! each read at once.
+
+use super::Audit;
+use crate::{Result, Store};
+use reserv_domain::access::Principal;
+use reserv_domain::audit::AuditOutcome;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// The most object ids one event names; a longer list is split over several events
+/// so that no id is cut from the detail.
+const IDS_PER_EVENT: usize = 60;
+
+/// One read noted during a request.
+#[derive(Debug, Clone)]
+struct ReadNote {
+    who: Principal,
+    object_type: &'static str,
+    object_id: String,
+    part: &'static str,
+}
+
+/// The reads of one request, waiting to be recorded.
+#[derive(Debug, Default)]
+pub(crate) struct ReadLedger {
+    notes: Mutex<Vec<ReadNote>>,
+}
+
+/// Who read, as far as grouping is concerned.
+type ReaderKey = (Option<i64>, String, Option<String>);
+
+impl Store {
+    /// A copy of the store for one request, whose reads are gathered and recorded
+    /// together by [`Store::record_request_reads`].
+    pub fn for_request(&self) -> Store {
+        Store {
+            read_ledger: Some(Arc::new(ReadLedger::default())),
+            ..self.clone()
+        }
+    }
+
+    /// Records that `who` read `part` of an object whose confidentiality requires it:
+    /// gathered when this store serves a request, written at once otherwise.
+    pub(crate) async fn record_read(
+        &self,
+        who: &Principal,
+        object_type: &'static str,
+        id: impl ToString,
+        part: &'static str,
+    ) -> Result<()> {
+        let note = ReadNote {
+            who: who.clone(),
+            object_type,
+            object_id: id.to_string(),
+            part,
+        };
+        match &self.read_ledger {
+            Some(ledger) => {
+                if let Ok(mut notes) = ledger.notes.lock() {
+                    notes.push(note);
+                    return Ok(());
+                }
+                // A poisoned ledger cannot gather; record the read on its own instead.
+                self.record_reads(vec![note]).await
+            }
+            None => self.record_reads(vec![note]).await,
+        }
+    }
+
+    /// Writes the reads gathered during this request, one event per reader and kind of
+    /// object, and returns once they are durable. Does nothing for a store that is not
+    /// serving a request.
+    pub async fn record_request_reads(&self) -> Result<()> {
+        let notes = match &self.read_ledger {
+            Some(ledger) => ledger
+                .notes
+                .lock()
+                .map(|mut notes| std::mem::take(&mut *notes))
+                .unwrap_or_default(),
+            None => return Ok(()),
+        };
+        self.record_reads(notes).await
+    }
+
+    async fn record_reads(&self, notes: Vec<ReadNote>) -> Result<()> {
+        let mut grouped: BTreeMap<(ReaderKey, &'static str), (Principal, ObjectsRead)> =
+            BTreeMap::new();
+        for note in notes {
+            let key = (
+                (
+                    note.who.account_id.map(|id| id.0),
+                    note.who.username.clone(),
+                    note.who.client_address.clone(),
+                ),
+                note.object_type,
+            );
+            grouped
+                .entry(key)
+                .or_insert_with(|| (note.who.clone(), ObjectsRead::default()))
+                .1
+                .note(note.object_id, note.part);
+        }
+        let mut records = vec![];
+        for ((_, object_type), (who, objects)) in grouped {
+            for (object_id, detail) in objects.events() {
+                let mut audit = Audit::new("read", object_type);
+                audit.object_id = object_id;
+                records.push(self.audit_record(
+                    &who,
+                    &audit,
+                    audit.object_id.clone(),
+                    AuditOutcome::Success,
+                    Some(detail),
+                ));
+            }
+        }
+        self.audit_writer.append(records).await
+    }
+}
+
+/// The objects of one kind a reader read, with the parts read of each.
+#[derive(Debug, Default)]
+struct ObjectsRead {
+    parts: BTreeMap<String, BTreeSet<&'static str>>,
+}
+
+impl ObjectsRead {
+    fn note(&mut self, object_id: String, part: &'static str) {
+        self.parts.entry(object_id).or_default().insert(part);
+    }
+
+    /// The events to write: one naming the object and its parts when a single object
+    /// was read, otherwise events naming up to [`IDS_PER_EVENT`] ids each.
+    fn events(self) -> Vec<(Option<String>, String)> {
+        if self.parts.len() == 1 {
+            return self
+                .parts
+                .into_iter()
+                .map(|(id, parts)| (Some(id), format!("read {}", join(parts.iter()))))
+                .collect();
+        }
+        let parts: BTreeSet<&str> = self.parts.values().flatten().copied().collect();
+        let ids: Vec<String> = self.parts.into_keys().collect();
+        let total = ids.len();
+        ids.chunks(IDS_PER_EVENT)
+            .map(|chunk| {
+                (
+                    None,
+                    format!(
+                        "read {} of {total} objects ({}): ids {}",
+                        chunk.len(),
+                        join(parts.iter()),
+                        chunk.join(", ")
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a &'a str>) -> String {
+    items.copied().collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_object_is_named_with_its_parts() {
+        let mut read = ObjectsRead::default();
+        read.note("7".into(), "incident");
+        read.note("7".into(), "crisis_log");
+        read.note("7".into(), "incident_tasks");
+        read.note("7".into(), "crisis_log");
+        assert_eq!(
+            read.events(),
+            vec![(
+                Some("7".into()),
+                "read crisis_log, incident, incident_tasks".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_long_list_is_split_so_that_every_id_is_named() {
+        let mut read = ObjectsRead::default();
+        for id in 1..=130 {
+            read.note(id.to_string(), "plan_version");
+        }
+        let events = read.events();
+        assert_eq!(events.len(), 3);
+        assert!(events.iter().all(|(object_id, _)| object_id.is_none()));
+        assert!(
+            events[0]
+                .1
+                .starts_with("read 60 of 130 objects (plan_version): ids 1, 10, 100,")
+        );
+        let named: usize = events
+            .iter()
+            .map(|(_, detail)| {
+                detail
+                    .split("ids ")
+                    .nth(1)
+                    .map_or(0, |ids| ids.split(", ").count())
+            })
+            .sum();
+        assert_eq!(named, 130);
+    }
+}
