@@ -12,6 +12,7 @@ mod m20261123_000001_directory;
 mod m20261123_000002_plans;
 mod m20261123_000003_incidents;
 mod m20261124_000100_audit_chain;
+mod m20261124_000200_indexes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_plans::Migration),
             Box::new(m20261123_000003_incidents::Migration),
             Box::new(m20261124_000100_audit_chain::Migration),
+            Box::new(m20261124_000200_indexes::Migration),
         ]
     }
 }

@@ -178,6 +178,47 @@ on_every_database! {
         Ok(())
     }
 
+    async fn concurrent_unit_changes_of_one_incident_never_mix(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = an_open_incident(&lead).await?;
+        let units = lead.data("{ units { id kind } }", json!({})).await?;
+        let care_units: Vec<String> = units["units"].as_array().cloned().unwrap_or_default().iter()
+            .filter(|unit| unit["kind"] == "UNIT")
+            .filter_map(|unit| unit["id"].as_str().map(str::to_owned))
+            .collect();
+        anyhow::ensure!(care_units.len() >= 4, "{units}");
+        // Each request names a different pair of units.
+        let pairs: Vec<Vec<String>> = (0..12)
+            .map(|i| vec![care_units[i % care_units.len()].clone(), care_units[(i + 1) % care_units.len()].clone()])
+            .collect();
+        let mut jobs = vec![];
+        for pair in pairs.clone() {
+            let (lead, incident) = (server.sign_in_as("krisledare").await?, incident.clone());
+            jobs.push(tokio::spawn(async move {
+                lead.data(
+                    "mutation($id: ID!, $units: [ID!]!) { setIncidentUnits(id: $id, unitIds: $units) { id } }",
+                    json!({ "id": incident, "units": pair }),
+                )
+                .await
+            }));
+        }
+        for job in jobs {
+            job.await??;
+        }
+        let now = lead.data("query($id: ID!) { incident(id: $id) { units { id } } }", json!({ "id": incident })).await?;
+        let mut linked: Vec<String> = now["incident"]["units"].as_array().cloned().unwrap_or_default().iter()
+            .filter_map(|unit| unit["id"].as_str().map(str::to_owned)).collect();
+        linked.sort();
+        assert!(
+            pairs.iter().any(|pair| { let mut pair = pair.clone(); pair.sort(); pair == linked }),
+            "the units are exactly one request's pair, not a mix: {linked:?}"
+        );
+        let changes = events(&lead, json!({ "action": "set_units", "objectType": "incident", "objectId": incident })).await?;
+        assert_eq!(changes.iter().filter(|event| event["outcome"] == "SUCCESS").count(), 12);
+        assert_chain_intact(&server).await?;
+        Ok(())
+    }
+
     async fn a_row_changed_behind_reserv_is_found_and_named(server: sample_municipality) {
         assert_chain_intact(&server).await?;
         // A tamperer with database access lifts the protection first.

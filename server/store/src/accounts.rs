@@ -212,6 +212,11 @@ impl Store {
             }
             .insert(&tx)
             .await?;
+            // Sessions that ran out are of no use to anyone; each sign-in clears them.
+            sessions::Entity::delete_many()
+                .filter(sessions::Column::ExpiresAt.lte(now))
+                .exec(&tx)
+                .await?;
             Ok(())
         }
         .await;
@@ -404,6 +409,71 @@ fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Clock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+    impl reserv_domain::Clock for Clock {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            self.0.lock().map(|now| *now).unwrap_or_default()
+        }
+    }
+
+    /// A sign-in clears the sessions that have run out, and only those.
+    #[tokio::test]
+    async fn signing_in_purges_expired_sessions() -> Result<()> {
+        let folder = tempfile::tempdir().map_err(|e| StoreError::Location(e.to_string()))?;
+        let start = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+        let clock = std::sync::Arc::new(Clock(std::sync::Mutex::new(start)));
+        let store = Store::open(
+            &crate::DatabaseLocation::default_sqlite(folder.path().join("t.db")),
+            clock.clone(),
+        )
+        .await?;
+        store
+            .create_account(
+                &Principal::operator("test"),
+                NewAccount {
+                    username: "anna".into(),
+                    password: Some("ett-långt-lösenord".into()),
+                    person_id: None,
+                    grants: vec![reserv_domain::access::RoleGrant {
+                        role: reserv_domain::access::Role::Viewer,
+                        unit: None,
+                    }],
+                },
+            )
+            .await?;
+        let sign_in = |hours: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .sign_in("anna", "ett-långt-lösenord", None, Duration::hours(hours))
+                    .await
+            }
+        };
+        let short = sign_in(1).await?;
+        let long = sign_in(24).await?;
+        if let Ok(mut now) = clock.0.lock() {
+            *now = start + Duration::hours(2);
+        }
+        sign_in(1).await?;
+        let left = sea_orm::PaginatorTrait::count(sessions::Entity::find(), &store.db).await?;
+        assert_eq!(left, 2, "the expired session is gone, the others stay");
+        assert!(
+            store
+                .principal_for_token(&short.token, None)
+                .await?
+                .is_none()
+        );
+        assert!(
+            store
+                .principal_for_token(&long.token, None)
+                .await?
+                .is_some()
+        );
+        Ok(())
+    }
 
     #[test]
     fn tokens_are_unique_and_stored_as_hashes() {

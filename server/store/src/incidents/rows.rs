@@ -13,15 +13,35 @@ use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{Incident, IncidentState, Severity, ensure_open};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use std::collections::BTreeMap;
 
 /// Loads an incident with the paths of its units.
 pub(crate) async fn locate(db: &impl ConnectionTrait, id: IncidentId) -> Result<Located> {
+    let row = incidents::Entity::find_by_id(id.0).one(db).await?;
+    located(db, id, row).await
+}
+
+/// Like [`locate`], holding the incident's row lock until the transaction ends, so
+/// that two changes of one incident (say, two `setIncidentUnits`) run one after the
+/// other instead of interleaving their deletes and inserts. SQLite's write
+/// transactions are serialised already.
+async fn locate_for_update(db: &impl ConnectionTrait, id: IncidentId) -> Result<Located> {
     let row = incidents::Entity::find_by_id(id.0)
+        .lock_exclusive()
         .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("incident", id))?;
+        .await?;
+    located(db, id, row).await
+}
+
+async fn located(
+    db: &impl ConnectionTrait,
+    id: IncidentId,
+    row: Option<incidents::Model>,
+) -> Result<Located> {
+    let row = row.ok_or_else(|| DomainError::not_found("incident", id))?;
     let (mut units, mut systems) = links(db, &[row.id]).await?;
     let unit_ids = units.remove(&row.id).unwrap_or_default();
     let paths = unit_paths(db, &unit_ids).await?;
@@ -37,14 +57,14 @@ pub(crate) async fn locate(db: &impl ConnectionTrait, id: IncidentId) -> Result<
     })
 }
 
-/// Loads an incident for a change by a manager, checking the policy first.
+/// Loads and locks an incident for a change by a manager, checking the policy first.
 pub(super) async fn managed_incident(
     db: &impl ConnectionTrait,
     who: &Principal,
     id: IncidentId,
 ) -> Result<Located> {
     who.authorize_somewhere(Action::ManageIncidents)?;
-    let found = locate(db, id).await?;
+    let found = locate_for_update(db, id).await?;
     found.authorize(who, Action::ManageIncidents)?;
     Ok(found)
 }
