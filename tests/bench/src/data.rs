@@ -1,0 +1,289 @@
+//! The generated municipality the read-path benchmark runs against, written through the
+//! store's own use cases (so that every row is what the API would have written).
+
+use anyhow::Context;
+use chrono::Utc;
+use reserv_domain::access::{Principal, Role, RoleGrant};
+use reserv_domain::classification::Classification;
+use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
+use reserv_domain::incidents::{IncidentKind, LogEntryKind, NewIncident, NewLogEntry, NewTask};
+use reserv_domain::people::{Language, PersonRequest};
+use reserv_domain::plans::{
+    ActivityRequest, DependencyKind, DependencyRequest, Material, NewPlan, RoutineRequest,
+    RoutineStep, VersionContent,
+};
+use reserv_domain::systems::{Criticality, SystemRequest};
+use reserv_domain::units::{NewUnit, UnitKind};
+use reserv_store::{NewAccount, Store};
+
+/// The crisis lead the load signs in as.
+pub const LEAD: &str = "krisledare";
+pub const PASSWORD: &str = "bänkprov-för-läsvägen";
+
+pub struct Shape {
+    pub units: usize,
+    pub log_entries: usize,
+    pub tasks: usize,
+}
+
+pub struct Prepared {
+    pub sensitive_incident: String,
+    pub internal_incident: String,
+}
+
+pub async fn generate(store: &Store, shape: &Shape) -> anyhow::Result<Prepared> {
+    let operator = Principal::operator("benchmark");
+    let unit = |parent, name: String, kind| NewUnit {
+        parent_id: parent,
+        name,
+        kind,
+    };
+    let root = store
+        .create_unit(
+            &operator,
+            unit(None, "Bänkby kommun".into(), UnitKind::Municipality),
+        )
+        .await?;
+    let administration = store
+        .create_unit(
+            &operator,
+            unit(
+                Some(root.id),
+                "Vård- och omsorgsförvaltningen".into(),
+                UnitKind::Administration,
+            ),
+        )
+        .await?;
+    let service = store
+        .create_unit(
+            &operator,
+            unit(
+                Some(administration.id),
+                "Äldreomsorg".into(),
+                UnitKind::Service,
+            ),
+        )
+        .await?;
+    let journal = store
+        .create_system(
+            &operator,
+            SystemRequest {
+                name: "Verksamhetssystemet".into(),
+                description: None,
+                owner_id: None,
+                supplier: None,
+                criticality: Criticality::Critical,
+                health_check_url: None,
+            },
+        )
+        .await?
+        .id;
+    let lead = store
+        .create_person(
+            &operator,
+            PersonRequest {
+                name: "Karin Krisledare".into(),
+                title: Some("Krisledare".into()),
+                phone: None,
+                email: None,
+                language: Language::Sv,
+                external: false,
+                organisation: None,
+                unit_ids: vec![],
+                confidentiality: None,
+            },
+        )
+        .await?
+        .id;
+    store
+        .create_account(
+            &operator,
+            NewAccount {
+                username: LEAD.into(),
+                password: Some(PASSWORD.into()),
+                person_id: Some(lead),
+                grants: vec![RoleGrant {
+                    role: Role::CrisisLead,
+                    unit: None,
+                }],
+            },
+        )
+        .await?;
+    let mut units = vec![];
+    for number in 1..=shape.units {
+        let care = store
+            .create_unit(
+                &operator,
+                unit(
+                    Some(service.id),
+                    format!("Hemtjänstgrupp {number}"),
+                    UnitKind::Unit,
+                ),
+            )
+            .await?;
+        an_approved_plan(store, &operator, care.id, journal, number)
+            .await
+            .with_context(|| format!("plan of unit {number}"))?;
+        units.push(care.id);
+    }
+    let sensitive = an_incident(store, &operator, shape, &units, journal, lead, 2).await?;
+    let internal = an_incident(store, &operator, shape, &units, journal, lead, 1).await?;
+    Ok(Prepared {
+        sensitive_incident: sensitive.to_string(),
+        internal_incident: internal.to_string(),
+    })
+}
+
+async fn an_approved_plan(
+    store: &Store,
+    operator: &Principal,
+    unit: UnitId,
+    journal: SystemId,
+    number: usize,
+) -> anyhow::Result<()> {
+    let plan = store
+        .create_plan(
+            operator,
+            NewPlan {
+                unit_id: unit,
+                title: format!("Kontinuitetsplan hemtjänstgrupp {number}"),
+                owner_id: None,
+                review_interval_months: Some(12),
+            },
+        )
+        .await?;
+    let draft = store
+        .current_version(operator, plan.id)
+        .await?
+        .context("a new plan has a draft")?;
+    store
+        .update_draft(
+            operator,
+            draft.id,
+            VersionContent {
+                summary: Some(
+                    "Hemtjänstens besök, läkemedel och larm när systemen ligger nere.".into(),
+                ),
+                activation_criteria: Some(
+                    "Verksamhetssystemet otillgängligt mer än 30 minuter.".into(),
+                ),
+                classification: Classification::new(2, 2, 3)?,
+            },
+        )
+        .await?;
+    let mut activities = vec![];
+    for index in 1..=5 {
+        let activity = store
+            .add_activity(
+                operator,
+                draft.id,
+                ActivityRequest {
+                    name: format!("Verksamhet {index}"),
+                    description: Some("Besök enligt körlista".into()),
+                    mtpd_minutes: 240,
+                    rto_minutes: 120,
+                    rpo_minutes: 60,
+                },
+            )
+            .await?;
+        store
+            .add_dependency(
+                operator,
+                activity.id,
+                DependencyRequest {
+                    kind: DependencyKind::ItSystem,
+                    system_id: Some(journal),
+                    name: None,
+                },
+            )
+            .await?;
+        activities.push(activity.id);
+    }
+    for index in 0..4 {
+        let step = |n: usize| RoutineStep {
+            who: "Undersköterska".into(),
+            what: format!("Steg {n}: för anteckning på papper och lämna till samordnaren"),
+            when: Some("Vid varje besök".into()),
+        };
+        store
+            .add_routine(
+                operator,
+                draft.id,
+                RoutineRequest {
+                    activity_id: Some(activities[index % activities.len()]),
+                    title: format!("Pappersrutin {}", index + 1),
+                    trigger: "Verksamhetssystemet går inte att nå".into(),
+                    classification: Classification::new(1, 2, 3)?,
+                    steps: (1..=6).map(step).collect(),
+                    materials: vec![Material {
+                        name: "Blankett för besöksanteckning".into(),
+                        location: Some("Pärm på kontoret".into()),
+                    }],
+                    recovery_steps: vec![step(7)],
+                },
+            )
+            .await?;
+    }
+    store.approve_version(operator, draft.id).await?;
+    Ok(())
+}
+
+async fn an_incident(
+    store: &Store,
+    operator: &Principal,
+    shape: &Shape,
+    units: &[UnitId],
+    journal: SystemId,
+    commander: PersonId,
+    confidentiality: i64,
+) -> anyhow::Result<IncidentId> {
+    let incident = store
+        .report_incident(
+            operator,
+            NewIncident {
+                title: format!("Verksamhetssystemet nere (konfidentialitet {confidentiality})"),
+                description: None,
+                kind: IncidentKind::ItOutage,
+                severity: 2,
+                exercise: false,
+                classification: Classification::new(confidentiality, 2, 3)?,
+                unit_ids: units.iter().take(10).copied().collect(),
+                system_ids: vec![journal],
+            },
+        )
+        .await?;
+    store
+        .assign_commander(operator, incident.id, commander)
+        .await?;
+    for number in 1..=shape.log_entries {
+        store
+            .add_log_entry(
+                operator,
+                incident.id,
+                NewLogEntry {
+                    kind: LogEntryKind::Observation,
+                    text: format!(
+                        "Lägesrapport {number}: pappersrutinerna följs, inga avvikelser."
+                    ),
+                    occurred_at: Some(Utc::now()),
+                    corrects: None,
+                },
+            )
+            .await?;
+    }
+    for number in 1..=shape.tasks {
+        store
+            .create_task(
+                operator,
+                incident.id,
+                NewTask {
+                    title: format!("Uppgift {number}: ring gruppledarna"),
+                    assignee_id: Some(commander),
+                    assignee_role: None,
+                    due_at: None,
+                },
+            )
+            .await?;
+    }
+    Ok(incident.id)
+}

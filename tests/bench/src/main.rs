@@ -1,0 +1,178 @@
+//! `reserv-bench read-path`: how fast the crisis-day reads are. Starts the real server
+//! in-process on a fresh SQLite file (and on a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set), fills it with a generated municipality, then drives
+//! concurrent signed-in clients over HTTP and prints requests per second and latency.
+
+mod data;
+mod load;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use reserv::Config;
+use reserv::server::{open_store, start};
+use sea_orm::{ConnectionTrait, Database};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(about = "Load benchmarks of the Reserv server")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// The incident page (audited and not) and the full plans tree under concurrent load.
+    ReadPath {
+        /// Seconds each scenario runs.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Units with an approved plan each.
+        #[arg(long, default_value_t = 60)]
+        units: usize,
+        /// Crisis log entries per incident.
+        #[arg(long, default_value_t = 500)]
+        log_entries: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Cli { bench } = Cli::parse();
+    let Bench::ReadPath {
+        seconds,
+        clients,
+        units,
+        log_entries,
+    } = bench;
+    let shape = data::Shape {
+        units,
+        log_entries,
+        tasks: 40,
+    };
+    let run = load::Run {
+        duration: Duration::from_secs(seconds),
+        clients,
+    };
+    println!("reserv-bench read-path");
+    println!(
+        "  machine: {} cores; build: {}",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        if cfg!(debug_assertions) {
+            "debug (figures are not representative)"
+        } else {
+            "release"
+        }
+    );
+    println!(
+        "  data: {} units with an approved plan each (5 activities, 4 routines of 6 steps); two incidents with {} log entries and {} tasks (confidentiality 2 and 1)",
+        shape.units, shape.log_entries, shape.tasks
+    );
+    println!(
+        "  load: {} concurrent signed-in clients, {} s per scenario, HTTP/1.1 on loopback",
+        run.clients, seconds
+    );
+    read_path("SQLite (embedded file)", None, &shape, &run).await?;
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
+        let (url, name) = fresh_postgres(&admin_url).await?;
+        let outcome = read_path("PostgreSQL", Some(url), &shape, &run).await;
+        drop_postgres(&admin_url, &name).await?;
+        outcome?;
+    }
+    Ok(())
+}
+
+async fn read_path(
+    label: &str,
+    database_url: Option<String>,
+    shape: &data::Shape,
+    run: &load::Run,
+) -> anyhow::Result<()> {
+    let folder = tempfile::tempdir()?;
+    let config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: folder.path().to_path_buf(),
+        database_url,
+        log: "warn".into(),
+        ..Config::default()
+    };
+    let store = open_store(&config).await?;
+    let server = start(&config, store.clone()).await?;
+    let base_url = format!("http://{}", server.address);
+    let prepared = data::generate(&store, shape).await?;
+    let token = load::sign_in(&base_url, data::LEAD, data::PASSWORD).await?;
+    println!("\n{label}");
+    let incident = "query($id: ID!) { incident(id: $id) { id title state severity commander { name } \
+        units { id name } systems { id name } log { id kind text author occurredAt } \
+        tasks { id title state dueAt assignee { name } } } }";
+    let plans = "{ plans(first: 50) { edges { node { id title versions { id state activities { id name \
+        dependencies { id kind system { name } } routines { id title steps { who what when } \
+        materials { name } } } } } } } }";
+    let audited = run
+        .drive(
+            &base_url,
+            &token,
+            incident,
+            serde_json::json!({ "id": prepared.sensitive_incident }),
+        )
+        .await?;
+    audited.print("(a) incident, confidentiality 2 (read audited)");
+    let plain = run
+        .drive(
+            &base_url,
+            &token,
+            incident,
+            serde_json::json!({ "id": prepared.internal_incident }),
+        )
+        .await?;
+    plain.print("(b) incident, confidentiality 1 (not audited)");
+    let tree = run
+        .drive(&base_url, &token, plans, serde_json::json!({}))
+        .await?;
+    tree.print("(c) plans(first: 50), full tree");
+    println!(
+        "  throughput a/b: {:.2} (auditing costs {:.0} %)",
+        audited.per_second() / plain.per_second(),
+        (1.0 - audited.per_second() / plain.per_second()) * 100.0
+    );
+    let report = store.verify_audit_chain().await?;
+    println!(
+        "  audit chain after the run: {} events, {}",
+        report.checked,
+        report
+            .fault
+            .map_or("intact".to_owned(), |fault| fault.to_string())
+    );
+    server.stop().await?;
+    Ok(())
+}
+
+async fn fresh_postgres(admin_url: &str) -> anyhow::Result<(String, String)> {
+    let name = format!("reserv_bench_{}", std::process::id());
+    let admin = Database::connect(admin_url)
+        .await
+        .context("TEST_DATABASE_URL")?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    admin.close().await?;
+    let (server, _) = admin_url
+        .rsplit_once('/')
+        .context("TEST_DATABASE_URL has no database name")?;
+    Ok((format!("{server}/{name}"), name))
+}
+
+async fn drop_postgres(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let admin = Database::connect(admin_url).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
+    admin.close().await?;
+    Ok(())
+}
