@@ -10,6 +10,7 @@ mod impact;
 mod incidents;
 mod plans;
 mod protection;
+mod read_path;
 mod routines;
 mod sign_in;
 mod subscriptions;

@@ -26,14 +26,21 @@ pub enum Backend {
 
 /// Declares tests that run once on SQLite and, when `TEST_DATABASE_URL` is set at build
 /// time, once more on PostgreSQL. Each body gets `server`, a fresh [`TestServer`].
+///
+/// Starting the list with `one_thread;` runs the server and client on one thread, for
+/// tests that count what a request costs: on several threads a level of batch loads can
+/// straddle the loader's short wait when the machine is busy and split in two.
 #[macro_export]
 macro_rules! on_every_database {
-    ($(async fn $name:ident($server:ident: $fixture:ident) $body:block)*) => {
+    (one_thread; $($tests:tt)*) => {
+        $crate::on_every_database!(@runtime (flavor = "current_thread") $($tests)*);
+    };
+    (@runtime $runtime:tt $(async fn $name:ident($server:ident: $fixture:ident) $body:block)*) => {
         mod sqlite {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[tokio::test $runtime]
                 async fn $name() -> anyhow::Result<()> {
                     let $server = $crate::TestServer::$fixture($crate::Backend::Sqlite).await?;
                     let outcome: anyhow::Result<()> = async { $body }.await;
@@ -47,7 +54,7 @@ macro_rules! on_every_database {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[tokio::test $runtime]
                 async fn $name() -> anyhow::Result<()> {
                     let $server = $crate::TestServer::$fixture($crate::Backend::Postgres).await?;
                     let outcome: anyhow::Result<()> = async { $body }.await;
@@ -56,6 +63,9 @@ macro_rules! on_every_database {
                 }
             )*
         }
+    };
+    ($($tests:tt)*) => {
+        $crate::on_every_database!(@runtime (flavor = "multi_thread", worker_threads = 2) $($tests)*);
     };
 }
 

@@ -38,12 +38,28 @@ impl<T> ApiResult<T> for Result<T, DomainError> {
 pub(crate) fn graphql_error(error: StoreError) -> Error {
     match error {
         StoreError::Domain(domain) => domain_error(domain),
-        internal @ (StoreError::Database(_) | StoreError::Location(_)) => {
-            tracing::error!(error = %internal, "request failed");
-            Error::new("Something went wrong on the server; the error has been logged")
-                .extend_with(|_, ext| ext.set("code", "INTERNAL"))
-        }
+        internal @ (StoreError::Database(_) | StoreError::Location(_)) => internal_error(&internal),
     }
+}
+
+/// As [`graphql_error`], for an error that several waiting resolvers share (a failed
+/// batch read).
+pub(crate) fn shared_graphql_error(error: Arc<StoreError>) -> Error {
+    match Arc::try_unwrap(error) {
+        Ok(error) => graphql_error(error),
+        Err(shared) => match &*shared {
+            StoreError::Domain(domain) => domain_error(domain.clone()),
+            internal @ (StoreError::Database(_) | StoreError::Location(_)) => {
+                internal_error(internal)
+            }
+        },
+    }
+}
+
+fn internal_error(error: &StoreError) -> Error {
+    tracing::error!(%error, "request failed");
+    Error::new("Something went wrong on the server; the error has been logged")
+        .extend_with(|_, ext| ext.set("code", "INTERNAL"))
 }
 
 fn domain_error(error: DomainError) -> Error {

@@ -3,6 +3,7 @@
 
 use crate::context::RequestFacts;
 use crate::error::{BadRequestBody, graphql_error};
+use crate::loaders::request_loader;
 use crate::protection::{
     GRAPHIQL_CONTENT_SECURITY_POLICY, Introspection, cookie_may_authenticate, security_headers,
 };
@@ -87,6 +88,9 @@ async fn graphql(
     // The request's own store gathers what it reads; the reads are recorded before the
     // response leaves, and a response whose reads could not be recorded is withheld.
     let store = app.store.for_request();
+    if let Some(loader) = request_loader(&store, facts.principal.as_ref()) {
+        request = request.data(loader);
+    }
     let response = app
         .schema
         .execute(request.data(facts).data(store.clone()))

@@ -1,8 +1,7 @@
 //! GraphQL shapes of the directory's domain types. Each wraps a domain value; nested
 //! objects are resolved through the store so that access checks apply to them too.
 
-use crate::context::{principal, store};
-use crate::error::ApiResult;
+use crate::loaders::{load_all, load_optional};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::audit::AuditEvent;
@@ -116,12 +115,7 @@ impl Unit {
         self.0.kind.into()
     }
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
-        match self.0.parent_id {
-            Some(parent) => Ok(Some(Unit(
-                store(ctx)?.unit(principal(ctx)?, parent).await.api()?,
-            ))),
-            None => Ok(None),
-        }
+        Ok(load_optional(ctx, self.0.parent_id).await?.map(Unit))
     }
     /// Ids of this unit's ancestors and itself, root first.
     async fn path(&self) -> Vec<ID> {
@@ -162,12 +156,8 @@ impl PersonObject {
         self.0.confidentiality.level()
     }
     async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
-        let (store, who) = (store(ctx)?, principal(ctx)?);
-        let mut units = Vec::with_capacity(self.0.unit_ids.len());
-        for id in &self.0.unit_ids {
-            units.push(Unit(store.unit(who, *id).await.api()?));
-        }
-        Ok(units)
+        let units = load_all(ctx, &self.0.unit_ids).await?;
+        Ok(units.into_iter().map(Unit).collect())
     }
 }
 
@@ -206,12 +196,7 @@ pub(crate) async fn person_by_id(
     ctx: &Context<'_>,
     id: Option<reserv_domain::ids::PersonId>,
 ) -> async_graphql::Result<Option<PersonObject>> {
-    match id {
-        Some(id) => Ok(Some(PersonObject(
-            store(ctx)?.person(principal(ctx)?, id).await.api()?,
-        ))),
-        None => Ok(None),
-    }
+    Ok(load_optional(ctx, id).await?.map(PersonObject))
 }
 
 pub struct AuditEventObject(pub AuditEvent);

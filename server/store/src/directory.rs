@@ -5,6 +5,7 @@ use crate::convert;
 use crate::entities::{it_systems, people, person_units, units};
 use crate::links::replace_links;
 use crate::page::{PageRequest, fetch_page};
+use crate::per_key::{PerKey, answer_each, answer_for};
 use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
@@ -16,7 +17,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 impl AuditedObject for OrgUnit {
     fn audit_id(&self) -> Option<String> {
@@ -50,9 +51,23 @@ impl Store {
     }
 
     pub async fn unit(&self, who: &Principal, id: UnitId) -> Result<OrgUnit> {
-        let unit = find_unit(&self.db, id).await?;
-        who.authorize(Action::ReadDirectory, Scope::Unit(&unit.path))?;
-        Ok(unit)
+        answer_for(self.units_by_id(who, &[id]).await?, id, "unit")
+    }
+
+    /// Units by id, each checked as [`Store::unit`] checks one.
+    pub async fn units_by_id(
+        &self,
+        who: &Principal,
+        ids: &[UnitId],
+    ) -> Result<PerKey<UnitId, OrgUnit>> {
+        let mut found = unit_rows(&self.db, ids).await?;
+        Ok(answer_each(ids, |id| {
+            let unit = found
+                .remove(&id)
+                .ok_or_else(|| DomainError::not_found("unit", id))?;
+            who.authorize(Action::ReadDirectory, Scope::Unit(&unit.path))?;
+            Ok(unit)
+        }))
     }
 
     pub async fn create_unit(&self, who: &Principal, request: NewUnit) -> Result<OrgUnit> {
@@ -140,20 +155,19 @@ impl Store {
     }
 
     pub async fn person(&self, who: &Principal, id: PersonId) -> Result<Person> {
-        let person = find_person(&self.db, id).await?;
-        who.authorize_somewhere(Action::ReadDirectory)?;
-        if person.confidentiality > who.highest_clearance(Action::ReadDirectory) {
-            return Err(DomainError::not_found("person", id).into());
-        }
-        if person.confidentiality.read_is_audited() {
-            self.record_read(who, "person", id, "person").await?;
-        }
-        Ok(person)
+        answer_for(self.people_by_id(who, &[id]).await?, id, "person")
     }
 
-    /// People by id, for resolving references in bulk; unknown ids are left out.
-    pub async fn people_by_ids(&self, who: &Principal, ids: &[PersonId]) -> Result<Vec<Person>> {
-        who.authorize_somewhere(Action::ReadDirectory)?;
+    /// People by id, each answered as [`Store::person`] answers for one: someone above
+    /// the reader's clearance is not found, and sensitive contact cards are audited.
+    pub async fn people_by_id(
+        &self,
+        who: &Principal,
+        ids: &[PersonId],
+    ) -> Result<PerKey<PersonId, Person>> {
+        if let Err(refusal) = who.authorize_somewhere(Action::ReadDirectory) {
+            return Ok(answer_each(ids, |_| Err(refusal.clone())));
+        }
         let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
         let rows = people::Entity::find()
             .filter(people::Column::Id.is_in(raw.clone()))
@@ -163,12 +177,20 @@ impl Store {
             .all(&self.db)
             .await?;
         let mut memberships = unit_memberships(&self.db, &raw).await?;
-        rows.into_iter()
-            .map(|row| {
-                let units = memberships.remove(&row.id).unwrap_or_default();
-                convert::person(row, units)
-            })
-            .collect()
+        let mut found = HashMap::new();
+        for row in rows {
+            let units = memberships.remove(&row.id).unwrap_or_default();
+            let person = convert::person(row, units)?;
+            if person.confidentiality.read_is_audited() {
+                self.record_read(who, "person", person.id, "person").await?;
+            }
+            found.insert(person.id, person);
+        }
+        Ok(answer_each(ids, |id| {
+            found
+                .remove(&id)
+                .ok_or_else(|| DomainError::not_found("person", id))
+        }))
     }
 
     pub async fn create_person(&self, who: &Principal, request: PersonRequest) -> Result<Person> {
@@ -237,6 +259,29 @@ impl Store {
     pub async fn system(&self, who: &Principal, id: SystemId) -> Result<ItSystem> {
         who.authorize_somewhere(Action::ReadDirectory)?;
         find_system(&self.db, id).await
+    }
+
+    /// IT systems by id, for anyone who may read the directory.
+    pub async fn systems_by_id(
+        &self,
+        who: &Principal,
+        ids: &[SystemId],
+    ) -> Result<PerKey<SystemId, ItSystem>> {
+        if let Err(refusal) = who.authorize_somewhere(Action::ReadDirectory) {
+            return Ok(answer_each(ids, |_| Err(refusal.clone())));
+        }
+        let mut found: HashMap<SystemId, ItSystem> = it_systems::Entity::find()
+            .filter(it_systems::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| convert::system(row).map(|system| (system.id, system)))
+            .collect::<Result<_>>()?;
+        Ok(answer_each(ids, |id| {
+            found
+                .remove(&id)
+                .ok_or_else(|| DomainError::not_found("IT system", id))
+        }))
     }
 
     pub async fn create_system(&self, who: &Principal, request: SystemRequest) -> Result<ItSystem> {
@@ -334,18 +379,6 @@ pub(crate) async fn find_unit(db: &impl ConnectionTrait, id: UnitId) -> Result<O
     convert::unit(row)
 }
 
-pub(crate) async fn find_person(db: &impl ConnectionTrait, id: PersonId) -> Result<Person> {
-    let row = people::Entity::find_by_id(id.0)
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found("person", id))?;
-    let units = unit_memberships(db, &[row.id])
-        .await?
-        .remove(&row.id)
-        .unwrap_or_default();
-    convert::person(row, units)
-}
-
 pub(crate) async fn find_system(db: &impl ConnectionTrait, id: SystemId) -> Result<ItSystem> {
     let row = it_systems::Entity::find_by_id(id.0)
         .one(db)
@@ -384,15 +417,27 @@ pub(crate) async fn ensure_units_exist(db: &impl ConnectionTrait, ids: &[UnitId]
     }
 }
 
-/// The paths of several units, for scope checks on objects that span units.
-pub(crate) async fn unit_paths(db: &impl ConnectionTrait, ids: &[UnitId]) -> Result<Vec<UnitPath>> {
+/// Units by id, in one query; ids that do not exist are absent.
+pub(crate) async fn unit_rows(
+    db: &impl ConnectionTrait,
+    ids: &[UnitId],
+) -> Result<HashMap<UnitId, OrgUnit>> {
     units::Entity::find()
         .filter(units::Column::Id.is_in(ids.iter().map(|id| id.0)))
         .all(db)
         .await?
-        .iter()
-        .map(|row| convert::unit_path(&row.path))
+        .into_iter()
+        .map(|row| convert::unit(row).map(|unit| (unit.id, unit)))
         .collect()
+}
+
+/// The paths of several units, for scope checks on objects that span units.
+pub(crate) async fn unit_paths(db: &impl ConnectionTrait, ids: &[UnitId]) -> Result<Vec<UnitPath>> {
+    Ok(unit_rows(db, ids)
+        .await?
+        .into_values()
+        .map(|unit| unit.path)
+        .collect())
 }
 
 async fn unit_memberships(

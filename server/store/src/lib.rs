@@ -18,7 +18,9 @@ mod incidents;
 mod links;
 mod page;
 mod passwords;
+mod per_key;
 mod plans;
+mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
 pub use audit::{AuditFilter, ChainReport};
@@ -27,12 +29,16 @@ pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
 pub use page::{Page, PageRequest};
-pub use plans::{DependencyEntry, PlanFilter, RoutineWithContext};
+pub use per_key::PerKey;
+pub use plans::{
+    ActivityContents, DependencyEntry, PlanFilter, PlanVersions, RoutineWithContext, VersionPlace,
+};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::broadcast;
 
 /// The handle through which the rest of the server reads and changes stored data.
@@ -43,6 +49,9 @@ pub struct Store {
     incident_changes: broadcast::Sender<IncidentChange>,
     passwords: passwords::Passwords,
     audit_writer: audit::AuditWriter,
+    /// How many SQL statements this store has run, for tests that keep the number of
+    /// queries per request fixed and for monitoring.
+    statements: Arc<AtomicU64>,
     /// Reads gathered for one request; see [`Store::for_request`].
     read_ledger: Option<Arc<audit::ReadLedger>>,
 }
@@ -50,8 +59,13 @@ pub struct Store {
 impl Store {
     /// Connects to the database at `location` and brings its schema up to date.
     pub async fn open(location: &DatabaseLocation, clock: Arc<dyn Clock>) -> Result<Self> {
-        let db = connect::connect(location).await?;
+        let mut db = connect::connect(location).await?;
         connect::migrate(&db).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         let (incident_changes, _) = broadcast::channel(256);
         Ok(Self {
             db: db.clone(),
@@ -60,6 +74,7 @@ impl Store {
             passwords: passwords::Passwords::new(),
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,
+            statements,
         })
     }
 
@@ -76,6 +91,11 @@ impl Store {
             clock,
             ..self.clone()
         }
+    }
+
+    /// How many SQL statements have run since the store was opened.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Whether the database answers; for `/healthz`.

@@ -1,15 +1,12 @@
 //! The GraphQL shapes of incidents, log entries and tasks. Each wraps a domain value;
 //! nested objects are resolved through the store, so that its access checks apply.
 
-use crate::context::{principal, store};
-use crate::error::ApiResult;
+use crate::loaders::{LogOf, TasksOf, load, load_all, load_if_readable};
 use crate::types::{Classification, PersonObject, System, Unit, person_by_id};
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
-use reserv_domain::DomainError;
 use reserv_domain::ids::LogEntryId;
 use reserv_domain::incidents::{Incident, LogEntry, Task};
-use reserv_store::StoreError;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "reserv_domain::incidents::IncidentKind")]
@@ -97,14 +94,11 @@ impl IncidentObject {
     }
     /// The affected units; they decide which unit staff see the incident.
     async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
-        // One read of the (small) tree instead of one query per unit.
-        let mut units = store(ctx)?.units(principal(ctx)?).await.api()?;
-        units.retain(|unit| self.0.unit_ids.contains(&unit.id));
+        let units = load_all(ctx, &self.0.unit_ids).await?;
         Ok(units.into_iter().map(Unit).collect())
     }
     async fn systems(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<System>> {
-        let mut systems = store(ctx)?.systems(principal(ctx)?).await.api()?;
-        systems.retain(|system| self.0.system_ids.contains(&system.id));
+        let systems = load_all(ctx, &self.0.system_ids).await?;
         Ok(systems.into_iter().map(System).collect())
     }
     async fn reported_at(&self) -> DateTime<Utc> {
@@ -122,14 +116,11 @@ impl IncidentObject {
     }
     /// The crisis log in the order things happened.
     async fn log(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LogEntryObject>> {
-        let entries = store(ctx)?
-            .crisis_log(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
+        let entries = load(ctx, LogOf(self.0.id)).await?;
         Ok(LogEntryObject::with_corrections(entries))
     }
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskObject>> {
-        let tasks = store(ctx)?.tasks(principal(ctx)?, self.0.id).await.api()?;
+        let tasks: Vec<Task> = load(ctx, TasksOf(self.0.id)).await?;
         Ok(tasks.into_iter().map(TaskObject).collect())
     }
 }
@@ -231,16 +222,9 @@ impl TaskObject {
     /// The incident, or null when the assignee may not read it (a task can be given to
     /// someone outside the units the incident affects).
     async fn incident(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<IncidentObject>> {
-        match store(ctx)?
-            .incident(principal(ctx)?, self.0.incident_id)
-            .await
-        {
-            Ok(incident) => Ok(Some(IncidentObject(incident))),
-            Err(StoreError::Domain(DomainError::Forbidden(_) | DomainError::NotFound { .. })) => {
-                Ok(None)
-            }
-            Err(error) => Err(error).api(),
-        }
+        Ok(load_if_readable(ctx, self.0.incident_id)
+            .await?
+            .map(IncidentObject))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

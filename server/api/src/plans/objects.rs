@@ -2,14 +2,16 @@
 //! Each wraps a domain value; nested objects are resolved through the store so that
 //! its access checks apply to them too.
 
-use crate::context::{principal, store};
-use crate::error::ApiResult;
+use crate::loaders::{
+    ActivitiesOf, ContentsOf, PlaceOf, RoutinesOf, VersionsOf, load, load_if_readable,
+};
 use crate::types::{Classification, PersonObject, System, Unit, person_by_id};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use reserv_domain::DomainError;
 use reserv_domain::plans::{CriticalActivity, Material, Plan, PlanVersion, Routine, RoutineStep};
-use reserv_store::{AffectedActivity, DependencyEntry, Impact, StoreError};
+use reserv_store::{
+    ActivityContents, AffectedActivity, DependencyEntry, Impact, PlanVersions, VersionPlace,
+};
 
 /// DRAFT → APPROVED → RETIRED. Only drafts change; approving a draft retires the
 /// version it replaces.
@@ -37,12 +39,7 @@ impl PlanObject {
         self.0.id.0.into()
     }
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
-        Ok(Unit(
-            store(ctx)?
-                .unit(principal(ctx)?, self.0.unit_id)
-                .await
-                .api()?,
-        ))
+        Ok(Unit(load(ctx, self.0.unit_id).await?))
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -62,22 +59,21 @@ impl PlanObject {
     }
     /// The versions the caller may read, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PlanVersionObject>> {
-        let versions = store(ctx)?
-            .plan_versions(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
-        Ok(versions.into_iter().map(PlanVersionObject).collect())
+        let versions: PlanVersions = load(ctx, VersionsOf(self.0.id)).await?;
+        Ok(versions
+            .readable
+            .into_iter()
+            .map(PlanVersionObject)
+            .collect())
     }
-    /// The approved version, or the draft when none is approved yet.
+    /// The approved version, or the draft when none is approved yet; null when there
+    /// is none or it is above the caller's clearance.
     async fn current_version(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<PlanVersionObject>> {
-        let version = store(ctx)?
-            .current_version(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
-        Ok(version.map(PlanVersionObject))
+        let versions: PlanVersions = load(ctx, VersionsOf(self.0.id)).await?;
+        Ok(versions.current.map(PlanVersionObject))
     }
 }
 
@@ -89,12 +85,7 @@ impl PlanVersionObject {
         self.0.id.0.into()
     }
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<PlanObject> {
-        Ok(PlanObject(
-            store(ctx)?
-                .plan(principal(ctx)?, self.0.plan_id)
-                .await
-                .api()?,
-        ))
+        Ok(PlanObject(load(ctx, self.0.plan_id).await?))
     }
     /// 1 for the first version, counting up.
     async fn version(&self) -> i32 {
@@ -124,18 +115,12 @@ impl PlanVersionObject {
         self.0.approved_by.as_deref()
     }
     async fn activities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActivityObject>> {
-        let activities = store(ctx)?
-            .activities(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
+        let activities: Vec<CriticalActivity> = load(ctx, ActivitiesOf(self.0.id)).await?;
         Ok(activities.into_iter().map(ActivityObject).collect())
     }
     /// The fallback routines the caller may read.
     async fn routines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoutineObject>> {
-        let routines = store(ctx)?
-            .routines(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
+        let routines: Vec<Routine> = load(ctx, RoutinesOf(self.0.id)).await?;
         Ok(routines.into_iter().map(RoutineObject).collect())
     }
 }
@@ -169,19 +154,17 @@ impl ActivityObject {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<DependencyObject>> {
-        let dependencies = store(ctx)?
-            .dependencies(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
-        Ok(dependencies.into_iter().map(DependencyObject).collect())
+        let contents: ActivityContents = load(ctx, ContentsOf(self.0.id)).await?;
+        Ok(contents
+            .dependencies
+            .into_iter()
+            .map(DependencyObject)
+            .collect())
     }
     /// The fallback routines written for this activity that the caller may read.
     async fn routines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoutineObject>> {
-        let routines = store(ctx)?
-            .activity_routines(principal(ctx)?, self.0.version_id, self.0.id)
-            .await
-            .api()?;
-        Ok(routines.into_iter().map(RoutineObject).collect())
+        let contents: ActivityContents = load(ctx, ContentsOf(self.0.id)).await?;
+        Ok(contents.routines.into_iter().map(RoutineObject).collect())
     }
 }
 
@@ -199,9 +182,7 @@ impl DependencyObject {
     /// The IT system, for IT_SYSTEM dependencies.
     async fn system(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<System>> {
         match self.0.dependency.system_id {
-            Some(id) => Ok(Some(System(
-                store(ctx)?.system(principal(ctx)?, id).await.api()?,
-            ))),
+            Some(id) => Ok(Some(System(load(ctx, id).await?))),
             None => Ok(None),
         }
     }
@@ -283,28 +264,25 @@ impl RoutineObject {
         let Some(id) = self.0.activity_id else {
             return Ok(None);
         };
-        match store(ctx)?.activity(principal(ctx)?, id).await {
-            Ok(activity) => Ok(Some(ActivityObject(activity))),
-            Err(StoreError::Domain(DomainError::Forbidden(_) | DomainError::NotFound { .. })) => {
-                Ok(None)
-            }
-            Err(error) => Err(error).api(),
-        }
+        let Some(activities) = load_if_readable(ctx, ActivitiesOf(self.0.version_id)).await? else {
+            return Ok(None);
+        };
+        let activities: Vec<CriticalActivity> = activities;
+        Ok(activities
+            .into_iter()
+            .find(|activity| activity.id == id)
+            .map(ActivityObject))
     }
     /// The plan the routine belongs to.
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<PlanObject> {
-        let (store, who) = (store(ctx)?, principal(ctx)?);
-        let context = store.routine(who, self.0.id).await.api()?;
-        Ok(PlanObject(store.plan(who, context.plan_id).await.api()?))
+        let place: VersionPlace = load(ctx, PlaceOf(self.0.version_id)).await?;
+        Ok(PlanObject(place.plan))
     }
     /// The state of the plan version the routine belongs to; a routine of a retired
     /// version is history, not instructions.
     async fn version_state(&self, ctx: &Context<'_>) -> async_graphql::Result<PlanState> {
-        let context = store(ctx)?
-            .routine(principal(ctx)?, self.0.id)
-            .await
-            .api()?;
-        Ok(context.state.into())
+        let place: VersionPlace = load(ctx, PlaceOf(self.0.version_id)).await?;
+        Ok(place.state.into())
     }
 }
 

@@ -8,6 +8,7 @@ use super::{locate, touch_open_incident};
 use crate::audit::{Audit, AuditedObject};
 use crate::convert;
 use crate::entities::crisis_log_entries;
+use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
 use reserv_domain::access::{Action, Principal};
 use reserv_domain::ids::{IncidentId, LogEntryId};
@@ -18,6 +19,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
+use std::collections::HashMap;
 
 impl AuditedObject for LogEntry {
     fn audit_id(&self) -> Option<String> {
@@ -80,17 +82,44 @@ impl Store {
         who: &Principal,
         incident_id: IncidentId,
     ) -> Result<Vec<LogEntry>> {
-        self.readable_incident(who, incident_id, "crisis_log")
+        answer_for(
+            self.crisis_logs(who, &[incident_id]).await?,
+            incident_id,
+            "incident",
+        )
+    }
+
+    /// The crisis logs of several incidents in one query, each as [`Store::crisis_log`].
+    pub async fn crisis_logs(
+        &self,
+        who: &Principal,
+        incident_ids: &[IncidentId],
+    ) -> Result<PerKey<IncidentId, Vec<LogEntry>>> {
+        let readable = self
+            .readable_incidents(who, incident_ids, "crisis_log")
             .await?;
-        crisis_log_entries::Entity::find()
-            .filter(crisis_log_entries::Column::IncidentId.eq(incident_id.0))
+        let mut logs: HashMap<IncidentId, Vec<LogEntry>> = HashMap::new();
+        for row in crisis_log_entries::Entity::find()
+            .filter(
+                crisis_log_entries::Column::IncidentId.is_in(
+                    readable
+                        .iter()
+                        .filter(|(_, answer)| answer.is_ok())
+                        .map(|(id, _)| id.0),
+                ),
+            )
             .order_by_asc(crisis_log_entries::Column::OccurredAt)
             .order_by_asc(crisis_log_entries::Column::Id)
             .all(&self.db)
             .await?
+        {
+            let entry = log_entry(row)?;
+            logs.entry(entry.incident_id).or_default().push(entry);
+        }
+        Ok(readable
             .into_iter()
-            .map(log_entry)
-            .collect()
+            .map(|(id, answer)| (id, answer.map(|_| logs.remove(&id).unwrap_or_default())))
+            .collect())
     }
 }
 

@@ -18,18 +18,21 @@ use crate::audit::{Audit, AuditedObject};
 use crate::directory::{ensure_person_exists, ensure_units_exist, unit_paths};
 use crate::entities::incidents;
 use crate::page::{PageRequest, fetch_page};
+use crate::per_key::{PerKey, answer_each, answer_for};
+use crate::subtree::Subtrees;
 use crate::{Page, Result, Store};
+use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{Incident, IncidentChange, IncidentState, NewIncident, Severity};
 use rows::{
-    ensure_systems_exist, incident, links, locate, managed_incident, open_managed_incident,
-    replace_systems, replace_units, save, sorted, touch_open_incident,
+    ensure_systems_exist, incident, links, locate, locate_many, managed_incident,
+    open_managed_incident, replace_systems, replace_units, save, sorted, touch_open_incident,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
-use visibility::{Located, affecting_subtree, readable_by, scope_of};
+use visibility::{Located, affecting_subtree, readable_by, scope_of, units_to_look_up};
 
 /// Which incidents to list. Empty or `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,14 +113,16 @@ impl Store {
         page: PageRequest,
     ) -> Result<Page<Incident>> {
         who.authorize_somewhere(Action::ReadIncidents)?;
-        let mut select = incidents::Entity::find().filter(readable_by(who));
+        let subtrees = Subtrees::of(&self.db, &units_to_look_up(who, filter.unit_id)).await?;
+        let mut select = incidents::Entity::find().filter(readable_by(who, &subtrees));
         if !filter.states.is_empty() {
             select = select.filter(
                 incidents::Column::State.is_in(filter.states.iter().map(|state| state.as_str())),
             );
         }
         if let Some(unit) = filter.unit_id {
-            select = select.filter(incidents::Column::Id.in_subquery(affecting_subtree(unit)));
+            select = select
+                .filter(incidents::Column::Id.in_subquery(affecting_subtree(&subtrees, unit)));
         }
         if let Some(severity) = filter.severity_at_least {
             select = select.filter(incidents::Column::Severity.lte(i16::from(severity.level())));
@@ -302,17 +307,59 @@ impl Store {
         id: IncidentId,
         what: &'static str,
     ) -> Result<Located> {
-        who.authorize_somewhere(Action::ReadIncidents)?;
-        let found = locate(&self.db, id).await?;
-        found.authorize(who, Action::ReadIncidents)?;
-        if found
-            .incident
-            .classification
-            .confidentiality
-            .read_is_audited()
-        {
-            self.record_read(who, "incident", id, what).await?;
+        answer_for(
+            self.readable_incidents(who, &[id], what).await?,
+            id,
+            "incident",
+        )
+    }
+
+    /// The incidents among `ids` that `who` may read, each answered as a read of it
+    /// alone would be, with the reads recorded that their classification requires.
+    pub(crate) async fn readable_incidents(
+        &self,
+        who: &Principal,
+        ids: &[IncidentId],
+        what: &'static str,
+    ) -> Result<PerKey<IncidentId, Located>> {
+        if let Err(refusal) = who.authorize_somewhere(Action::ReadIncidents) {
+            return Ok(answer_each(ids, |_| Err(refusal.clone())));
         }
-        Ok(found)
+        let mut found = locate_many(&self.db, ids).await?;
+        let mut answers = PerKey::new();
+        for id in ids {
+            let answer = found
+                .remove(id)
+                .ok_or_else(|| DomainError::not_found("incident", id))
+                .and_then(|located| {
+                    located.authorize(who, Action::ReadIncidents)?;
+                    Ok(located)
+                });
+            if let Ok(located) = &answer
+                && located
+                    .incident
+                    .classification
+                    .confidentiality
+                    .read_is_audited()
+            {
+                self.record_read(who, "incident", id, what).await?;
+            }
+            answers.insert(*id, answer);
+        }
+        Ok(answers)
+    }
+
+    /// Incidents by id, each answered as [`Store::incident`] answers for one.
+    pub async fn incidents_by_id(
+        &self,
+        who: &Principal,
+        ids: &[IncidentId],
+    ) -> Result<PerKey<IncidentId, Incident>> {
+        Ok(self
+            .readable_incidents(who, ids, "incident")
+            .await?
+            .into_iter()
+            .map(|(id, answer)| (id, answer.map(|located| located.incident)))
+            .collect())
     }
 }

@@ -2,7 +2,7 @@
 //! IT systems it affects.
 
 use super::visibility::Located;
-use crate::directory::unit_paths;
+use crate::directory::{unit_paths, unit_rows};
 use crate::entities::{incident_systems, incident_units, incidents, it_systems};
 use crate::links::replace_links;
 use crate::{Result, StoreError, convert};
@@ -16,7 +16,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Loads an incident with the paths of its units.
 pub(crate) async fn locate(db: &impl ConnectionTrait, id: IncidentId) -> Result<Located> {
@@ -55,6 +55,44 @@ async fn located(
         incident: found,
         paths,
     })
+}
+
+/// Loads several incidents with the paths of their units, in four queries; ids that
+/// do not exist are absent.
+pub(crate) async fn locate_many(
+    db: &impl ConnectionTrait,
+    ids: &[IncidentId],
+) -> Result<HashMap<IncidentId, Located>> {
+    let rows = incidents::Entity::find()
+        .filter(incidents::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .all(db)
+        .await?;
+    let row_ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let (mut units, mut systems) = links(db, &row_ids).await?;
+    let all_units: Vec<UnitId> = units.values().flatten().copied().collect();
+    let known = unit_rows(db, &all_units).await?;
+    let mut found = HashMap::new();
+    for row in rows {
+        let unit_ids = units.remove(&row.id).unwrap_or_default();
+        let paths = unit_ids
+            .iter()
+            .filter_map(|id| known.get(id).map(|unit| unit.path.clone()))
+            .collect();
+        let incident = incident(
+            row.clone(),
+            unit_ids,
+            systems.remove(&row.id).unwrap_or_default(),
+        )?;
+        found.insert(
+            incident.id,
+            Located {
+                row,
+                incident,
+                paths,
+            },
+        );
+    }
+    Ok(found)
 }
 
 /// Loads and locks an incident for a change by a manager, checking the policy first.

@@ -6,6 +6,7 @@ use crate::audit::{Audit, AuditedObject};
 use crate::convert;
 use crate::directory::ensure_person_exists;
 use crate::entities::tasks;
+use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
@@ -16,6 +17,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder,
 };
+use std::collections::HashMap;
 
 impl AuditedObject for Task {
     fn audit_id(&self) -> Option<String> {
@@ -112,16 +114,43 @@ impl Store {
 
     /// The incident's tasks in the order they were created.
     pub async fn tasks(&self, who: &Principal, incident_id: IncidentId) -> Result<Vec<Task>> {
-        self.readable_incident(who, incident_id, "incident_tasks")
+        answer_for(
+            self.task_lists(who, &[incident_id]).await?,
+            incident_id,
+            "incident",
+        )
+    }
+
+    /// The tasks of several incidents in one query, each as [`Store::tasks`].
+    pub async fn task_lists(
+        &self,
+        who: &Principal,
+        incident_ids: &[IncidentId],
+    ) -> Result<PerKey<IncidentId, Vec<Task>>> {
+        let readable = self
+            .readable_incidents(who, incident_ids, "incident_tasks")
             .await?;
-        tasks::Entity::find()
-            .filter(tasks::Column::IncidentId.eq(incident_id.0))
+        let mut lists: HashMap<IncidentId, Vec<Task>> = HashMap::new();
+        for row in tasks::Entity::find()
+            .filter(
+                tasks::Column::IncidentId.is_in(
+                    readable
+                        .iter()
+                        .filter(|(_, answer)| answer.is_ok())
+                        .map(|(id, _)| id.0),
+                ),
+            )
             .order_by_asc(tasks::Column::Id)
             .all(&self.db)
             .await?
+        {
+            let task = task(row)?;
+            lists.entry(task.incident_id).or_default().push(task);
+        }
+        Ok(readable
             .into_iter()
-            .map(task)
-            .collect()
+            .map(|(id, answer)| (id, answer.map(|_| lists.remove(&id).unwrap_or_default())))
+            .collect())
     }
 
     /// The unfinished tasks assigned to the signed-in person, across all incidents,
@@ -157,7 +186,7 @@ fn authorize_task_change(
     if own && may_update_own {
         return Ok(());
     }
-    incident.authorize(who, Action::ManageIncidents)
+    Ok(incident.authorize(who, Action::ManageIncidents)?)
 }
 
 async fn find_task(db: &impl ConnectionTrait, id: TaskId) -> Result<tasks::Model> {

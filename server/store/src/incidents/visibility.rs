@@ -3,8 +3,8 @@
 //! The rule itself is the domain's access policy; this module applies it to one loaded
 //! incident and, for listings, writes the same rule as a query.
 
-use crate::Result;
-use crate::entities::{incident_units, incidents, units};
+use crate::entities::{incident_units, incidents};
+use crate::subtree::Subtrees;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
 use reserv_domain::ids::UnitId;
 use reserv_domain::incidents::Incident;
@@ -25,12 +25,12 @@ impl Located {
     }
 
     /// Allows `action` on this incident, including reading it at its confidentiality.
-    pub fn authorize(&self, who: &Principal, action: Action) -> Result<()> {
-        Ok(who.authorize_read(
+    pub fn authorize(&self, who: &Principal, action: Action) -> reserv_domain::Result<()> {
+        who.authorize_read(
             action,
             self.scope(),
             self.incident.classification.confidentiality,
-        )?)
+        )
     }
 }
 
@@ -45,8 +45,8 @@ pub(super) fn scope_of(paths: &[UnitPath]) -> Scope<'_> {
 /// The same rule as [`Principal::authorize_read`], written as a query: an incident is
 /// readable when one of the reader's grants covers it and clears its confidentiality. An
 /// organisation-wide grant covers every incident; a unit grant covers the incidents that
-/// affect its unit or a unit below it.
-pub(super) fn readable_by(who: &Principal) -> Condition {
+/// affect its unit or a unit below it. `subtrees` must know the grants' units.
+pub(super) fn readable_by(who: &Principal, subtrees: &Subtrees) -> Condition {
     let mut readable = Condition::any();
     for grant in &who.grants {
         if !grant.role.permits(Action::ReadIncidents) {
@@ -58,27 +58,27 @@ pub(super) fn readable_by(who: &Principal) -> Condition {
             None => Condition::all().add(cleared),
             Some(unit) => Condition::all()
                 .add(cleared)
-                .add(incidents::Column::Id.in_subquery(affecting_subtree(unit))),
+                .add(incidents::Column::Id.in_subquery(affecting_subtree(subtrees, unit))),
         });
     }
     // With no grant at all the empty `any` would match nothing, which is what we want.
     readable
 }
 
+/// The units whose subtrees decide what `who` may read, plus any the listing filters on.
+pub(super) fn units_to_look_up(who: &Principal, filter: Option<UnitId>) -> Vec<UnitId> {
+    who.grants
+        .iter()
+        .filter_map(|grant| grant.unit)
+        .chain(filter)
+        .collect()
+}
+
 /// The ids of incidents affecting `unit` or any unit below it.
-pub(super) fn affecting_subtree(unit: UnitId) -> SelectStatement {
+pub(super) fn affecting_subtree(subtrees: &Subtrees, unit: UnitId) -> SelectStatement {
     Query::select()
         .column(incident_units::Column::IncidentId)
         .from(incident_units::Entity)
-        .and_where(
-            incident_units::Column::UnitId.in_subquery(
-                Query::select()
-                    .column(units::Column::Id)
-                    .from(units::Entity)
-                    // Paths look like `/1/4/9/`; ids are digits, so no LIKE wildcards.
-                    .and_where(units::Column::Path.like(format!("%/{unit}/%")))
-                    .to_owned(),
-            ),
-        )
+        .and_where(incident_units::Column::UnitId.in_subquery(subtrees.units_covered_by(&[unit])))
         .to_owned()
 }

@@ -1,9 +1,7 @@
 //! Critical activities of a plan version and what they depend on.
 
 use super::rows;
-use super::{
-    DependencyEntry, VersionInScope, not_found_as_validation, version_for_update, version_in_scope,
-};
+use super::{DependencyEntry, not_found_as_validation, version_for_update};
 use crate::audit::Audit;
 use crate::directory::find_system;
 use crate::entities::{activity_dependencies, critical_activities, routines};
@@ -19,31 +17,6 @@ use sea_orm::{
 };
 
 impl Store {
-    /// A version's critical activities in the order they were added.
-    pub async fn activities(
-        &self,
-        who: &Principal,
-        version: PlanVersionId,
-    ) -> Result<Vec<CriticalActivity>> {
-        let scope = version_in_scope(&self.db, version).await?;
-        self.ensure_reads_version(who, &scope).await?;
-        Ok(critical_activities::Entity::find()
-            .filter(critical_activities::Column::VersionId.eq(version.0))
-            .order_by_asc(critical_activities::Column::Position)
-            .order_by_asc(critical_activities::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(rows::activity)
-            .collect())
-    }
-
-    pub async fn activity(&self, who: &Principal, id: ActivityId) -> Result<CriticalActivity> {
-        let (row, scope) = activity_in_scope(&self.db, id).await?;
-        self.ensure_reads_version(who, &scope).await?;
-        Ok(rows::activity(row))
-    }
-
     /// Adds a critical activity at the end of a draft's list.
     pub async fn add_activity(
         &self,
@@ -123,24 +96,6 @@ impl Store {
         self.finish(tx, who, audit, result).await
     }
 
-    /// What an activity depends on, in the order added.
-    pub async fn dependencies(
-        &self,
-        who: &Principal,
-        activity: ActivityId,
-    ) -> Result<Vec<DependencyEntry>> {
-        let (_, scope) = activity_in_scope(&self.db, activity).await?;
-        self.ensure_reads_version(who, &scope).await?;
-        activity_dependencies::Entity::find()
-            .filter(activity_dependencies::Column::ActivityId.eq(activity.0))
-            .order_by_asc(activity_dependencies::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(rows::dependency)
-            .collect()
-    }
-
     pub async fn add_dependency(
         &self,
         who: &Principal,
@@ -217,15 +172,6 @@ async fn find_activity(
         .one(db)
         .await?
         .ok_or_else(|| DomainError::not_found("critical activity", id))?)
-}
-
-async fn activity_in_scope(
-    db: &impl ConnectionTrait,
-    id: ActivityId,
-) -> Result<(critical_activities::Model, VersionInScope)> {
-    let row = find_activity(db, id).await?;
-    let scope = version_in_scope(db, PlanVersionId(row.version_id)).await?;
-    Ok((row, scope))
 }
 
 /// Loads an activity for changing it, after checking that `who` may edit its version

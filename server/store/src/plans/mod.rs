@@ -11,15 +11,20 @@
 mod activities;
 mod routines;
 pub(crate) mod rows;
+mod tree;
 pub(crate) mod versions;
 
 #[cfg(test)]
 mod tests;
 
+pub use tree::{ActivityContents, PlanVersions, VersionPlace};
+
 use crate::audit::{Audit, AuditedObject};
 use crate::directory::{ensure_person_exists, find_unit};
-use crate::entities::{plan_versions, plans, units};
+use crate::entities::{plan_versions, plans};
 use crate::page::{PageRequest, fetch_page};
+use crate::per_key::answer_for;
+use crate::subtree::Subtrees;
 use crate::{Page, Result, Store, StoreError};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
@@ -29,7 +34,7 @@ use reserv_domain::plans::{
     CriticalActivity, Dependency, NewPlan, Plan, PlanState, PlanVersion, Routine,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
@@ -151,20 +156,9 @@ impl Store {
         who.authorize_somewhere(Action::ReadPlans)?;
         let mut select = plans::Entity::find();
         if let Some(limits) = who.unit_limits(Action::ReadPlans) {
-            // A unit's path holds `/id/` for itself and each ancestor, so the units
-            // below a granted unit are those whose path contains its segment.
-            let covered = limits.iter().fold(Condition::any(), |any, unit| {
-                any.add(units::Column::Path.like(format!("%/{unit}/%")))
-            });
-            select = select.filter(
-                plans::Column::UnitId.in_subquery(
-                    Query::select()
-                        .column(units::Column::Id)
-                        .from(units::Entity)
-                        .cond_where(covered)
-                        .to_owned(),
-                ),
-            );
+            let subtrees = Subtrees::of(&self.db, &limits).await?;
+            select = select
+                .filter(plans::Column::UnitId.in_subquery(subtrees.units_covered_by(&limits)));
         }
         if let Some(unit) = filter.unit_id {
             select = select.filter(plans::Column::UnitId.eq(unit.0));
@@ -189,10 +183,7 @@ impl Store {
     }
 
     pub async fn plan(&self, who: &Principal, id: PlanId) -> Result<Plan> {
-        let plan = find_plan(&self.db, id).await?;
-        let path = plan_path(&self.db, &plan).await?;
-        who.authorize(Action::ReadPlans, Scope::Unit(&path))?;
-        Ok(plan)
+        answer_for(self.plans_by_id(who, &[id]).await?, id, "plan")
     }
 
     /// Allows reading a version's content (its text, activities and dependencies) and
@@ -223,7 +214,7 @@ pub(crate) struct VersionInScope {
 impl VersionInScope {
     /// Allows `action` on this version in its plan's unit, for someone cleared to read
     /// it: nobody changes, copies or approves what they may not see.
-    fn authorize(&self, who: &Principal, action: Action) -> Result<()> {
+    pub(crate) fn authorize(&self, who: &Principal, action: Action) -> Result<()> {
         who.authorize_read(
             action,
             Scope::Unit(&self.path),

@@ -12,131 +12,105 @@ use crate::audit::Audit;
 use crate::entities::{
     critical_activities, plan_versions, plans, routine_materials, routine_steps, routines, units,
 };
+use crate::subtree::Subtrees;
 use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
-use reserv_domain::ids::{ActivityId, PlanVersionId, RoutineId, UnitId};
-use reserv_domain::plans::{PlanVersion, Routine, RoutineRequest};
+use reserv_domain::classification::Confidentiality;
+use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
+use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
-use std::collections::BTreeMap;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
 
 impl Store {
-    /// A version's routines that the principal may read, in the order they were added.
-    pub async fn routines(&self, who: &Principal, version: PlanVersionId) -> Result<Vec<Routine>> {
-        self.readable_routines(who, version, None).await
-    }
-
-    /// The routines written for one activity of a version that the principal may read.
-    /// Only these are read, so only these are audited.
-    pub async fn activity_routines(
-        &self,
-        who: &Principal,
-        version: PlanVersionId,
-        activity: ActivityId,
-    ) -> Result<Vec<Routine>> {
-        self.readable_routines(who, version, Some(activity)).await
-    }
-
-    async fn readable_routines(
-        &self,
-        who: &Principal,
-        version: PlanVersionId,
-        activity: Option<ActivityId>,
-    ) -> Result<Vec<Routine>> {
-        let scope = version_in_scope(&self.db, version).await?;
-        who.authorize(Action::ReadPlans, Scope::Unit(&scope.path))?;
-        let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(&scope.path));
-        let mut select = routines::Entity::find()
-            .filter(routines::Column::VersionId.eq(version.0))
-            .filter(routines::Column::Confidentiality.lte(i16::from(clearance.level())));
-        if let Some(activity) = activity {
-            select = select.filter(routines::Column::ActivityId.eq(activity.0));
-        }
-        let rows = select
-            .order_by_asc(routines::Column::Id)
-            .all(&self.db)
-            .await?;
-        let routines = rows::load_routines(&self.db, rows).await?;
-        for routine in &routines {
-            if routine.classification.confidentiality.read_is_audited() {
-                self.record_read(who, "routine", routine.id, "routine")
-                    .await?;
-            }
-        }
-        Ok(routines)
-    }
-
     /// The routines in force that `who` may read: those of each plan's version in force
     /// (the approved one, else the draft), for `unit` and the units below it, or for
     /// every unit when `unit` is `None`. Each routine's own classification decides, so
     /// a care worker finds the internal paper routines of her unit even when the plan
-    /// around them is more sensitive. Ordered by unit, then title.
+    /// around them is more sensitive. Ordered by unit, then title. A fixed number of
+    /// queries however many units and plans there are: this is what phones sync from.
     pub async fn routines_in_force(
         &self,
         who: &Principal,
         unit: Option<UnitId>,
     ) -> Result<Vec<Routine>> {
+        let mut select = units::Entity::find();
         if let Some(unit) = unit {
-            let unit = crate::directory::find_unit(&self.db, unit).await?;
-            who.authorize(Action::ReadPlans, Scope::Unit(&unit.path))?;
+            let root = crate::directory::find_unit(&self.db, unit).await?;
+            who.authorize(Action::ReadPlans, Scope::Unit(&root.path))?;
+            let subtrees = Subtrees::of(&self.db, &[unit]).await?;
+            select =
+                select.filter(units::Column::Id.in_subquery(subtrees.units_covered_by(&[unit])));
         }
-        let paths: BTreeMap<i64, UnitPath> = units::Entity::find()
+        let paths: HashMap<i64, UnitPath> = select
             .all(&self.db)
             .await?
             .iter()
             .map(|row| Ok((row.id, convert::unit_path(&row.path)?)))
-            .collect::<Result<_>>()?;
-        let plan_units: BTreeMap<i64, i64> = plans::Entity::find()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|(_, path)| who.may(Action::ReadPlans, Scope::Unit(path)))
+            .collect();
+        let plan_units: HashMap<i64, i64> = plans::Entity::find()
+            .filter(plans::Column::UnitId.is_in(paths.keys().copied()))
             .all(&self.db)
             .await?
             .into_iter()
             .map(|row| (row.id, row.unit_id))
             .collect();
-        let mut versions: BTreeMap<i64, Vec<PlanVersion>> = BTreeMap::new();
-        for row in plan_versions::Entity::find().all(&self.db).await? {
+        let mut versions: HashMap<i64, Vec<PlanVersion>> = HashMap::new();
+        for row in plan_versions::Entity::find()
+            .filter(plan_versions::Column::PlanId.is_in(plan_units.keys().copied()))
+            .filter(plan_versions::Column::State.ne(PlanState::Retired.as_str()))
+            .all(&self.db)
+            .await?
+        {
             versions
                 .entry(row.plan_id)
                 .or_default()
                 .push(rows::version(row)?);
         }
-        let mut found: Vec<(String, Routine)> = Vec::new();
+        // For each version in force: the unit it belongs to, and how far the reader is
+        // cleared there.
+        let mut in_force: HashMap<PlanVersionId, (&UnitPath, Confidentiality)> = HashMap::new();
         for (plan, plan_versions) in versions {
-            let Some(path) = plan_units.get(&plan).and_then(|unit| paths.get(unit)) else {
-                continue;
-            };
-            let wanted = unit.is_none_or(|unit| path.contains(unit));
-            let Some(version) = current_of(plan_versions).filter(|_| wanted) else {
-                continue;
-            };
-            if !who.may(Action::ReadPlans, Scope::Unit(path)) {
-                continue;
-            }
-            let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(path));
-            let rows = routines::Entity::find()
-                .filter(routines::Column::VersionId.eq(version.id.0))
-                .filter(routines::Column::Confidentiality.lte(i16::from(clearance.level())))
-                .all(&self.db)
-                .await?;
-            let unit_key = path
-                .0
-                .iter()
-                .map(|id| format!("{:020}", id.0))
-                .collect::<String>();
-            for routine in rows::load_routines(&self.db, rows).await? {
-                if routine.classification.confidentiality.read_is_audited() {
-                    self.record_read(who, "routine", routine.id, "routine")
-                        .await?;
-                }
-                found.push((unit_key.clone(), routine));
+            let path = plan_units.get(&plan).and_then(|unit| paths.get(unit));
+            if let (Some(path), Some(version)) = (path, current_of(plan_versions)) {
+                let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(path));
+                in_force.insert(version.id, (path, clearance));
             }
         }
-        found.sort_by(|(unit_a, a), (unit_b, b)| {
-            (unit_a, &a.title, a.id).cmp(&(unit_b, &b.title, b.id))
-        });
-        Ok(found.into_iter().map(|(_, routine)| routine).collect())
+        let rows = routines::Entity::find()
+            .filter(routines::Column::VersionId.is_in(in_force.keys().map(|id| id.0)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter(|row| {
+                in_force
+                    .get(&PlanVersionId(row.version_id))
+                    .is_some_and(|(_, clearance)| {
+                        row.confidentiality <= i16::from(clearance.level())
+                    })
+            })
+            .collect();
+        let mut found = rows::load_routines(&self.db, rows).await?;
+        for routine in &found {
+            if routine.classification.confidentiality.read_is_audited() {
+                self.record_read(who, "routine", routine.id, "routine")
+                    .await?;
+            }
+        }
+        // Units sort by their path, which lists ancestors first.
+        let unit_order = |routine: &Routine| -> Vec<UnitId> {
+            in_force
+                .get(&routine.version_id)
+                .map(|(path, _)| path.0.clone())
+                .unwrap_or_default()
+        };
+        found
+            .sort_by_cached_key(|routine| (unit_order(routine), routine.title.clone(), routine.id));
+        Ok(found)
     }
 
     /// One routine, with the plan and version it belongs to.

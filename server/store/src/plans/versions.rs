@@ -2,7 +2,7 @@
 //! approved version, approving and retiring.
 
 use super::rows::{self, RoutineHead};
-use super::{VersionInScope, find_plan, plan_path, version_for_update, version_in_scope};
+use super::{plan_path, version_for_update, version_in_scope};
 use crate::audit::Audit;
 use crate::entities::{activity_dependencies, critical_activities, plan_versions, plans, routines};
 use crate::{Result, Store, StoreError};
@@ -19,53 +19,10 @@ use sea_orm::{
 use std::collections::BTreeMap;
 
 impl Store {
-    /// A plan's versions the principal may read, oldest first. Versions classified
-    /// above the principal's clearance in the plan's unit are left out.
-    pub async fn plan_versions(&self, who: &Principal, plan: PlanId) -> Result<Vec<PlanVersion>> {
-        let plan = find_plan(&self.db, plan).await?;
-        let path = plan_path(&self.db, &plan).await?;
-        who.authorize(Action::ReadPlans, Scope::Unit(&path))?;
-        let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(&path));
-        let mut readable = Vec::new();
-        for version in versions_of(&self.db, plan.id).await? {
-            let level = version.classification.confidentiality;
-            if level > clearance {
-                continue;
-            }
-            if level.read_is_audited() {
-                self.record_read(who, "plan_version", version.id, "version")
-                    .await?;
-            }
-            readable.push(version);
-        }
-        Ok(readable)
-    }
-
     pub async fn plan_version(&self, who: &Principal, id: PlanVersionId) -> Result<PlanVersion> {
         let scope = version_in_scope(&self.db, id).await?;
         self.ensure_reads_version(who, &scope).await?;
         Ok(scope.version)
-    }
-
-    /// The version in force: the approved one, or else the draft being written.
-    pub async fn current_version(
-        &self,
-        who: &Principal,
-        plan: PlanId,
-    ) -> Result<Option<PlanVersion>> {
-        let plan = find_plan(&self.db, plan).await?;
-        let path = plan_path(&self.db, &plan).await?;
-        who.authorize(Action::ReadPlans, Scope::Unit(&path))?;
-        let Some(version) = current_of(versions_of(&self.db, plan.id).await?) else {
-            return Ok(None);
-        };
-        let scope = VersionInScope {
-            version,
-            plan,
-            path,
-        };
-        self.ensure_reads_version(who, &scope).await?;
-        Ok(Some(scope.version))
     }
 
     /// Replaces a draft's summary, activation criteria and classification.
