@@ -543,6 +543,49 @@ on_every_database! {
         Ok(())
     }
 
+    async fn routines_keep_their_key_across_versions_and_keys_are_unique_in_a_version(server: sample_municipality) {
+        let manager = server.sign_in_as("enhetschef").await?;
+        let unit = unit_id(&manager, NORR).await?;
+        let system = system_id(&manager, CARE_SYSTEM).await?;
+        let written = write_plan(&manager, &unit, &system).await?;
+        const KEYS: &str = "query($id: ID!) { planVersion(id: $id) { routines { id key title } } }";
+        let keys = manager.data(KEYS, json!({ "id": written.version })).await?;
+        assert_eq!(keys["planVersion"]["routines"][0]["key"], "papperslista-for-lakemedel", "made from the title: {keys}");
+
+        let mut same_title = routine_input(None, "Papperslista för läkemedel", 1);
+        let numbered = manager.data(ADD_ROUTINE, json!({ "version": written.version, "input": same_title.clone() })).await?;
+        let numbered = text(&numbered["addRoutine"]["id"])?;
+        let keys = manager.data(KEYS, json!({ "id": written.version })).await?;
+        let key_of = |keys: &Value, id: &str| keys["planVersion"]["routines"].as_array().into_iter().flatten()
+            .find(|routine| routine["id"] == id).map(|routine| routine["key"].clone()).unwrap_or_default();
+        assert_eq!(key_of(&keys, &numbered), "papperslista-for-lakemedel-2", "{keys}");
+
+        same_title["key"] = json!("papperslista-for-lakemedel");
+        let (code, message) = manager.error(ADD_ROUTINE, json!({ "version": written.version, "input": same_title.clone() })).await?;
+        assert_eq!(code, "CONFLICT", "{message}");
+        assert!(message.contains("\"papperslista-for-lakemedel\""), "{message}");
+        same_title["key"] = json!("Läkemedel lista");
+        let (code, message) = manager.error(ADD_ROUTINE, json!({ "version": written.version, "input": same_title })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("key"), "{message}");
+        let after = manager.data(KEYS, json!({ "id": written.version })).await?;
+        assert_eq!(after, keys, "refused routines leave nothing behind");
+
+        let mut renamed = routine_input(None, "Signeringslista på papper", 1);
+        manager.data(UPDATE_ROUTINE, json!({ "id": numbered, "input": renamed.clone() })).await?;
+        let keys = manager.data(KEYS, json!({ "id": written.version })).await?;
+        assert_eq!(key_of(&keys, &numbered), "papperslista-for-lakemedel-2", "a new title keeps the key");
+        renamed["key"] = json!("signeringslista-papper");
+        manager.data(UPDATE_ROUTINE, json!({ "id": numbered, "input": renamed })).await?;
+
+        approve(&manager, &written.version).await?;
+        let draft = create_draft(&manager, &written.plan).await?;
+        let copied = manager.data(KEYS, json!({ "id": text(&draft["id"])? })).await?;
+        let copied_keys: Vec<&Value> = copied["planVersion"]["routines"].as_array().into_iter().flatten().map(|r| &r["key"]).collect();
+        assert_eq!(copied_keys, [&json!("papperslista-for-lakemedel"), &json!("signeringslista-papper")], "{copied}");
+        Ok(())
+    }
+
     async fn plans_are_filtered_by_unit_state_and_review_date(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
         let all = plan_titles(&lead, json!({})).await?;

@@ -9,11 +9,13 @@ on_every_database! {
         let me = worker.data("{ me { roles { unit { id } } } }", json!({})).await?;
         let unit = me["me"]["roles"][0]["unit"]["id"].clone();
         let list = worker
-            .data("query($unit: ID) { routines(unitId: $unit) { id title classification { confidentiality } } }", json!({ "unit": unit }))
+            .data("query($unit: ID) { routines(unitId: $unit) { id key title classification { confidentiality } } }", json!({ "unit": unit }))
             .await?;
         let routines = list["routines"].as_array().cloned().unwrap_or_default();
         assert_eq!(routines.len(), 4, "the four paper routines of Hemtjänst Norr: {list}");
         assert!(routines.iter().all(|r| r["classification"]["confidentiality"].as_u64() <= Some(1)));
+        let keys: Vec<&str> = routines.iter().filter_map(|r| r["key"].as_str()).collect();
+        assert!(keys.contains(&"lakemedel-signeringslista") && keys.contains(&"nyckelhantering-digitala-las"), "playbooks name routines by these keys: {keys:?}");
         let first = routines[0]["id"].clone();
         let opened = worker
             .data("query($id: ID!) { routine(id: $id) { title steps { who what } materials { name } recoverySteps { what } } }", json!({ "id": first }))

@@ -12,6 +12,7 @@ use crate::validate::{optional_text, required_text};
 use crate::{DomainError, Result};
 use chrono::{DateTime, Months, Utc};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 crate::named_enum! {
     /// Where a plan version is in its life cycle.
@@ -271,6 +272,7 @@ pub struct Routine {
     pub id: RoutineId,
     pub version_id: PlanVersionId,
     pub activity_id: Option<ActivityId>,
+    pub key: RoutineKey,
     pub title: String,
     /// When to switch to this routine.
     pub trigger: String,
@@ -297,9 +299,104 @@ pub struct Material {
     pub location: Option<String>,
 }
 
+/// A routine's stable name, such as `lakemedel-signeringslista`: the same across the
+/// versions of a plan, unique within a version, and the same for routines of the same
+/// kind in different units' plans, so that a playbook can name them all at once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoutineKey(String);
+
+impl RoutineKey {
+    const MAX_LEN: usize = 60;
+
+    /// Checks a key as written by an editor; `field` names where it came from.
+    pub fn parse(field: &str, key: &str) -> Result<Self> {
+        let well_formed = (2..=Self::MAX_LEN).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && !key.ends_with('-')
+            && !key.contains("--")
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if well_formed {
+            Ok(Self(key.to_owned()))
+        } else {
+            Err(DomainError::validation(
+                field,
+                format!(
+                    "\"{key}\" is not a routine key: use 2–{} lower-case letters a–z, digits and single hyphens, starting with a letter (for example \"lakemedel-signeringslista\")",
+                    Self::MAX_LEN
+                ),
+            ))
+        }
+    }
+
+    /// A key made from a routine's title, for routines written without one:
+    /// "Manuell signeringslista för läkemedel" becomes
+    /// `manuell-signeringslista-for-lakemedel`.
+    pub fn from_title(title: &str) -> Self {
+        let mut key = String::new();
+        for c in title.chars().flat_map(char::to_lowercase) {
+            let plain = match c {
+                'å' | 'ä' | 'á' | 'à' => 'a',
+                'ö' | 'ø' | 'ó' => 'o',
+                'é' | 'è' | 'ë' => 'e',
+                'ü' | 'ú' => 'u',
+                c => c,
+            };
+            if plain.is_ascii_lowercase() || plain.is_ascii_digit() {
+                if key.is_empty() && plain.is_ascii_digit() {
+                    key.push_str("rutin-");
+                }
+                key.push(plain);
+            } else if !key.is_empty() && !key.ends_with('-') {
+                key.push('-');
+            }
+            if key.len() >= Self::MAX_LEN {
+                break;
+            }
+        }
+        key.truncate(Self::MAX_LEN);
+        let key = key.trim_end_matches('-');
+        if key.len() < 2 {
+            Self("rutin".to_owned())
+        } else {
+            Self(key.to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RoutineKey {
+    type Error = DomainError;
+
+    fn try_from(key: String) -> Result<Self> {
+        Self::parse("key", &key)
+    }
+}
+
+impl From<RoutineKey> for String {
+    fn from(key: RoutineKey) -> Self {
+        key.0
+    }
+}
+
+impl fmt::Display for RoutineKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RoutineRequest {
     pub activity_id: Option<ActivityId>,
+    /// When absent, a new routine gets a key made from its title and a changed one
+    /// keeps the key it has.
+    #[serde(default)]
+    pub key: Option<RoutineKey>,
     pub title: String,
     pub trigger: String,
     pub classification: Classification,
@@ -369,6 +466,49 @@ fn validate_steps(field: &str, steps: Vec<RoutineStep>) -> Result<Vec<RoutineSte
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_routine_key_is_made_from_a_swedish_title() {
+        let key = RoutineKey::from_title("Manuell signeringslista för läkemedel – Solgården");
+        assert_eq!(
+            key.as_str(),
+            "manuell-signeringslista-for-lakemedel-solgarden"
+        );
+        assert_eq!(
+            RoutineKey::from_title("24/7 bemanning").as_str(),
+            "rutin-24-7-bemanning"
+        );
+        assert_eq!(RoutineKey::from_title("!!").as_str(), "rutin");
+        let long = RoutineKey::from_title(&"Nyckelhantering ".repeat(10));
+        assert!(
+            long.as_str().len() <= 60 && !long.as_str().ends_with('-'),
+            "{long}"
+        );
+        assert_eq!(RoutineKey::parse("key", long.as_str()), Ok(long));
+    }
+
+    #[test]
+    fn a_malformed_routine_key_is_refused_naming_the_field() {
+        for bad in [
+            "",
+            "a",
+            "Läkemedel",
+            "lakemedel--lista",
+            "-lista",
+            "lista-",
+            "9-lista",
+            "med space",
+        ] {
+            let parsed = RoutineKey::parse("routines[2].key", bad);
+            assert!(
+                parsed
+                    .as_ref()
+                    .is_err_and(|error| error.to_string().contains("routines[2].key")),
+                "{bad}: {parsed:?}"
+            );
+        }
+        assert!(RoutineKey::parse("key", "lakemedel-signeringslista").is_ok());
+    }
 
     fn activity(mtpd: i64, rto: i64) -> ActivityRequest {
         ActivityRequest {
@@ -444,6 +584,7 @@ mod tests {
     fn routine_step_errors_name_the_step() {
         let routine = RoutineRequest {
             activity_id: None,
+            key: None,
             title: "Pappersjournal".into(),
             trigger: "Journalsystemet nere mer än 30 minuter".into(),
             classification: Classification::default(),

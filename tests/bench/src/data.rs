@@ -211,6 +211,7 @@ async fn an_approved_plan(
                 draft.id,
                 RoutineRequest {
                     activity_id: Some(activities[index % activities.len()]),
+                    key: None,
                     title: format!("Pappersrutin {}", index + 1),
                     trigger: "Verksamhetssystemet går inte att nå".into(),
                     classification: Classification::new(1, 2, 3)?,

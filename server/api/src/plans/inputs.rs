@@ -8,7 +8,7 @@ use crate::types::ClassificationInput;
 use async_graphql::{ID, InputObject};
 use reserv_domain::ids::{ActivityId, PersonId, SystemId, UnitId};
 use reserv_domain::plans::{
-    ActivityRequest, DependencyRequest, Material, NewPlan, RoutineRequest, RoutineStep,
+    ActivityRequest, DependencyRequest, Material, NewPlan, RoutineKey, RoutineRequest, RoutineStep,
     VersionContent,
 };
 use reserv_store::PlanFilter;
@@ -139,6 +139,10 @@ pub struct MaterialInput {
 pub struct RoutineInput {
     /// A critical activity of the same version.
     pub activity_id: Option<ID>,
+    /// Lower-case letters, digits and hyphens, such as `lakemedel-signeringslista`.
+    /// Left out, a new routine gets one made from its title and a changed routine keeps
+    /// its own.
+    pub key: Option<String>,
     pub title: String,
     pub trigger: String,
     pub classification: ClassificationInput,
@@ -166,6 +170,11 @@ impl RoutineInput {
                 .activity_id
                 .map(|id| parse_id("activityId", &id).map(ActivityId))
                 .transpose()?,
+            key: self
+                .key
+                .map(|key| RoutineKey::parse("key", &key))
+                .transpose()
+                .api()?,
             title: self.title,
             trigger: self.trigger,
             classification: self.classification.into_domain().api()?,

@@ -237,6 +237,11 @@ impl RoutineObject {
     async fn id(&self) -> ID {
         self.0.id.0.into()
     }
+    /// The routine's stable name, the same in every version of its plan and in other
+    /// units' routines of the same kind; playbooks name routines by it.
+    async fn key(&self) -> &str {
+        self.0.key.as_str()
+    }
     async fn title(&self) -> &str {
         &self.0.title
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use reserv_domain::access::Role;
 use reserv_domain::incidents::{IncidentKind, LogEntryKind, TaskState};
 use reserv_domain::people::Language;
-use reserv_domain::plans::{DependencyKind, Material, RoutineStep};
+use reserv_domain::plans::{DependencyKind, Material, RoutineKey, RoutineStep};
 use reserv_domain::systems::Criticality;
 use reserv_domain::units::UnitKind;
 use serde::Deserialize;
@@ -117,6 +117,7 @@ pub(super) struct DemoDependency {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DemoRoutine {
+    pub(super) key: RoutineKey,
     pub(super) title: String,
     pub(super) activity: Option<String>,
     pub(super) trigger: String,

@@ -238,6 +238,7 @@ impl<'a> Loader<'a> {
                     draft.id,
                     RoutineRequest {
                         activity_id,
+                        key: Some(routine.key),
                         title: routine.title.clone(),
                         trigger: routine.trigger,
                         classification: Classification::new(

@@ -9,6 +9,7 @@ pub struct Model {
     pub id: i64,
     pub version_id: i64,
     pub activity_id: Option<i64>,
+    pub key: String,
     pub title: String,
     #[sea_orm(column_type = "Text")]
     pub trigger: String,

@@ -18,10 +18,10 @@ use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
-use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineRequest};
+use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineKey, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl Store {
     /// The routines in force that `who` may read: those of each plan's version in force
@@ -140,8 +140,12 @@ impl Store {
         let result = async {
             let scope = version_for_update(&tx, version).await?;
             let request = checked_request(&tx, who, &scope, request).await?;
+            let key = match &request.key {
+                Some(key) => free_key(&tx, &scope, key, None).await?,
+                None => derived_key(&tx, version, &request.title).await?,
+            };
             let row = rows::routine_row(
-                head(&request),
+                head(&request, &key),
                 routines::ActiveModel {
                     id: NotSet,
                     version_id: Set(version.0),
@@ -150,7 +154,7 @@ impl Store {
             )
             .insert(&tx)
             .await?;
-            save_contents(&tx, row, request).await
+            save_contents(&tx, row, key, request).await
         }
         .await;
         self.finish(tx, who, Audit::new("create", "routine"), result)
@@ -171,10 +175,14 @@ impl Store {
             let level = crate::convert::confidentiality(current)?;
             who.authorize_read(Action::EditPlans, Scope::Unit(&scope.path), level)?;
             let request = checked_request(&tx, who, &scope, request).await?;
-            let row = rows::routine_row(head(&request), row.into())
+            let key = match &request.key {
+                Some(key) => free_key(&tx, &scope, key, Some(id)).await?,
+                None => RoutineKey::parse("routines.key", &row.key)?,
+            };
+            let row = rows::routine_row(head(&request, &key), row.into())
                 .update(&tx)
                 .await?;
-            save_contents(&tx, row, request).await
+            save_contents(&tx, row, key, request).await
         }
         .await;
         self.finish(tx, who, Audit::new("update", "routine").on(id), result)
@@ -240,9 +248,59 @@ async fn checked_request(
     Ok(request)
 }
 
-fn head(request: &RoutineRequest) -> RoutineHead<'_> {
+/// `key`, when no other routine of the version has it.
+async fn free_key(
+    db: &impl ConnectionTrait,
+    scope: &VersionInScope,
+    key: &RoutineKey,
+    except: Option<RoutineId>,
+) -> Result<RoutineKey> {
+    let mut holders = routines::Entity::find()
+        .filter(routines::Column::VersionId.eq(scope.version.id.0))
+        .filter(routines::Column::Key.eq(key.as_str()));
+    if let Some(except) = except {
+        holders = holders.filter(routines::Column::Id.ne(except.0));
+    }
+    if let Some(holder) = holders.one(db).await? {
+        return Err(DomainError::conflict(format!(
+            "Version {} of this plan already has a routine with the key \"{key}\" (\"{}\"); give this one another key",
+            scope.version.version, holder.title
+        ))
+        .into());
+    }
+    Ok(key.clone())
+}
+
+/// A key made from the title, numbered when the version already has it.
+async fn derived_key(
+    db: &impl ConnectionTrait,
+    version: PlanVersionId,
+    title: &str,
+) -> Result<RoutineKey> {
+    let base = RoutineKey::from_title(title);
+    let taken: HashSet<String> = routines::Entity::find()
+        .filter(routines::Column::VersionId.eq(version.0))
+        .filter(routines::Column::Key.starts_with(base.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.key)
+        .collect();
+    // Room for a number within the longest key allowed.
+    let stem = base.as_str()[..base.as_str().len().min(54)].trim_end_matches('-');
+    let mut candidate = base.clone();
+    let mut number = 2;
+    while taken.contains(candidate.as_str()) {
+        candidate = RoutineKey::parse("key", &format!("{stem}-{number}"))?;
+        number += 1;
+    }
+    Ok(candidate)
+}
+
+fn head<'a>(request: &'a RoutineRequest, key: &'a RoutineKey) -> RoutineHead<'a> {
     RoutineHead {
         activity_id: request.activity_id,
+        key,
         title: &request.title,
         trigger: &request.trigger,
         classification: request.classification,
@@ -252,6 +310,7 @@ fn head(request: &RoutineRequest) -> RoutineHead<'_> {
 async fn save_contents(
     db: &impl ConnectionTrait,
     row: routines::Model,
+    key: RoutineKey,
     request: RoutineRequest,
 ) -> Result<Routine> {
     rows::replace_routine_contents(
@@ -266,6 +325,7 @@ async fn save_contents(
         id: RoutineId(row.id),
         version_id: PlanVersionId(row.version_id),
         activity_id: request.activity_id,
+        key,
         title: request.title,
         trigger: request.trigger,
         classification: request.classification,

@@ -14,7 +14,7 @@ use reserv_domain::ids::{
 };
 use reserv_domain::plans::{
     ActivityRequest, CriticalActivity, Dependency, Material, Plan, PlanVersion, Routine,
-    RoutineStep,
+    RoutineKey, RoutineStep,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -104,6 +104,7 @@ pub(crate) fn dependency(row: activity_dependencies::Model) -> Result<Dependency
 /// The columns a routine's own row holds.
 pub(crate) struct RoutineHead<'a> {
     pub activity_id: Option<ActivityId>,
+    pub key: &'a RoutineKey,
     pub title: &'a str,
     pub trigger: &'a str,
     pub classification: Classification,
@@ -114,6 +115,7 @@ pub(crate) fn routine_row(
     mut row: routines::ActiveModel,
 ) -> routines::ActiveModel {
     row.activity_id = Set(head.activity_id.map(|id| id.0));
+    row.key = Set(head.key.as_str().to_owned());
     row.title = Set(head.title.to_owned());
     row.trigger = Set(head.trigger.to_owned());
     row.confidentiality = Set(head.classification.confidentiality.level().into());
@@ -178,6 +180,7 @@ pub(crate) async fn load_routines(
                 id: RoutineId(row.id),
                 version_id: PlanVersionId(row.version_id),
                 activity_id: row.activity_id.map(ActivityId),
+                key: RoutineKey::parse("routines.key", &row.key)?,
                 classification: classification(
                     row.confidentiality,
                     row.integrity,

@@ -144,6 +144,7 @@ fn step(who: &str, what: &str) -> RoutineStep {
 fn paper_routine(activity: Option<reserv_domain::ids::ActivityId>) -> RoutineRequest {
     RoutineRequest {
         activity_id: activity,
+        key: None,
         title: "Pappersjournal".into(),
         trigger: "Journalsystemet nere mer än 30 minuter".into(),
         classification: Classification::default(),

@@ -282,6 +282,7 @@ async fn copy_contents(
             activity_id: routine
                 .activity_id
                 .and_then(|old| copied.get(&old).copied()),
+            key: &routine.key,
             title: &routine.title,
             trigger: &routine.trigger,
             classification: routine.classification,
