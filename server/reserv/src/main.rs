@@ -10,6 +10,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 mod audit_commands;
+mod playbook_commands;
 
 /// Reserv: continuity plans, fallback routines and crisis response for care and welfare.
 #[derive(Parser)]
@@ -42,7 +43,29 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check playbook files, or print their JSON Schema.
+    Playbook {
+        #[command(subcommand)]
+        command: PlaybookCommand,
+    },
     /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Subcommand)]
+enum PlaybookCommand {
+    /// Report every problem in a folder of playbooks with its file, line, column and
+    /// field; exits non-zero when there is one. Routine keys, unit and system names are
+    /// checked against the configured database when there is one.
+    Check {
+        /// The folder of playbook files.
+        #[arg(default_value = "playbooks")]
+        folder: PathBuf,
+        /// Check only the files themselves, not the names they use.
+        #[arg(long)]
+        without_database: bool,
+    },
+    /// Print the JSON Schema of playbook files (kept in playbooks/schema.json).
     Schema,
 }
 
@@ -114,6 +137,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema => {
             print!("{}", reserv_api::schema_sdl());
             return Ok(());
+        }
+        Command::Playbook {
+            command: PlaybookCommand::Schema,
+        } => {
+            print!("{}", reserv_playbooks::json_schema());
+            return Ok(());
+        }
+        Command::Playbook {
+            command:
+                PlaybookCommand::Check {
+                    folder,
+                    without_database,
+                },
+        } => {
+            let config = Config::load(config.as_deref())?;
+            return playbook_commands::check(&config, &folder, without_database).await;
         }
         Command::Migrate => DatabaseCommand::Migrate,
         Command::Serve { demo } => DatabaseCommand::Serve { demo },

@@ -1,0 +1,126 @@
+//! A playbook as it has been checked: every name parsed, every wait a duration, ready
+//! for activation.
+
+use reserv_domain::access::Role;
+use reserv_domain::incidents::{IncidentKind, Severity};
+use reserv_domain::plans::RoutineKey;
+use reserv_domain::systems::Criticality;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Playbook {
+    pub id: String,
+    pub title: Text,
+    pub kind: IncidentKind,
+    pub severity: Option<Severity>,
+    pub summary: Option<Text>,
+    pub triggers: Vec<PlaybookTrigger>,
+    pub involves: Involves,
+    pub routines: Vec<RoutineKey>,
+    pub tasks: Vec<PlannedTask>,
+    pub messages: Vec<PlannedMessage>,
+    pub escalation: Option<EscalationRule>,
+    pub public_guidance: Option<Text>,
+    /// Line and column of the id in its file, to point at a duplicate.
+    pub(crate) id_location: (u64, u64),
+}
+
+/// A text in Swedish, and in English when translated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub sv: String,
+    pub en: Option<String>,
+}
+
+impl Text {
+    /// The text in `english` when asked for and available, else in Swedish.
+    pub fn in_language(&self, english: bool) -> &str {
+        match (&self.en, english) {
+            (Some(en), true) => en,
+            _ => &self.sv,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaybookTrigger {
+    SystemDown(String),
+    CriticalityDown(Criticality),
+    Manual,
+}
+
+/// The units a playbook involves, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Involves {
+    pub all: bool,
+    /// Units with everything below them.
+    pub within: Vec<String>,
+    pub units: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedTask {
+    pub title: Text,
+    pub role: Role,
+    pub due_in: Duration,
+    pub per_unit: bool,
+    pub routine: Option<RoutineKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMessage {
+    pub audience: Audience,
+    /// A template with `{{ placeholder }}`s.
+    pub text: Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone attached to an involved unit.
+    Staff,
+    /// The unit managers of the involved units.
+    Managers,
+    /// The crisis leads and communicators.
+    CrisisGroup,
+    /// Residents and relatives: the status page and the fallback site.
+    Public,
+}
+
+impl Audience {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "staff" => Some(Self::Staff),
+            "managers" => Some(Self::Managers),
+            "crisis_group" => Some(Self::CrisisGroup),
+            "public" => Some(Self::Public),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationRule {
+    pub unacknowledged_after: Duration,
+    pub steps: Vec<EscalationStep>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscalationStep {
+    /// Send the message again by SMS.
+    Sms,
+    /// Tell the recipient's unit manager.
+    Manager,
+    /// Tell the crisis leads.
+    CrisisLead,
+}
+
+impl EscalationStep {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "sms" => Some(Self::Sms),
+            "manager" => Some(Self::Manager),
+            "crisis_lead" => Some(Self::CrisisLead),
+            _ => None,
+        }
+    }
+}
