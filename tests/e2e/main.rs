@@ -9,6 +9,7 @@ mod directory;
 mod impact;
 mod incidents;
 mod plans;
+mod playbooks;
 mod protection;
 mod read_path;
 mod routines;

@@ -13,6 +13,7 @@ mod http;
 mod incidents;
 mod loaders;
 mod plans;
+mod playbooks;
 mod protection;
 mod schema;
 mod types;

@@ -6,11 +6,18 @@ use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
 use crate::plans::{PlanMutation, PlanQuery};
+use crate::playbooks::PlaybookQuery;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, DirectoryQuery, IncidentQuery, PlanQuery);
+pub struct Query(
+    AccountQuery,
+    DirectoryQuery,
+    IncidentQuery,
+    PlanQuery,
+    PlaybookQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(

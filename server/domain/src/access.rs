@@ -47,6 +47,7 @@ impl Role {
                 action,
                 ReadDirectory
                     | ReadPlans
+                    | ReadPlaybooks
                     | EditPlans
                     | ApprovePlans
                     | ReadIncidents
@@ -69,6 +70,7 @@ impl Role {
                 action,
                 ReadDirectory
                     | ReadPlans
+                    | ReadPlaybooks
                     | ReadIncidents
                     | ReportIncident
                     | WriteCrisisLog
@@ -102,6 +104,10 @@ pub enum Action {
     /// Change the state of tasks assigned to oneself.
     UpdateOwnTasks,
     ReadAudit,
+    /// See the scenarios that can be activated, and what is wrong with their files.
+    ReadPlaybooks,
+    /// Load playbook files into use.
+    ImportPlaybooks,
 }
 
 impl Action {
@@ -119,6 +125,8 @@ impl Action {
             Action::WriteCrisisLog => "write in the crisis log",
             Action::UpdateOwnTasks => "update tasks",
             Action::ReadAudit => "read the audit log",
+            Action::ReadPlaybooks => "read playbooks",
+            Action::ImportPlaybooks => "import playbooks",
         }
     }
 }

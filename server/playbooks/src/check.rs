@@ -126,7 +126,7 @@ pub fn check_source(
         catalogue,
         problems: Vec::new(),
     };
-    let playbook = check.playbook(parsed);
+    let playbook = check.playbook(parsed, source);
     match playbook {
         Some(playbook) if check.problems.is_empty() => Ok(playbook),
         _ => Err(check.problems),
@@ -188,7 +188,7 @@ impl Check<'_> {
         }
     }
 
-    fn playbook(&mut self, file: PlaybookFile) -> Option<Playbook> {
+    fn playbook(&mut self, file: PlaybookFile, source: &str) -> Option<Playbook> {
         let id = self.id(&file.id);
         let title = self.text(&file.title.value, "title");
         let kind = self.parsed(&file.kind, "kind", |kind| {
@@ -235,6 +235,8 @@ impl Check<'_> {
             .as_ref()
             .map(|guidance| self.text(guidance, "public_guidance"));
         Some(Playbook {
+            file: self.file.to_path_buf(),
+            source: source.to_owned(),
             id_location: (file.id.referenced.line(), file.id.referenced.column()),
             id: id?,
             title: title?,

@@ -5,11 +5,16 @@ use reserv_domain::access::Role;
 use reserv_domain::incidents::{IncidentKind, Severity};
 use reserv_domain::plans::RoutineKey;
 use reserv_domain::systems::Criticality;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Playbook {
     pub id: String,
+    /// The file it was read from, as given to the check.
+    pub file: PathBuf,
+    /// The file's text, kept so that the version in use can be stored and read again.
+    pub source: String,
     pub title: Text,
     pub kind: IncidentKind,
     pub severity: Option<Severity>,

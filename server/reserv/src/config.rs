@@ -34,6 +34,8 @@ pub struct Config {
     pub graphql_introspection: reserv_api::Introspection,
     /// Log filter, in `tracing` env-filter syntax.
     pub log: String,
+    /// Folder of playbook files, imported at start.
+    pub playbooks_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             graphql_max_complexity: 2_000,
             graphql_introspection: reserv_api::Introspection::default(),
             log: "info,sqlx=warn,sea_orm=warn".into(),
+            playbooks_dir: PathBuf::from("playbooks"),
         }
     }
 }
@@ -140,6 +143,7 @@ impl std::fmt::Debug for Config {
             .field("graphql_max_complexity", &self.graphql_max_complexity)
             .field("graphql_introspection", &self.graphql_introspection)
             .field("log", &self.log)
+            .field("playbooks_dir", &self.playbooks_dir)
             .finish()
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod playbooks;
 pub mod server;
 
 pub use config::Config;

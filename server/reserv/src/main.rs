@@ -65,6 +65,12 @@ enum PlaybookCommand {
         #[arg(long)]
         without_database: bool,
     },
+    /// Check a folder against the database and put the playbooks that pass into use;
+    /// files with problems keep their last imported version.
+    Import {
+        /// The folder of playbook files; `playbooks_dir` when left out.
+        folder: Option<PathBuf>,
+    },
     /// Print the JSON Schema of playbook files (kept in playbooks/schema.json).
     Schema,
 }
@@ -154,6 +160,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = Config::load(config.as_deref())?;
             return playbook_commands::check(&config, &folder, without_database).await;
         }
+        Command::Playbook {
+            command: PlaybookCommand::Import { folder },
+        } => {
+            let config = Config::load(config.as_deref())?;
+            let folder = folder.unwrap_or_else(|| config.playbooks_dir.clone());
+            return playbook_commands::import(&config, &folder).await;
+        }
         Command::Migrate => DatabaseCommand::Migrate,
         Command::Serve { demo } => DatabaseCommand::Serve { demo },
         Command::User { command } => DatabaseCommand::User(command),
@@ -185,6 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 print_demo_logins()?;
             }
+            reserv::playbooks::import_at_start(&config, &store).await?;
             println!(
                 "Reserv listens on http://{} (GraphiQL at /graphql)",
                 config.listen

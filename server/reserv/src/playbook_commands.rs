@@ -1,8 +1,7 @@
 //! `reserv playbook …`: checking playbook files as an editor writes them.
 
 use anyhow::bail;
-use reserv::{Config, server};
-use reserv_domain::access::Principal;
+use reserv::{Config, playbooks, server};
 use reserv_playbooks::{Catalogue, check_folder};
 use std::path::Path;
 
@@ -59,27 +58,27 @@ async fn catalogue(config: &Config) -> anyhow::Result<Option<Catalogue>> {
         return Ok(None);
     }
     let store = server::open_store(config).await?;
-    let operator = Principal::operator("playbook check");
-    Ok(Some(Catalogue {
-        routine_keys: store
-            .routines_in_force(&operator, None)
-            .await?
-            .into_iter()
-            .map(|routine| routine.key.as_str().to_owned())
-            .collect(),
-        unit_names: store
-            .units(&operator)
-            .await?
-            .into_iter()
-            .map(|unit| unit.name)
-            .collect(),
-        system_names: store
-            .systems(&operator)
-            .await?
-            .into_iter()
-            .map(|system| system.name)
-            .collect(),
-    }))
+    Ok(Some(playbooks::catalogue(&store).await?))
+}
+
+/// Imports `folder` into the configured database.
+pub async fn import(config: &Config, folder: &Path) -> anyhow::Result<()> {
+    let store = server::open_store(config).await?;
+    let imported = playbooks::import(&store, folder).await?;
+    println!(
+        "Imported {} playbooks from {}: {}.",
+        imported.imported.len(),
+        folder.display(),
+        imported.imported.join(", ")
+    );
+    if imported.problems > 0 {
+        bail!(
+            "{}; the files with problems were not imported (run `reserv playbook check {}`)",
+            problems(imported.problems),
+            folder.display()
+        );
+    }
+    Ok(())
 }
 
 fn problems(count: usize) -> String {

@@ -84,3 +84,19 @@ async fn a_routine_key_the_plans_lack_is_reported_with_its_place() -> anyhow::Re
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_puts_the_shipped_playbooks_into_use() -> anyhow::Result<()> {
+    let folder = tempfile::tempdir()?;
+    demo_database(folder.path()).await?;
+    let playbooks = shipped_playbooks();
+    let output = reserv(
+        folder.path(),
+        &["playbook", "import", &playbooks.to_string_lossy()],
+        None,
+    )?;
+    let printed = text(&output.stdout);
+    assert!(output.status.success(), "{printed}{}", text(&output.stderr));
+    assert!(printed.contains("digitala-las-ur-funktion"), "{printed}");
+    Ok(())
+}

@@ -20,6 +20,7 @@ mod page;
 mod passwords;
 mod per_key;
 mod plans;
+mod playbooks;
 mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
@@ -33,6 +34,7 @@ pub use per_key::PerKey;
 pub use plans::{
     ActivityContents, DependencyEntry, PlanFilter, PlanVersions, RoutineWithContext, VersionPlace,
 };
+pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;

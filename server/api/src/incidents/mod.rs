@@ -7,6 +7,7 @@
 mod objects;
 mod subscription;
 
+pub(crate) use objects::IncidentKind;
 pub use subscription::IncidentSubscription;
 
 use crate::context::{connection, page_request, parse_id, principal, store};
@@ -15,7 +16,6 @@ use crate::types::ClassificationInput;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
-use objects::IncidentKind;
 use objects::{IncidentObject, IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState};
 use reserv_domain::DomainError;
 use reserv_domain::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};

@@ -15,6 +15,8 @@ pub mod people;
 pub mod person_units;
 pub mod plan_versions;
 pub mod plans;
+pub mod playbook_problems;
+pub mod playbooks;
 pub mod routine_materials;
 pub mod routine_steps;
 pub mod routines;
