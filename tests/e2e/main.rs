@@ -6,6 +6,7 @@ mod audit_trail;
 mod bad_input;
 mod crisis_log;
 mod directory;
+mod floor_reports;
 mod impact;
 mod incidents;
 mod plans;

@@ -50,9 +50,14 @@ async fn statements(
     Ok(cost)
 }
 
+/// How many statements batches split by timing may add on a busy machine (seen: up to
+/// three on two cores running the whole suite). Every test below grows its data by at
+/// least four rows of each kind it lists, so a query per row still fails it.
+const SPLIT_BATCHES: u64 = 3;
+
 /// Whether the larger read cost no more than the smaller one could.
 fn costs_no_more(smaller: Cost, larger: Cost) -> bool {
-    larger.fewest <= smaller.most
+    larger.fewest <= smaller.most + SPLIT_BATCHES
 }
 
 const INCIDENT_LIST: &str = "{ incidents(first: 50) { edges { node { id commander { name units { name } }

@@ -406,15 +406,27 @@ mod tests {
 /// A change to an incident that subscribers are told about once it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentChange {
-    StateChanged { incident: Box<Incident> },
-    LogEntryAdded { entry: LogEntry },
-    TaskChanged { task: Task },
+    /// A new incident was reported.
+    Reported {
+        incident: Box<Incident>,
+    },
+    StateChanged {
+        incident: Box<Incident>,
+    },
+    LogEntryAdded {
+        entry: LogEntry,
+    },
+    TaskChanged {
+        task: Task,
+    },
 }
 
 impl IncidentChange {
     pub fn incident_id(&self) -> IncidentId {
         match self {
-            IncidentChange::StateChanged { incident } => incident.id,
+            IncidentChange::Reported { incident } | IncidentChange::StateChanged { incident } => {
+                incident.id
+            }
             IncidentChange::LogEntryAdded { entry } => entry.incident_id,
             IncidentChange::TaskChanged { task } => task.incident_id,
         }

@@ -6,12 +6,15 @@ use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
 use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt, future};
+use reserv_domain::access::Action;
 use reserv_domain::ids::IncidentId;
 use reserv_domain::incidents::{Incident, IncidentChange};
 use tokio_stream::wrappers::BroadcastStream;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum IncidentUpdateKind {
+    /// A new incident was reported.
+    Reported,
     /// The incident itself changed: its state, commander, units, systems or details.
     StateChanged,
     LogEntryAdded,
@@ -32,6 +35,12 @@ impl IncidentUpdate {
     fn new(change: IncidentChange, incident: Incident) -> Self {
         let incident = Some(IncidentObject(incident));
         match change {
+            IncidentChange::Reported { .. } => Self {
+                kind: IncidentUpdateKind::Reported,
+                incident,
+                log_entry: None,
+                task: None,
+            },
             IncidentChange::StateChanged { .. } => Self {
                 kind: IncidentUpdateKind::StateChanged,
                 incident,
@@ -95,6 +104,36 @@ impl IncidentSubscription {
             })
             .take_while(|update| future::ready(update.is_some()))
             .filter_map(future::ready);
+        Ok(updates)
+    }
+
+    /// Every change to the incidents the caller may read, new reports included, so that
+    /// crisis leads see a report from the floor the moment it is made. Changes to
+    /// incidents the caller may not read are left out.
+    async fn incidents_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = IncidentUpdate> + use<>> {
+        let store = store(ctx)?.clone();
+        let who = principal(ctx)?.clone();
+        who.authorize_somewhere(Action::ReadIncidents).api()?;
+        let updates = BroadcastStream::new(store.subscribe_incident_changes())
+            .filter_map(|change| {
+                future::ready(match change {
+                    Ok(change) => Some(change),
+                    Err(lagged) => {
+                        tracing::warn!(%lagged, "incidents subscriber fell behind");
+                        None
+                    }
+                })
+            })
+            .filter_map(move |change| {
+                let (store, who) = (store.clone(), who.clone());
+                async move {
+                    let incident = store.incident(&who, change.incident_id()).await.ok()?;
+                    Some(IncidentUpdate::new(change, incident))
+                }
+            });
         Ok(updates)
     }
 }

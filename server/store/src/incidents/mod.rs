@@ -22,7 +22,7 @@ use crate::per_key::{PerKey, answer_each, answer_for};
 use crate::subtree::Subtrees;
 use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
-use reserv_domain::access::{Action, Principal};
+use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{Incident, IncidentChange, IncidentState, NewIncident, Severity};
@@ -74,6 +74,13 @@ impl Store {
             ensure_systems_exist(&tx, &request.system_ids).await?;
             // A unit-scoped reporter may only report incidents that touch their units.
             let paths = unit_paths(&tx, &request.unit_ids).await?;
+            if paths.is_empty() && !who.may(Action::ReportIncident, Scope::Organisation) {
+                return Err(DomainError::validation(
+                    "unitIds",
+                    "name one of your units: staff of a unit report incidents for the units they work in",
+                )
+                .into());
+            }
             who.authorize(Action::ReportIncident, scope_of(&paths))?;
             let now = self.now();
             let row = incidents::ActiveModel {
@@ -100,8 +107,13 @@ impl Store {
             incident(row, request.unit_ids, request.system_ids)
         }
         .await;
-        self.finish(tx, who, Audit::new("report", "incident"), result)
-            .await
+        let incident = self
+            .finish(tx, who, Audit::new("report", "incident"), result)
+            .await?;
+        self.publish(IncidentChange::Reported {
+            incident: Box::new(incident.clone()),
+        });
+        Ok(incident)
     }
 
     /// Incidents the reader may see, ordered by id. Incidents outside the reader's units

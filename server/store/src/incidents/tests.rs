@@ -229,7 +229,11 @@ async fn a_care_worker_reports_an_outage_in_their_unit() -> TestResult {
         .store
         .report_incident(&worker, outage("Allt nere", &[], 1))
         .await;
-    assert!(is_forbidden(&nowhere));
+    assert_eq!(
+        invalid_field(nowhere).as_deref(),
+        Some("unitIds"),
+        "unit staff are asked to name one of their units"
+    );
     Ok(())
 }
 
