@@ -11,6 +11,7 @@ mod directory;
 mod error;
 mod http;
 mod incidents;
+mod notices;
 mod plans;
 mod protection;
 mod schema;

@@ -65,6 +65,8 @@ impl Role {
                     | WriteCrisisLog
                     | UpdateOwnTasks
             ),
+            // Communicators write what residents are told; that is their job in the
+            // crisis management group.
             Role::Communicator => matches!(
                 action,
                 ReadDirectory
@@ -73,6 +75,7 @@ impl Role {
                     | ReportIncident
                     | WriteCrisisLog
                     | UpdateOwnTasks
+                    | PublishNotices
             ),
             Role::Viewer => matches!(action, ReadDirectory | ReadPlans | ReadIncidents),
         }
@@ -102,6 +105,8 @@ pub enum Action {
     /// Change the state of tasks assigned to oneself.
     UpdateOwnTasks,
     ReadAudit,
+    /// Publish, update and withdraw public notices for residents.
+    PublishNotices,
 }
 
 impl Action {
@@ -119,6 +124,7 @@ impl Action {
             Action::WriteCrisisLog => "write in the crisis log",
             Action::UpdateOwnTasks => "update tasks",
             Action::ReadAudit => "read the audit log",
+            Action::PublishNotices => "publish public notices",
         }
     }
 }
@@ -420,6 +426,15 @@ mod tests {
             worker.authorize_somewhere(Action::EditPlans),
             Err(DomainError::Forbidden(message)) if message == "anna may not edit continuity plans"
         ));
+    }
+
+    #[test]
+    fn communicators_and_crisis_leads_publish_notices_others_do_not() {
+        for role in [Role::Communicator, Role::CrisisLead, Role::Admin] {
+            assert!(principal(&[(role, None)]).may_somewhere(Action::PublishNotices));
+        }
+        assert!(!principal(&[(Role::Viewer, None)]).may_somewhere(Action::PublishNotices));
+        assert!(!principal(&[(Role::UnitManager, Some(2))]).may_somewhere(Action::PublishNotices));
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub mod people;
 pub mod person_units;
 pub mod plan_versions;
 pub mod plans;
+pub mod public_notice_revisions;
+pub mod public_notices;
 pub mod routine_materials;
 pub mod routine_steps;
 pub mod routines;

@@ -316,3 +316,13 @@ impl Store {
         Ok(found)
     }
 }
+
+/// Refuses to link something (such as a public notice) to an incident that does not exist
+/// or that `who` may not read: nobody links to what they cannot see.
+pub(crate) async fn ensure_incident_readable(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    id: IncidentId,
+) -> Result<()> {
+    locate(db, id).await?.authorize(who, Action::ReadIncidents)
+}
