@@ -88,6 +88,23 @@ static DATABASE_COUNTER: AtomicU32 = AtomicU32::new(0);
 impl TestServer {
     /// A server over an empty database (only the schema).
     pub async fn empty(backend: Backend) -> anyhow::Result<Self> {
+        Self::empty_with(backend, |_| ()).await
+    }
+
+    /// A server over an empty database that lets each client address make only three
+    /// requests a minute to the public status endpoints.
+    pub async fn strict_rate_limits(backend: Backend) -> anyhow::Result<Self> {
+        Self::empty_with(backend, |config| {
+            config.fallback.requests_per_minute = std::num::NonZeroU32::MIN.saturating_add(2);
+        })
+        .await
+    }
+
+    /// A server over an empty database, with the test's settings changed by `adjust`.
+    pub async fn empty_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
         let folder = tempfile::tempdir()?;
         let mut config = Config {
             listen: "127.0.0.1:0".parse()?,
@@ -95,6 +112,7 @@ impl TestServer {
             log: "warn".into(),
             ..Config::default()
         };
+        adjust(&mut config);
         let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

@@ -12,6 +12,7 @@ mod error;
 mod http;
 mod incidents;
 mod loaders;
+mod notices;
 mod plans;
 mod playbooks;
 mod protection;

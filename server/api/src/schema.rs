@@ -5,6 +5,7 @@ use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
+use crate::notices::{NoticeMutation, NoticeQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbooks::PlaybookQuery;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
@@ -15,6 +16,7 @@ pub struct Query(
     AccountQuery,
     DirectoryQuery,
     IncidentQuery,
+    NoticeQuery,
     PlanQuery,
     PlaybookQuery,
 );
@@ -24,6 +26,7 @@ pub struct Mutation(
     AccountMutation,
     DirectoryMutation,
     IncidentMutation,
+    NoticeMutation,
     PlanMutation,
 );
 

@@ -66,6 +66,8 @@ impl Role {
                     | WriteCrisisLog
                     | UpdateOwnTasks
             ),
+            // Communicators write what residents are told; that is their job in the
+            // crisis management group.
             Role::Communicator => matches!(
                 action,
                 ReadDirectory
@@ -75,6 +77,7 @@ impl Role {
                     | ReportIncident
                     | WriteCrisisLog
                     | UpdateOwnTasks
+                    | PublishNotices
             ),
             Role::Viewer => matches!(action, ReadDirectory | ReadPlans | ReadIncidents),
         }
@@ -108,6 +111,8 @@ pub enum Action {
     ReadPlaybooks,
     /// Load playbook files into use.
     ImportPlaybooks,
+    /// Publish, update and withdraw public notices for residents.
+    PublishNotices,
 }
 
 impl Action {
@@ -127,6 +132,7 @@ impl Action {
             Action::ReadAudit => "read the audit log",
             Action::ReadPlaybooks => "read playbooks",
             Action::ImportPlaybooks => "import playbooks",
+            Action::PublishNotices => "publish public notices",
         }
     }
 }
@@ -428,6 +434,15 @@ mod tests {
             worker.authorize_somewhere(Action::EditPlans),
             Err(DomainError::Forbidden(message)) if message == "anna may not edit continuity plans"
         ));
+    }
+
+    #[test]
+    fn communicators_and_crisis_leads_publish_notices_others_do_not() {
+        for role in [Role::Communicator, Role::CrisisLead, Role::Admin] {
+            assert!(principal(&[(role, None)]).may_somewhere(Action::PublishNotices));
+        }
+        assert!(!principal(&[(Role::Viewer, None)]).may_somewhere(Action::PublishNotices));
+        assert!(!principal(&[(Role::UnitManager, Some(2))]).may_somewhere(Action::PublishNotices));
     }
 
     #[test]

@@ -45,4 +45,6 @@ id_type!(
     TaskId,
     /// An audit event.
     AuditEventId,
+    /// A public notice (all of its revisions).
+    NoticeId,
 );

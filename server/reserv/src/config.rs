@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 /// Every setting, with its default. Environment variables are the key in upper case
@@ -36,6 +37,39 @@ pub struct Config {
     pub log: String,
     /// Folder of playbook files, imported at start.
     pub playbooks_dir: PathBuf,
+    /// The public status page and the static fallback site (`[fallback]`,
+    /// `RESERV_FALLBACK__<KEY>`).
+    pub fallback: FallbackConfig,
+}
+
+/// Settings of the public status page and the static fallback site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FallbackConfig {
+    /// Requests one client address may make per minute to `/status`, `/status.json`
+    /// and `/status.atom`.
+    pub requests_per_minute: NonZeroU32,
+    /// After how many minutes the static site warns its readers that it may be out of
+    /// date.
+    pub stale_after_minutes: NonZeroU32,
+}
+
+impl Default for FallbackConfig {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: NonZeroU32::MIN.saturating_add(599),
+            stale_after_minutes: NonZeroU32::MIN.saturating_add(29),
+        }
+    }
+}
+
+impl FallbackConfig {
+    /// The live status page's settings.
+    pub fn live_settings(&self) -> reserv_fallback::LiveSettings {
+        reserv_fallback::LiveSettings {
+            requests_per_minute: self.requests_per_minute,
+        }
+    }
 }
 
 impl Default for Config {
@@ -52,6 +86,7 @@ impl Default for Config {
             graphql_introspection: reserv_api::Introspection::default(),
             log: "info,sqlx=warn,sea_orm=warn".into(),
             playbooks_dir: PathBuf::from("playbooks"),
+            fallback: FallbackConfig::default(),
         }
     }
 }
@@ -78,7 +113,12 @@ impl Config {
         }
         let config: Config = figment
             .merge(Env::raw().only(&["DATABASE_URL"]).lowercase(true))
-            .merge(Env::prefixed("RESERV_").ignore(&["CONFIG"]).lowercase(true))
+            .merge(
+                Env::prefixed("RESERV_")
+                    .ignore(&["CONFIG"])
+                    .lowercase(true)
+                    .split("__"),
+            )
             .extract()
             .map_err(|error| ConfigError(error.to_string()))?;
         config.validate()
@@ -144,6 +184,7 @@ impl std::fmt::Debug for Config {
             .field("graphql_introspection", &self.graphql_introspection)
             .field("log", &self.log)
             .field("playbooks_dir", &self.playbooks_dir)
+            .field("fallback", &self.fallback)
             .finish()
     }
 }
@@ -184,6 +225,18 @@ mod tests {
                 config.database().map(|l| l.backend()).ok(),
                 Some(reserv_store::DatabaseBackend::Postgres)
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn nested_fallback_keys_come_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("reserv.toml", "[fallback]\nstale_after_minutes = 45\n")?;
+            jail.set_env("RESERV_FALLBACK__REQUESTS_PER_MINUTE", "5");
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            assert_eq!(config.fallback.requests_per_minute.get(), 5);
+            assert_eq!(config.fallback.stale_after_minutes.get(), 45);
             Ok(())
         });
     }

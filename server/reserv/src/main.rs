@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: PlaybookCommand,
     },
+    /// The static fallback site for residents, for hosting outside the main IT.
+    Fallback {
+        #[command(subcommand)]
+        command: FallbackCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
 }
@@ -73,6 +78,17 @@ enum PlaybookCommand {
     },
     /// Print the JSON Schema of playbook files (kept in playbooks/schema.json).
     Schema,
+}
+
+#[derive(Subcommand)]
+enum FallbackCommand {
+    /// Write the static site (status page in Swedish and English, notice history,
+    /// hotlines, feeds and status.json) to a folder, replacing it whole.
+    Build {
+        /// The folder to write; it is replaced at once when the new site is complete.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,6 +138,7 @@ enum DatabaseCommand {
     Serve { demo: bool },
     User(UserCommand),
     Audit(AuditCommand),
+    Fallback(FallbackCommand),
 }
 
 #[tokio::main]
@@ -171,6 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo } => DatabaseCommand::Serve { demo },
         Command::User { command } => DatabaseCommand::User(command),
         Command::Audit { command } => DatabaseCommand::Audit(command),
+        Command::Fallback { command } => DatabaseCommand::Fallback(command),
     };
     let config = Config::load(config.as_deref())?;
     tracing_subscriber::fmt()
@@ -186,6 +204,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         DatabaseCommand::Audit(AuditCommand::Verify) => audit_commands::verify(&store).await,
         DatabaseCommand::Audit(AuditCommand::Export { from, to, out }) => {
             audit_commands::export(&store, from.as_deref(), to.as_deref(), out.as_deref()).await
+        }
+        DatabaseCommand::Fallback(FallbackCommand::Build { out }) => {
+            reserv_fallback::build_site(
+                &store,
+                &out,
+                store.now(),
+                config.fallback.stale_after_minutes.get(),
+            )
+            .await?;
+            println!("Wrote the fallback site to {}.", out.display());
+            Ok(())
         }
         DatabaseCommand::Serve { demo } => {
             if demo {

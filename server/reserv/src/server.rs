@@ -73,7 +73,12 @@ fn serve_until(
         max_complexity: config.graphql_max_complexity,
     };
     let schema = build_schema(store.clone(), limits, settings.clone());
-    let app = router(store, schema, &settings);
+    // The public status routes live in their own crate; they are merged here so that
+    // the API's router knows nothing of them.
+    let app = router(store.clone(), schema, &settings).merge(reserv_fallback::status_routes(
+        store,
+        config.fallback.live_settings(),
+    ));
     async move {
         axum::serve(
             listener,

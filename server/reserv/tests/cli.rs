@@ -145,3 +145,22 @@ fn a_database_url_of_another_kind_is_refused() -> std::io::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn fallback_build_writes_the_static_site() -> std::io::Result<()> {
+    let folder = tempfile::tempdir()?;
+    let output = reserv(folder.path(), &["fallback", "build", "--out", "site"], None)?;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for file in [
+        "index.html",
+        "en.html",
+        "status.json",
+        "status.atom",
+        "status.en.atom",
+    ] {
+        assert!(folder.path().join("site").join(file).exists(), "{file}");
+    }
+    let index = std::fs::read_to_string(folder.path().join("site/index.html"))?;
+    assert!(index.contains("Driftstörningar och information"), "{index}");
+    Ok(())
+}

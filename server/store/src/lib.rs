@@ -16,6 +16,7 @@ mod error;
 mod impact;
 mod incidents;
 mod links;
+mod notices;
 mod page;
 mod passwords;
 mod per_key;
@@ -41,7 +42,7 @@ use reserv_domain::incidents::IncidentChange;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// The handle through which the rest of the server reads and changes stored data.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub struct Store {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     incident_changes: broadcast::Sender<IncidentChange>,
+    /// Ticks after every committed change of a public notice.
+    notice_changes: watch::Sender<()>,
     passwords: passwords::Passwords,
     audit_writer: audit::AuditWriter,
     /// How many SQL statements this store has run, for tests that keep the number of
@@ -73,6 +76,7 @@ impl Store {
             db: db.clone(),
             clock,
             incident_changes,
+            notice_changes: watch::Sender::new(()),
             passwords: passwords::Passwords::new(),
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,
@@ -84,6 +88,13 @@ impl Store {
     /// behind lose the oldest changes and are told so by the channel.
     pub fn subscribe_incident_changes(&self) -> broadcast::Receiver<IncidentChange> {
         self.incident_changes.subscribe()
+    }
+
+    /// Wakes after every committed change of a public notice; the fallback publisher
+    /// waits on it to republish. Only the latest tick is kept: a burst of changes is one
+    /// republication.
+    pub fn subscribe_notice_changes(&self) -> watch::Receiver<()> {
+        self.notice_changes.subscribe()
     }
 
     /// The same store reading time from `clock`; used to import records of past events
@@ -105,8 +116,15 @@ impl Store {
         Ok(self.db.ping().await?)
     }
 
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+    /// The store's clock reading, so that callers decide what is current (such as which
+    /// notices are shown) by the same clock as the store.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    fn announce_notice_change(&self) {
+        // `send_modify` wakes receivers even when none exists yet, unlike `send`.
+        self.notice_changes.send_modify(|_| ());
     }
 
     fn publish(&self, change: IncidentChange) {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use reserv_domain::access::Role;
 use reserv_domain::incidents::{IncidentKind, LogEntryKind, TaskState};
+use reserv_domain::notices::{AffectedService, Localized};
 use reserv_domain::people::Language;
 use reserv_domain::plans::{DependencyKind, Material, RoutineKey, RoutineStep};
 use reserv_domain::systems::Criticality;
@@ -154,6 +155,33 @@ pub(super) struct DemoIncident {
     pub(super) log: Vec<DemoLogEntry>,
     #[serde(default)]
     pub(super) tasks: Vec<DemoTask>,
+    /// Revisions of the incident's public notice, in time order: the first publishes
+    /// it, later ones change it, one with `withdrawn` takes it down.
+    #[serde(default)]
+    pub(super) notices: Vec<DemoNotice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DemoNotice {
+    pub(super) at: DateTime<Utc>,
+    pub(super) author: String,
+    #[serde(default)]
+    pub(super) withdrawn: bool,
+    pub(super) headline: Option<Localized>,
+    pub(super) body: Option<Localized>,
+    #[serde(default)]
+    pub(super) services: Vec<AffectedService>,
+    #[serde(default)]
+    pub(super) hotlines: Vec<DemoHotline>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DemoHotline {
+    pub(super) name: Localized,
+    pub(super) phone: String,
+    pub(super) opening_hours: Localized,
 }
 
 #[derive(Deserialize)]

@@ -1,17 +1,19 @@
 //! Replaying the demo's past incident event by event, with the store's clock set to the
 //! time of each event, so that its record reads as it was written at the time.
 
-use super::data_set::DemoIncident;
+use super::data_set::{DemoIncident, DemoNotice};
 use super::load::{Loader, lookup};
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::Clock;
 use reserv_domain::access::Principal;
 use reserv_domain::classification::Classification;
-use reserv_domain::ids::LogEntryId;
+use reserv_domain::ids::{IncidentId, LogEntryId, NoticeId};
 use reserv_domain::incidents::{
     IncidentState, LogEntryKind, NewIncident, NewLogEntry, NewTask, TaskState,
 };
+use reserv_domain::notices::{HotlineDraft, NoticeDraft};
+use reserv_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +48,7 @@ impl Loader<'_> {
         let mut principals: HashMap<String, Principal> = HashMap::new();
         for username in std::iter::once(&incident.reported_by)
             .chain(incident.log.iter().map(|entry| &entry.author))
+            .chain(incident.notices.iter().map(|notice| &notice.author))
         {
             if !principals.contains_key(username) {
                 let principal = store
@@ -119,6 +122,13 @@ impl Loader<'_> {
                 events.push((finished.max(activated), Event::FinishTask(index)));
             }
         }
+        events.extend(
+            incident
+                .notices
+                .iter()
+                .enumerate()
+                .map(|(index, notice)| (notice.at, Event::Notice(index))),
+        );
         events.sort_by_key(|(time, _)| *time);
 
         clock.set(start + Duration::minutes(1));
@@ -129,6 +139,7 @@ impl Loader<'_> {
         }
         let mut entries: Vec<LogEntryId> = Vec::new();
         let mut tasks = Vec::new();
+        let mut notice = None;
         for (time, event) in events {
             clock.set(time);
             match event {
@@ -180,6 +191,15 @@ impl Loader<'_> {
                         .await?;
                     tasks.push((index, created.id));
                 }
+                Event::Notice(index) => {
+                    let revision = &incident.notices[index];
+                    let author = lookup_principal(&principals, &revision.author)?;
+                    notice = Some(
+                        self.replay_notice(&store, author, id, notice, revision)
+                            .await
+                            .with_context(|| format!("notice revision {}", index + 1))?,
+                    );
+                }
                 Event::FinishTask(index) => {
                     if let Some((_, task_id)) = tasks.iter().find(|(created, _)| *created == index)
                     {
@@ -196,10 +216,50 @@ impl Loader<'_> {
             .await?;
         Ok(())
     }
+
+    /// Publishes the incident's notice, changes it or withdraws it, as `revision` says.
+    async fn replay_notice(
+        &self,
+        store: &Store,
+        author: &Principal,
+        incident: IncidentId,
+        published: Option<NoticeId>,
+        revision: &DemoNotice,
+    ) -> anyhow::Result<NoticeId> {
+        let draft = || -> anyhow::Result<NoticeDraft> {
+            Ok(NoticeDraft {
+                confidentiality: 0,
+                headline: revision.headline.clone().context("headline is missing")?,
+                body: revision.body.clone().context("body is missing")?,
+                services: revision.services.clone(),
+                hotlines: revision
+                    .hotlines
+                    .iter()
+                    .map(|hotline| HotlineDraft {
+                        name: hotline.name.clone(),
+                        phone: hotline.phone.clone(),
+                        opening_hours: hotline.opening_hours.clone(),
+                    })
+                    .collect(),
+                valid_from: None,
+                valid_to: None,
+                incident_id: Some(incident),
+            })
+        };
+        let notice = match (published, revision.withdrawn) {
+            (None, true) => bail!("a notice cannot be withdrawn before it is published"),
+            (None, false) => store.publish_notice(author, draft()?).await?,
+            (Some(id), false) => store.update_notice(author, id, draft()?).await?,
+            (Some(id), true) => store.withdraw_notice(author, id).await?,
+        };
+        Ok(notice.id)
+    }
 }
+
 enum Event {
     State(IncidentState),
     Log(usize),
+    Notice(usize),
     CreateTask(usize),
     FinishTask(usize),
 }

@@ -17,6 +17,8 @@ pub mod plan_versions;
 pub mod plans;
 pub mod playbook_problems;
 pub mod playbooks;
+pub mod public_notice_revisions;
+pub mod public_notices;
 pub mod routine_materials;
 pub mod routine_steps;
 pub mod routines;

@@ -375,3 +375,15 @@ impl Store {
             .collect())
     }
 }
+
+/// Refuses to link something (such as a public notice) to an incident that does not exist
+/// or that `who` may not read: nobody links to what they cannot see.
+pub(crate) async fn ensure_incident_readable(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    id: IncidentId,
+) -> Result<()> {
+    Ok(locate(db, id)
+        .await?
+        .authorize(who, Action::ReadIncidents)?)
+}

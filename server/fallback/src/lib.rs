@@ -1,0 +1,37 @@
+//! The public face of Reserv for residents: the live status page with its feeds, and the
+//! static fallback site that keeps answering when Reserv's own server does not.
+//!
+//! Everything here is built from public notices only (confidentiality 0, enforced when a
+//! notice is written); this crate must never read incidents, logs or anything else that
+//! may be classified. It depends on the domain and the store, never on the GraphQL API.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod error;
+mod live;
+mod render;
+mod site;
+mod view;
+
+pub use error::{FallbackError, Result};
+pub use live::{LiveSettings, status_routes};
+pub use site::{SiteFile, render_site, write_site};
+
+use chrono::{DateTime, Utc};
+use reserv_store::Store;
+use std::path::Path;
+
+/// Builds the static site from the store's notices into `out`, generated at `now`.
+pub async fn build_site(
+    store: &Store,
+    out: &Path,
+    now: DateTime<Utc>,
+    stale_after_minutes: u32,
+) -> Result<()> {
+    let notices = store.public_notices().await?;
+    let files = render_site(&notices, now, stale_after_minutes)?;
+    let out = out.to_path_buf();
+    // File writes block; keep them off the async workers.
+    tokio::task::spawn_blocking(move || write_site(&out, &files))
+        .await
+        .map_err(|error| FallbackError::Io(format!("the site writer stopped: {error}")))?
+}
