@@ -1,6 +1,7 @@
 //! The GraphQL schema, composed from one slice per domain area.
 
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::client_settings::ClientSettingsQuery;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
@@ -10,7 +11,13 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, DirectoryQuery, IncidentQuery, PlanQuery);
+pub struct Query(
+    AccountQuery,
+    ClientSettingsQuery,
+    DirectoryQuery,
+    IncidentQuery,
+    PlanQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(

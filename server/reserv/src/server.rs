@@ -67,13 +67,14 @@ fn serve_until(
         secure_cookies: config.secure_cookies,
         max_body_bytes: config.max_body_bytes,
         introspection: config.graphql_introspection,
+        offline_max_confidentiality: config.offline_max_confidentiality,
     };
     let limits = SchemaLimits {
         max_depth: config.graphql_max_depth,
         max_complexity: config.graphql_max_complexity,
     };
     let schema = build_schema(store.clone(), limits, settings.clone());
-    let app = router(store, schema, &settings);
+    let app = router(store, schema, &settings, reserv_webapp::app_shell());
     async move {
         axum::serve(
             listener,
