@@ -16,6 +16,10 @@ export default defineConfig({
         // GraphQL must never be answered from the shell cache.
         navigateFallbackDenylist: [/^\/graphql/, /^\/healthz/],
         cleanupOutdatedCaches: true,
+        // Take over the page that installed it, so the very first visit already works
+        // offline after a reload.
+        clientsClaim: true,
+        skipWaiting: true,
       },
       manifest: {
         name: 'Reserv',

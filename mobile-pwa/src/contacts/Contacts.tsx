@@ -1,7 +1,7 @@
 import type { Person } from '../generated/schema';
 import type { Strings } from '../i18n';
 
-export type ContactView = Pick<Person, 'id' | 'name' | 'title' | 'phone'> & { units: Array<{ name: string }> };
+export type ContactView = Pick<Person, 'id' | 'name' | 'title' | 'phone'>;
 
 export function Contacts({ t, people }: { t: Strings; people: ContactView[] }) {
   return (
@@ -12,7 +12,7 @@ export function Contacts({ t, people }: { t: Strings; people: ContactView[] }) {
         {people.map((p) => (
           <li key={p.id} class="row">
             <strong>{p.name}</strong>
-            <span>{[p.title, ...p.units.map((u) => u.name)].filter(Boolean).join(' · ')}</span>
+            {p.title && <span>{p.title}</span>}
             {p.phone && (
               <span class="actions">
                 <a class="button" href={`tel:${p.phone}`}>{t.call}</a>
