@@ -92,6 +92,13 @@ try {
     await signIn(tab, 'underskoterska');
     await tab.waitForSelector('[data-testid=routine-list] li');
     await shot(tab, 'routines');
+    // Chromium's own verdict on the manifest, icons and service worker.
+    const cdp = await context.newCDPSession(tab);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    await cdp.detach();
+    // Playwright's contexts are incognito, where nothing installs; every other reason counts.
+    const problems = installabilityErrors.filter((e) => e.errorId !== 'in-incognito');
+    assert.deepEqual(problems, [], 'installable in Chromium');
     await tab.fill('input[type=search]', 'dörr');
     await shot(tab, 'routines-search');
     await tab.fill('input[type=search]', '');

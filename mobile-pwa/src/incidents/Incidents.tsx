@@ -10,7 +10,9 @@ export type IncidentView = Pick<Incident, 'id' | 'title' | 'state' | 'severity' 
 };
 export type TaskView = Pick<Task, 'id' | 'title' | 'dueAt' | 'state' | 'incidentId'>;
 
-const time = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+// In the page's language (set from the chosen one), not the browser's.
+const time = (iso: string) =>
+  new Date(iso).toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'sv-SE', { dateStyle: 'short', timeStyle: 'short' });
 
 export function IncidentList({ t, incidents, tasks }: { t: Strings; incidents: IncidentView[]; tasks: TaskView[] }) {
   return (
