@@ -28,28 +28,31 @@ const NOT_BUILT: &str = include_str!("not_built.html");
 /// The routes of the app: `/` and every built file.
 pub fn app_shell() -> Router {
     Router::new()
-        .route("/", get(|| async { serve("/index.html") }))
+        .route("/", get(|| async { serve(assets::ASSETS, "/index.html") }))
         .route("/{*path}", get(file))
 }
 
 /// Whether the app was built into this binary.
 pub fn is_built() -> bool {
-    find("/index.html").is_some()
+    find(assets::ASSETS, "/index.html").is_some()
 }
 
 async fn file(Path(path): Path<String>) -> Response {
-    serve(&format!("/{path}"))
+    serve(assets::ASSETS, &format!("/{path}"))
 }
 
-fn find(path: &str) -> Option<&'static [u8]> {
-    assets::ASSETS
+type Assets = &'static [(&'static str, &'static [u8])];
+
+fn find(assets: Assets, path: &str) -> Option<&'static [u8]> {
+    assets
         .iter()
         .find(|(url, _)| *url == path)
         .map(|(_, bytes)| *bytes)
 }
 
-fn serve(path: &str) -> Response {
-    match find(path) {
+/// Answers `path` from `assets` (a parameter so that tests can serve an unbuilt app).
+fn serve(assets: Assets, path: &str) -> Response {
+    match find(assets, path) {
         Some(bytes) => {
             let cache = if path.starts_with("/assets/") {
                 IMMUTABLE
@@ -139,5 +142,14 @@ mod tests {
             get("/no-such-file.js").await.status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[test]
+    fn without_a_build_the_page_says_how_to_build_the_app() {
+        let page = serve(&[], "/index.html");
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(cache_control(&page), REVALIDATE);
+        assert!(NOT_BUILT.contains("npm run build"));
+        assert_eq!(serve(&[], "/sw.js").status(), StatusCode::NOT_FOUND);
     }
 }
