@@ -185,4 +185,33 @@ on_every_database! {
         assert_eq!(log_of(&lead, &incident).await?.len(), 2);
         Ok(())
     }
+
+    async fn an_entry_sent_again_with_its_client_id_is_written_once(server: sample_municipality) {
+        // A phone that wrote offline resends until it sees an answer; the retry must
+        // return the first entry and write nothing.
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = an_incident_in_hemtjanst_norr(&lead, "Larmet tyst").await?;
+        let input = json!({ "kind": "OBSERVATION", "text": "Larmet tyst sedan 02.10", "clientId": "7f9c1e52-4a0b-4c61-9d1e-2a6f0c3b8e11" });
+        let first = add(&lead, &incident, input.clone()).await?;
+        let again = add(&lead, &incident, input).await?;
+        assert_eq!(first["id"], again["id"], "{first} {again}");
+        let written: Vec<Value> = log_of(&lead, &incident).await?.into_iter()
+            .filter(|entry| entry["text"] == "Larmet tyst sedan 02.10").collect();
+        assert_eq!(written.len(), 1, "{written:?}");
+
+        // Another person's phone may pick the same id without touching the first entry.
+        let manager = server.sign_in_as("enhetschef").await?;
+        let theirs = add(&manager, &incident, json!({ "kind": "ACTION", "text": "Ringer runt", "clientId": "7f9c1e52-4a0b-4c61-9d1e-2a6f0c3b8e11" })).await?;
+        assert_ne!(theirs["id"], first["id"]);
+
+        let (code, message) = lead.error(ADD, json!({ "id": incident, "input": { "kind": "ACTION", "text": "x", "clientId": "not an id!" } })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        Ok(())
+    }
+
+    async fn clients_learn_how_much_they_may_keep_offline(server: empty) {
+        let settings = server.anonymous().data("{ clientSettings { offlineMaxConfidentiality } }", json!({})).await?;
+        assert_eq!(settings["clientSettings"]["offlineMaxConfidentiality"], 1, "{settings}");
+        Ok(())
+    }
 }

@@ -1,5 +1,5 @@
 //! HTTP routes: GraphQL over POST, GraphiQL on GET, subscriptions over WebSocket,
-//! health, and a small front page until the PWA arrives.
+//! health, and the app shell (the PWA) for everything else.
 
 use crate::context::RequestFacts;
 use crate::error::{BadRequestBody, graphql_error};
@@ -30,6 +30,8 @@ pub struct ApiSettings {
     pub max_body_bytes: usize,
     /// Who may introspect the schema.
     pub introspection: Introspection,
+    /// The highest confidentiality level the PWA may keep on a device for offline use.
+    pub offline_max_confidentiality: u8,
 }
 
 impl Default for ApiSettings {
@@ -39,6 +41,7 @@ impl Default for ApiSettings {
             secure_cookies: false,
             max_body_bytes: 64 * 1024,
             introspection: Introspection::default(),
+            offline_max_confidentiality: 1,
         }
     }
 }
@@ -54,14 +57,19 @@ const SESSION_COOKIE: &str = "reserv_session";
 
 /// All of Reserv's HTTP routes. Serve with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that audit events carry the
-/// client address.
-pub fn router(store: Store, schema: ReservSchema, settings: &ApiSettings) -> Router {
+/// client address. `app_shell` answers every other path (the PWA and its assets).
+pub fn router(
+    store: Store,
+    schema: ReservSchema,
+    settings: &ApiSettings,
+    app_shell: Router,
+) -> Router {
     let body_limit = settings.max_body_bytes;
     let mut router = Router::new()
-        .route("/", get(front_page))
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(health))
+        .fallback_service(app_shell)
         .layer(RequestBodyLimitLayer::new(body_limit));
     for layer in security_headers(settings.secure_cookies) {
         router = router.layer(layer);
@@ -238,8 +246,4 @@ async fn health(State(app): State<AppState>) -> Response {
                 .into_response()
         }
     }
-}
-
-async fn front_page() -> Html<&'static str> {
-    Html(include_str!("front_page.html"))
 }

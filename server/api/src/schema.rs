@@ -1,6 +1,7 @@
 //! The GraphQL schema, composed from one slice per domain area.
 
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::client_settings::ClientSettingsQuery;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
@@ -14,6 +15,7 @@ use reserv_store::Store;
 #[derive(MergedObject, Default)]
 pub struct Query(
     AccountQuery,
+    ClientSettingsQuery,
     DirectoryQuery,
     IncidentQuery,
     NoticeQuery,

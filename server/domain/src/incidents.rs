@@ -246,6 +246,35 @@ impl NewLogEntry {
     }
 }
 
+/// The id a client gives a write it may have to send again (a phone that wrote while
+/// offline and cannot know whether its first attempt arrived), so that the retry
+/// returns the first result instead of writing twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientWriteId(String);
+
+impl ClientWriteId {
+    /// Accepts 1 to 64 letters, digits, `-` and `_`: a UUID fits, and nothing in it
+    /// needs escaping anywhere it is shown.
+    pub fn parse(field: &str, text: &str) -> Result<Self> {
+        let fits = (1..=64).contains(&text.len())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if fits {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(DomainError::validation(
+                field,
+                "must be 1 to 64 letters, digits, '-' or '_' (a UUID fits)",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Checks that a correction points to an entry of the same incident.
 pub fn ensure_correction_target(
     incident: IncidentId,

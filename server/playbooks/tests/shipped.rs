@@ -12,7 +12,11 @@ fn the_shipped_playbooks_pass_the_check() -> std::io::Result<()> {
     let report = check_folder(&playbooks_folder(), None)?;
     let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    let mut ids: Vec<&str> = report.playbooks.iter().map(|playbook| playbook.id.as_str()).collect();
+    let mut ids: Vec<&str> = report
+        .playbooks
+        .iter()
+        .map(|playbook| playbook.id.as_str())
+        .collect();
     ids.sort_unstable();
     assert_eq!(
         ids,

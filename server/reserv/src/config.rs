@@ -33,6 +33,9 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     /// Who may introspect the GraphQL schema: `on`, `signed_in` or `off`.
     pub graphql_introspection: reserv_api::Introspection,
+    /// The highest confidentiality level (0–3) the PWA may store on a device for
+    /// offline use.
+    pub offline_max_confidentiality: u8,
     /// Log filter, in `tracing` env-filter syntax.
     pub log: String,
     /// Folder of playbook files, imported at start.
@@ -84,6 +87,7 @@ impl Default for Config {
             graphql_max_depth: 12,
             graphql_max_complexity: 2_000,
             graphql_introspection: reserv_api::Introspection::default(),
+            offline_max_confidentiality: 1,
             log: "info,sqlx=warn,sea_orm=warn".into(),
             playbooks_dir: PathBuf::from("playbooks"),
             fallback: FallbackConfig::default(),
@@ -140,6 +144,14 @@ impl Config {
         if self.graphql_max_depth < 4 {
             return Err(ConfigError("graphql_max_depth must be at least 4".into()));
         }
+        // Level 3 may be read on a phone but is never cached on one: a lost phone must
+        // not carry it.
+        if self.offline_max_confidentiality > 2 {
+            return Err(ConfigError(format!(
+                "offline_max_confidentiality must be 0 to 2, not {}",
+                self.offline_max_confidentiality
+            )));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
                 "log: '{}' is not a valid log filter",
@@ -182,6 +194,10 @@ impl std::fmt::Debug for Config {
             .field("graphql_max_depth", &self.graphql_max_depth)
             .field("graphql_max_complexity", &self.graphql_max_complexity)
             .field("graphql_introspection", &self.graphql_introspection)
+            .field(
+                "offline_max_confidentiality",
+                &self.offline_max_confidentiality,
+            )
             .field("log", &self.log)
             .field("playbooks_dir", &self.playbooks_dir)
             .field("fallback", &self.fallback)
@@ -201,6 +217,7 @@ mod tests {
         Jail::expect_with(|_| {
             let config = Config::load(None).map_err(|error| error.to_string())?;
             assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(config.offline_max_confidentiality, 1);
             assert_eq!(
                 config.database().map(|l| l.backend()).ok(),
                 Some(reserv_store::DatabaseBackend::Sqlite)
@@ -269,6 +286,18 @@ mod tests {
                 .unwrap_or_default();
             assert!(
                 message.contains("session_hours must be 1 to 168"),
+                "{message}"
+            );
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RESERV_OFFLINE_MAX_CONFIDENTIALITY", "3");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains("offline_max_confidentiality must be 0 to 2"),
                 "{message}"
             );
             Ok(())

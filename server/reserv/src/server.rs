@@ -67,6 +67,7 @@ fn serve_until(
         secure_cookies: config.secure_cookies,
         max_body_bytes: config.max_body_bytes,
         introspection: config.graphql_introspection,
+        offline_max_confidentiality: config.offline_max_confidentiality,
     };
     let limits = SchemaLimits {
         max_depth: config.graphql_max_depth,
@@ -75,10 +76,9 @@ fn serve_until(
     let schema = build_schema(store.clone(), limits, settings.clone());
     // The public status routes live in their own crate; they are merged here so that
     // the API's router knows nothing of them.
-    let app = router(store.clone(), schema, &settings).merge(reserv_fallback::status_routes(
-        store,
-        config.fallback.live_settings(),
-    ));
+    let app = router(store.clone(), schema, &settings, reserv_webapp::app_shell()).merge(
+        reserv_fallback::status_routes(store, config.fallback.live_settings()),
+    );
     async move {
         axum::serve(
             listener,

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use objects::{IncidentObject, IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState};
 use reserv_domain::DomainError;
 use reserv_domain::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
-use reserv_domain::incidents::{NewIncident, NewLogEntry, NewTask, Severity};
+use reserv_domain::incidents::{ClientWriteId, NewIncident, NewLogEntry, NewTask, Severity};
 use reserv_store::{IncidentEdit, IncidentFilter};
 
 /// Which incidents to list; fields left out do not filter.
@@ -139,6 +139,9 @@ pub struct LogEntryInput {
     pub occurred_at: Option<DateTime<Utc>>,
     /// The entry this one corrects.
     pub corrects: Option<ID>,
+    /// An id the client chose (a UUID), for writes it may send again: an entry already
+    /// written by the same person with this id is returned and nothing new is written.
+    pub client_id: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -315,12 +318,16 @@ impl IncidentMutation {
             text: input.text,
             occurred_at: input.occurred_at,
         };
-        Ok(LogEntryObject::new(
-            store(ctx)?
-                .add_log_entry(principal(ctx)?, incident, request)
-                .await
-                .api()?,
-        ))
+        let store = store(ctx)?;
+        let who = principal(ctx)?;
+        let entry = match input.client_id {
+            Some(id) => {
+                let id = ClientWriteId::parse("clientId", &id).api()?;
+                store.add_log_entry_once(who, incident, request, id).await
+            }
+            None => store.add_log_entry(who, incident, request).await,
+        };
+        Ok(LogEntryObject::new(entry.api()?))
     }
 
     async fn create_task(

@@ -16,6 +16,8 @@ pub struct Model {
     pub author_id: Option<i64>,
     pub author: String,
     pub corrects_id: Option<i64>,
+    /// The id the writing client gave the entry, unique per author; see `add_log_entry_once`.
+    pub client_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,10 +10,11 @@ use crate::convert;
 use crate::entities::crisis_log_entries;
 use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
+use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
 use reserv_domain::ids::{IncidentId, LogEntryId};
 use reserv_domain::incidents::{
-    IncidentChange, LogEntry, NewLogEntry, ensure_correction_target, ensure_open,
+    ClientWriteId, IncidentChange, LogEntry, NewLogEntry, ensure_correction_target, ensure_open,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
@@ -37,6 +38,60 @@ impl Store {
         incident_id: IncidentId,
         entry: NewLogEntry,
     ) -> Result<LogEntry> {
+        self.append_log_entry(who, incident_id, entry, None).await
+    }
+
+    /// Appends an entry at most once per `client_id` and author: a retry of an entry
+    /// already written returns that first entry and changes nothing, so a phone may
+    /// resend its offline writes until it sees an answer.
+    pub async fn add_log_entry_once(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+        entry: NewLogEntry,
+        client_id: ClientWriteId,
+    ) -> Result<LogEntry> {
+        if let Some(first) = self.entry_by_client_id(who, &client_id).await? {
+            if first.incident_id != incident_id {
+                return Err(DomainError::conflict(format!(
+                    "clientId {} was already used for an entry in another incident",
+                    client_id.as_str()
+                ))
+                .into());
+            }
+            // The caller must still be allowed to read the log the entry is in.
+            self.readable_incident(who, incident_id, "crisis_log")
+                .await?;
+            return Ok(first);
+        }
+        self.append_log_entry(who, incident_id, entry, Some(client_id))
+            .await
+    }
+
+    async fn entry_by_client_id(
+        &self,
+        who: &Principal,
+        client_id: &ClientWriteId,
+    ) -> Result<Option<LogEntry>> {
+        let Some(account) = who.account_id else {
+            return Ok(None);
+        };
+        crisis_log_entries::Entity::find()
+            .filter(crisis_log_entries::Column::AuthorId.eq(account.0))
+            .filter(crisis_log_entries::Column::ClientId.eq(client_id.as_str()))
+            .one(&self.db)
+            .await?
+            .map(log_entry)
+            .transpose()
+    }
+
+    async fn append_log_entry(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+        entry: NewLogEntry,
+        client_id: Option<ClientWriteId>,
+    ) -> Result<LogEntry> {
         let tx = self.begin().await?;
         let result = async {
             who.authorize_somewhere(Action::WriteCrisisLog)?;
@@ -59,6 +114,7 @@ impl Store {
                 author_id: Set(who.account_id.map(|id| id.0)),
                 author: Set(who.username.chars().take(64).collect()),
                 corrects_id: Set(entry.corrects.map(|id| id.0)),
+                client_id: Set(client_id.map(|id| id.as_str().to_owned())),
             }
             .insert(&tx)
             .await?;

@@ -1,0 +1,95 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { OfflineStore, clearDevice, DB_NAME } from './store';
+import { flushOutbox, queueLogEntry, Unreachable } from './outbox';
+import { keepable, refresh, type OfflineData } from './sync';
+
+let n = 0;
+const fresh = () => OfflineStore.open(`test-${++n}`);
+
+const sample = (): OfflineData => ({
+  me: { username: 'underskoterska' },
+  routines: [
+    { id: 'r1', classification: { confidentiality: 1 } },
+    { id: 'r2', classification: { confidentiality: 2 } },
+  ],
+  incidents: { nodes: [
+    { id: 'i1', classification: { confidentiality: 0 } },
+    { id: 'i2', classification: { confidentiality: 3 } },
+  ] },
+  myTasks: [ { id: 't1', incidentId: 'i1' }, { id: 't2', incidentId: 'i2' } ],
+  people: { nodes: [ { id: 'p1', confidentiality: 1 }, { id: 'p2', confidentiality: 2 } ] },
+});
+
+describe('the outbox', () => {
+  it('keeps a write until the server accepts it, and sends it with the same client id', async () => {
+    const store = await fresh();
+    const item = await queueLogEntry(store, 'i1', { kind: 'OBSERVATION', text: 'Dörrlåset fungerar inte' });
+    const seen: string[] = [];
+    await flushOutbox(store, async (sent) => { seen.push(sent.clientId); throw new Unreachable(); });
+    expect(await store.outbox()).toHaveLength(1);
+    await flushOutbox(store, async (sent) => { seen.push(sent.clientId); return { ok: true }; });
+    expect(seen).toEqual([item.clientId, item.clientId]);
+    expect(await store.outbox()).toHaveLength(0);
+  });
+
+  it('keeps a refused write with the reason and goes on with the next', async () => {
+    const store = await fresh();
+    await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'a' }, new Date('2026-12-03T10:00:00Z'));
+    await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'b' }, new Date('2026-12-03T10:01:00Z'));
+    const accepted = await flushOutbox(store, async (item) =>
+      item.input.text === 'a' ? { ok: false, rejected: 'The incident is closed' } : { ok: true });
+    expect(accepted).toBe(1);
+    const left = await store.outbox();
+    expect(left).toMatchObject([{ state: 'rejected', error: 'The incident is closed' }]);
+    // A refused write is not sent again by itself.
+    expect(await flushOutbox(store, async () => { throw new Error('must not send'); })).toBe(0);
+  });
+
+  it('sends in the order things were written', async () => {
+    const store = await fresh();
+    await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'second' }, new Date('2026-12-03T10:05:00Z'));
+    await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'first' }, new Date('2026-12-03T10:00:00Z'));
+    const order: string[] = [];
+    await flushOutbox(store, async (item) => { order.push(item.input.text); return { ok: true }; });
+    expect(order).toEqual(['first', 'second']);
+  });
+});
+
+describe('the offline store', () => {
+  it('stores nothing above the deployment limit', () => {
+    const kept = keepable(sample(), 1);
+    expect(kept.routines.map((r) => r.id)).toEqual(['r1']);
+    expect(kept.incidents.nodes.map((i) => i.id)).toEqual(['i1']);
+    expect(kept.myTasks.map((t) => t.id)).toEqual(['t1']);
+    expect(kept.people.nodes.map((p) => p.id)).toEqual(['p1']);
+  });
+
+  it('sign-out removes the database', async () => {
+    const store = await OfflineStore.open(DB_NAME);
+    await store.saveSnapshot(sample(), new Date());
+    await clearDevice(store);
+    const again = await OfflineStore.open(DB_NAME);
+    expect(await again.loadSnapshot()).toBeUndefined();
+    again.close();
+  });
+});
+
+describe('syncing', () => {
+  it('shows everything online, stores only the allowed part, and falls back to it offline', async () => {
+    const store = await fresh();
+    const online = await refresh(store, async () => ({ data: sample(), maxConfidentiality: 1 }),
+      () => new Date('2026-12-03T09:00:00Z'));
+    expect(online?.fresh).toBe(true);
+    expect(online?.snapshot.data.routines).toHaveLength(2);
+    const offline = await refresh(store, async () => { throw new TypeError('Failed to fetch'); });
+    expect(offline?.fresh).toBe(false);
+    expect(offline?.snapshot.savedAt).toBe('2026-12-03T09:00:00.000Z');
+    expect(offline?.snapshot.data.routines.map((r) => r.id)).toEqual(['r1']);
+  });
+
+  it('with nothing stored, an unreachable server is an error', async () => {
+    const store = await fresh();
+    await expect(refresh(store, async () => { throw new TypeError('Failed to fetch'); })).rejects.toThrow();
+  });
+});

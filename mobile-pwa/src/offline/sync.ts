@@ -1,0 +1,55 @@
+// Refreshing the device's copy: fetch what the person may read, keep on the device only
+// what the deployment allows offline (offlineMaxConfidentiality), show the rest while
+// online only.
+import type { OfflineStore, Snapshot } from './store';
+
+export interface Classified {
+  classification: { confidentiality: number };
+}
+
+export interface OfflineData {
+  me: unknown;
+  routines: Array<Classified & { id: string }>;
+  incidents: { nodes: Array<Classified & { id: string }> };
+  myTasks: Array<{ id: string; incidentId: string }>;
+  people: { nodes: Array<{ id: string; confidentiality: number }> };
+}
+
+/** What may be stored: nothing above `max`; a task only when its incident is kept. */
+export function keepable<T extends OfflineData>(data: T, max: number): T {
+  const incidents = data.incidents.nodes.filter((i) => i.classification.confidentiality <= max);
+  const kept = new Set(incidents.map((i) => i.id));
+  return {
+    ...data,
+    routines: data.routines.filter((r) => r.classification.confidentiality <= max),
+    incidents: { ...data.incidents, nodes: incidents },
+    myTasks: data.myTasks.filter((t) => kept.has(t.incidentId)),
+    people: { ...data.people, nodes: data.people.nodes.filter((p) => p.confidentiality <= max) },
+  };
+}
+
+/**
+ * Fetches fresh data, stores the part allowed offline and returns all of it for the
+ * screen. When the server is unreachable, returns the stored snapshot (or undefined).
+ */
+export async function refresh<T extends OfflineData>(
+  store: OfflineStore,
+  fetchData: () => Promise<{ data: T; maxConfidentiality: number }>,
+  now = () => new Date(),
+): Promise<{ snapshot: Snapshot<T>; fresh: boolean } | undefined> {
+  try {
+    const { data, maxConfidentiality } = await fetchData();
+    const savedAt = now();
+    await store.saveSnapshot(keepable(data, maxConfidentiality), savedAt);
+    return { snapshot: { data, savedAt: savedAt.toISOString() }, fresh: true };
+  } catch (error) {
+    const stored = await store.loadSnapshot<T>();
+    if (!stored) throw error;
+    return { snapshot: stored, fresh: false };
+  }
+}
+
+/** "5 min", "2 h": how old the shown data is. */
+export function age(savedAt: string, now = new Date()): { minutes: number } {
+  return { minutes: Math.max(0, Math.floor((now.getTime() - Date.parse(savedAt)) / 60000)) };
+}
