@@ -12,6 +12,7 @@ mod incidents;
 mod notices;
 mod plans;
 mod protection;
+mod publishing;
 mod routines;
 mod sign_in;
 mod status_page;

@@ -5,7 +5,7 @@ use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
-use crate::notices::{NoticeMutation, NoticeQuery};
+use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
@@ -17,6 +17,7 @@ pub struct Query(
     IncidentQuery,
     NoticeQuery,
     PlanQuery,
+    PublishingQuery,
 );
 
 #[derive(MergedObject, Default)]
