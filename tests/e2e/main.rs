@@ -14,6 +14,7 @@ mod notices;
 mod plans;
 mod playbooks;
 mod protection;
+mod publishing;
 mod read_path;
 mod routines;
 mod sign_in;

@@ -135,7 +135,37 @@ impl TestServer {
     /// A server holding the demo municipality: units, people, systems, a plan for every
     /// unit, accounts for every role and one closed incident.
     pub async fn sample_municipality(backend: Backend) -> anyhow::Result<Self> {
-        let server = Self::empty(backend).await?;
+        Self::sample_municipality_with(backend, |_| ()).await
+    }
+
+    /// The demo municipality, publishing its fallback site to the folder `site` in the
+    /// server's data folder.
+    pub async fn publishing_to_a_folder(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.fallback.targets = vec![reserv::config::TargetConfig::Dir {
+                path: config.data_dir.join("site"),
+            }];
+        })
+        .await
+    }
+
+    /// The demo municipality, publishing its fallback site to a folder that cannot be
+    /// created (below `/dev/null`), so that every publication fails.
+    pub async fn publishing_to_a_broken_target(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.fallback.targets = vec![reserv::config::TargetConfig::Dir {
+                path: "/dev/null/site".into(),
+            }];
+        })
+        .await
+    }
+
+    /// The demo municipality, with the test's settings changed by `adjust`.
+    pub async fn sample_municipality_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
+        let server = Self::empty_with(backend, adjust).await?;
         let store = server
             .running
             .as_ref()

@@ -131,6 +131,13 @@ export interface DependencyInput {
 
 export type DependencyKind = 'IT_SYSTEM' | 'SUPPLIER' | 'STAFF_ROLE';
 
+export interface FallbackPublishStatus {
+  target: string;
+  lastSuccess: string | null;
+  lastFailure: string | null;
+  lastError: string | null;
+}
+
 export interface Hotline {
   name: LocalizedText;
   phone: string;
@@ -486,6 +493,7 @@ export interface Query {
   impact: Impact;
   playbooks: Array<Playbook>;
   playbookProblems: Array<PlaybookProblem>;
+  fallbackPublishStatus: Array<FallbackPublishStatus>;
 }
 
 export interface ReportIncidentInput {

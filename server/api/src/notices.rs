@@ -257,6 +257,30 @@ impl NoticeQuery {
 }
 
 #[derive(Default)]
+pub struct PublishingQuery;
+
+#[Object]
+impl PublishingQuery {
+    /// Per configured target, when the fallback site was last published and the last
+    /// error; for communicators and crisis leads. Empty until the first publication.
+    async fn fallback_publish_status(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<FallbackPublishStatus>> {
+        let statuses = store(ctx)?.fallback_publish_status(principal(ctx)?).api()?;
+        Ok(statuses
+            .into_iter()
+            .map(|status| FallbackPublishStatus {
+                target: status.target,
+                last_success: status.last_success,
+                last_failure: status.last_failure,
+                last_error: status.last_error,
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
 pub struct NoticeMutation;
 
 #[Object]
@@ -304,4 +328,14 @@ impl NoticeMutation {
             .api()?;
         notice_object(ctx, notice)
     }
+}
+
+/// How publishing the static fallback site to one target is going.
+#[derive(SimpleObject)]
+pub struct FallbackPublishStatus {
+    /// The target as configured, such as "dir /srv/status".
+    pub target: String,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
 }

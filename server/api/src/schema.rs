@@ -6,7 +6,7 @@ use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
-use crate::notices::{NoticeMutation, NoticeQuery};
+use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbooks::PlaybookQuery;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
@@ -21,6 +21,7 @@ pub struct Query(
     NoticeQuery,
     PlanQuery,
     PlaybookQuery,
+    PublishingQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -67,6 +67,7 @@ pub mod notices;
 pub mod people;
 pub mod phone;
 pub mod plans;
+pub mod publishing;
 pub mod systems;
 pub mod units;
 mod validate;

@@ -8,12 +8,14 @@
 
 mod error;
 mod live;
+mod publish;
 mod render;
 mod site;
 mod view;
 
 pub use error::{FallbackError, Result};
 pub use live::{LiveSettings, status_routes};
+pub use publish::{PublishSettings, Target, start_publisher};
 pub use site::{SiteFile, render_site, write_site};
 
 use chrono::{DateTime, Utc};

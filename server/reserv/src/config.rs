@@ -55,6 +55,19 @@ pub struct FallbackConfig {
     /// After how many minutes the static site warns its readers that it may be out of
     /// date.
     pub stale_after_minutes: NonZeroU32,
+    /// How often, in minutes, the site is republished when no notice changes, so that
+    /// its "page generated" time shows Reserv is alive.
+    pub heartbeat_minutes: NonZeroU32,
+    /// Where the static site is published (`[[fallback.targets]]`), each with a `kind`.
+    pub targets: Vec<TargetConfig>,
+}
+
+/// One place the static site is published to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TargetConfig {
+    /// A folder, replaced whole on every publication: `kind = "dir"`, `path = "…"`.
+    Dir { path: PathBuf },
 }
 
 impl Default for FallbackConfig {
@@ -62,6 +75,8 @@ impl Default for FallbackConfig {
         Self {
             requests_per_minute: NonZeroU32::MIN.saturating_add(599),
             stale_after_minutes: NonZeroU32::MIN.saturating_add(29),
+            heartbeat_minutes: NonZeroU32::MIN.saturating_add(9),
+            targets: Vec::new(),
         }
     }
 }
@@ -71,6 +86,21 @@ impl FallbackConfig {
     pub fn live_settings(&self) -> reserv_fallback::LiveSettings {
         reserv_fallback::LiveSettings {
             requests_per_minute: self.requests_per_minute,
+        }
+    }
+
+    /// The publisher's settings.
+    pub fn publish_settings(&self) -> reserv_fallback::PublishSettings {
+        reserv_fallback::PublishSettings {
+            targets: self
+                .targets
+                .iter()
+                .map(|target| match target {
+                    TargetConfig::Dir { path } => reserv_fallback::Target::Dir(path.clone()),
+                })
+                .collect(),
+            heartbeat: std::time::Duration::from_secs(u64::from(self.heartbeat_minutes.get()) * 60),
+            stale_after_minutes: self.stale_after_minutes.get(),
         }
     }
 }
@@ -249,11 +279,21 @@ mod tests {
     #[test]
     fn nested_fallback_keys_come_from_the_environment() {
         Jail::expect_with(|jail| {
-            jail.create_file("reserv.toml", "[fallback]\nstale_after_minutes = 45\n")?;
+            jail.create_file(
+                "reserv.toml",
+                "[fallback]\nstale_after_minutes = 45\n[[fallback.targets]]\nkind = \"dir\"\npath = \"/srv/status\"\n",
+            )?;
             jail.set_env("RESERV_FALLBACK__REQUESTS_PER_MINUTE", "5");
             let config = Config::load(None).map_err(|error| error.to_string())?;
             assert_eq!(config.fallback.requests_per_minute.get(), 5);
             assert_eq!(config.fallback.stale_after_minutes.get(), 45);
+            assert_eq!(config.fallback.heartbeat_minutes.get(), 10);
+            assert_eq!(
+                config.fallback.targets,
+                [TargetConfig::Dir {
+                    path: "/srv/status".into()
+                }]
+            );
             Ok(())
         });
     }

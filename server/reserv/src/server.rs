@@ -76,16 +76,24 @@ fn serve_until(
     let schema = build_schema(store.clone(), limits, settings.clone());
     // The public status routes live in their own crate; they are merged here so that
     // the API's router knows nothing of them.
+    let publisher =
+        reserv_fallback::start_publisher(store.clone(), config.fallback.publish_settings());
     let app = router(store.clone(), schema, &settings, reserv_webapp::app_shell()).merge(
         reserv_fallback::status_routes(store, config.fallback.live_settings()),
     );
     async move {
-        axum::serve(
+        let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        // The publisher outlives no server: a stopped server must stop refreshing the
+        // site, so that its age tells readers the truth.
+        if let Some(publisher) = publisher {
+            publisher.abort();
+        }
+        served
     }
 }
 

@@ -52,6 +52,9 @@ pub struct Store {
     incident_changes: broadcast::Sender<IncidentChange>,
     /// Ticks after every committed change of a public notice.
     notice_changes: watch::Sender<()>,
+    /// The fallback publisher's record per target. Kept in memory: it describes this
+    /// process's publishing, and a restart publishes afresh.
+    publish_status: Arc<std::sync::Mutex<Vec<reserv_domain::publishing::PublishStatus>>>,
     passwords: passwords::Passwords,
     audit_writer: audit::AuditWriter,
     /// How many SQL statements this store has run, for tests that keep the number of
@@ -77,6 +80,7 @@ impl Store {
             clock,
             incident_changes,
             notice_changes: watch::Sender::new(()),
+            publish_status: Arc::default(),
             passwords: passwords::Passwords::new(),
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,

@@ -16,6 +16,7 @@ use reserv_domain::ids::{IncidentId, NoticeId};
 use reserv_domain::notices::{
     Localized, NoticeChange, NoticeContent, NoticeDraft, NoticeRevision, NoticeState, PublicNotice,
 };
+use reserv_domain::publishing::PublishStatus;
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -107,6 +108,34 @@ impl Store {
             .await?;
         self.announce_notice_change();
         Ok(notice)
+    }
+
+    /// How publishing the fallback site to each target is going; for those who publish
+    /// notices.
+    pub fn fallback_publish_status(&self, who: &Principal) -> Result<Vec<PublishStatus>> {
+        who.authorize_somewhere(Action::PublishNotices)?;
+        Ok(self
+            .publish_status
+            .lock()
+            .map(|status| status.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone()))
+    }
+
+    /// Records the outcome of publishing to `target`; for the fallback publisher.
+    pub fn record_publication(&self, target: &str, outcome: std::result::Result<(), String>) {
+        let at = self.now();
+        let mut board = match self.publish_status.lock() {
+            Ok(board) => board,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match board.iter_mut().find(|status| status.target == target) {
+            Some(status) => status.record(at, outcome),
+            None => {
+                let mut status = PublishStatus::new(target.to_owned());
+                status.record(at, outcome);
+                board.push(status);
+            }
+        }
     }
 
     /// Every notice with its revisions, newest notice first. Public: notices hold only
