@@ -13,6 +13,7 @@ mod m20261123_000002_plans;
 mod m20261123_000003_incidents;
 mod m20261124_000100_audit_chain;
 mod m20261124_000200_indexes;
+mod m20261203_000100_messages;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_incidents::Migration),
             Box::new(m20261124_000100_audit_chain::Migration),
             Box::new(m20261124_000200_indexes::Migration),
+            Box::new(m20261203_000100_messages::Migration),
         ]
     }
 }

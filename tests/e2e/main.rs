@@ -8,6 +8,7 @@ mod crisis_log;
 mod directory;
 mod impact;
 mod incidents;
+mod messages;
 mod plans;
 mod protection;
 mod read_path;

@@ -12,6 +12,7 @@ mod error;
 mod http;
 mod incidents;
 mod loaders;
+mod messages;
 mod plans;
 mod protection;
 mod schema;

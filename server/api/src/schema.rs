@@ -5,18 +5,26 @@ use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
+use crate::messages::{MessageMutation, MessageQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, DirectoryQuery, IncidentQuery, PlanQuery);
+pub struct Query(
+    AccountQuery,
+    DirectoryQuery,
+    IncidentQuery,
+    MessageQuery,
+    PlanQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     AccountMutation,
     DirectoryMutation,
     IncidentMutation,
+    MessageMutation,
     PlanMutation,
 );
 

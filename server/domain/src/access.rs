@@ -65,6 +65,7 @@ impl Role {
                     | WriteCrisisLog
                     | UpdateOwnTasks
             ),
+            // The communicator writes what goes out to staff and the public.
             Role::Communicator => matches!(
                 action,
                 ReadDirectory
@@ -73,6 +74,7 @@ impl Role {
                     | ReportIncident
                     | WriteCrisisLog
                     | UpdateOwnTasks
+                    | SendMessages
             ),
             Role::Viewer => matches!(action, ReadDirectory | ReadPlans | ReadIncidents),
         }
@@ -102,6 +104,8 @@ pub enum Action {
     /// Change the state of tasks assigned to oneself.
     UpdateOwnTasks,
     ReadAudit,
+    /// Send crisis messages and follow who has been reached.
+    SendMessages,
 }
 
 impl Action {
@@ -119,6 +123,7 @@ impl Action {
             Action::WriteCrisisLog => "write in the crisis log",
             Action::UpdateOwnTasks => "update tasks",
             Action::ReadAudit => "read the audit log",
+            Action::SendMessages => "send crisis messages",
         }
     }
 }

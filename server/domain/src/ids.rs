@@ -45,4 +45,6 @@ id_type!(
     TaskId,
     /// An audit event.
     AuditEventId,
+    /// A crisis message.
+    MessageId,
 );

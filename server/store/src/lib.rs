@@ -16,6 +16,7 @@ mod error;
 mod impact;
 mod incidents;
 mod links;
+mod messages;
 mod page;
 mod passwords;
 mod per_key;
@@ -28,6 +29,7 @@ pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
+pub use messages::{DeliveryCounts, RollCall};
 pub use page::{Page, PageRequest};
 pub use per_key::PerKey;
 pub use plans::{
