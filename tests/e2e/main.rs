@@ -14,4 +14,5 @@ mod protection;
 mod read_path;
 mod routines;
 mod sign_in;
+mod sms_delivery;
 mod subscriptions;
