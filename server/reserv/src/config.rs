@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Every setting, with its default. Environment variables are the key in upper case
 /// with the prefix `RESERV_`, e.g. `RESERV_LISTEN`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address and port to listen on.
@@ -34,6 +34,8 @@ pub struct Config {
     pub graphql_introspection: reserv_api::Introspection,
     /// Log filter, in `tracing` env-filter syntax.
     pub log: String,
+    /// The SMS provider; none means SMS is off.
+    pub sms: Option<crate::sms_config::SmsConfig>,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             graphql_max_complexity: 2_000,
             graphql_introspection: reserv_api::Introspection::default(),
             log: "info,sqlx=warn,sea_orm=warn".into(),
+            sms: None,
         }
     }
 }
@@ -57,6 +60,12 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
+
+impl ConfigError {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+}
 
 impl Config {
     /// Loads the configuration. `file` is read when given (and must exist); otherwise
@@ -75,7 +84,12 @@ impl Config {
         }
         let config: Config = figment
             .merge(Env::raw().only(&["DATABASE_URL"]).lowercase(true))
-            .merge(Env::prefixed("RESERV_").ignore(&["CONFIG"]).lowercase(true))
+            .merge(
+                Env::prefixed("RESERV_")
+                    .ignore(&["CONFIG"])
+                    .lowercase(true)
+                    .split("__"),
+            )
             .extract()
             .map_err(|error| ConfigError(error.to_string()))?;
         config.validate()
@@ -96,6 +110,9 @@ impl Config {
         }
         if self.graphql_max_depth < 4 {
             return Err(ConfigError("graphql_max_depth must be at least 4".into()));
+        }
+        if let Some(sms) = &self.sms {
+            sms.twilio_settings()?;
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
@@ -140,6 +157,7 @@ impl std::fmt::Debug for Config {
             .field("graphql_max_complexity", &self.graphql_max_complexity)
             .field("graphql_introspection", &self.graphql_introspection)
             .field("log", &self.log)
+            .field("sms", &self.sms)
             .finish()
     }
 }
@@ -180,6 +198,29 @@ mod tests {
                 config.database().map(|l| l.backend()).ok(),
                 Some(reserv_store::DatabaseBackend::Postgres)
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sms_is_configured_from_the_environment_with_a_token_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("token", "secret-token\n")?;
+            jail.set_env("RESERV_SMS__ACCOUNT_SID", "AC123");
+            jail.set_env("RESERV_SMS__AUTH_TOKEN_FILE", "token");
+            jail.set_env("RESERV_SMS__SENDERS", "[\"+46766860001\"]");
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            let settings = config
+                .sms
+                .as_ref()
+                .map(|sms| sms.twilio_settings())
+                .transpose()
+                .map_err(|error| error.to_string())?;
+            assert_eq!(
+                settings.map(|s| (s.auth_token, s.senders)),
+                Some(("secret-token".into(), vec!["+46766860001".into()]))
+            );
+            assert!(!format!("{config:?}").contains("secret-token"));
             Ok(())
         });
     }

@@ -6,5 +6,6 @@
 pub mod config;
 pub mod demo;
 pub mod server;
+pub mod sms_config;
 
 pub use config::Config;

@@ -90,9 +90,40 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "Reserv is listening; GraphiQL at /graphql");
+    let worker = start_delivery_worker(config, &store)?;
     serve_until(config, store, listener, shutdown_signal()).await?;
+    if let Some((stop, task)) = worker {
+        let _ = stop.send(());
+        task.await.context("the outbox worker failed")?;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the outbox worker when SMS is configured; says plainly when it is not, since
+/// then messages are queued but reach nobody's phone.
+fn start_delivery_worker(
+    config: &Config,
+    store: &Store,
+) -> anyhow::Result<Option<(oneshot::Sender<()>, JoinHandle<()>)>> {
+    let Some(sms) = &config.sms else {
+        tracing::warn!(
+            "SMS is off: no [sms] section is configured, so messages are queued but not sent by SMS"
+        );
+        return Ok(None);
+    };
+    let client = reserv_notify::twilio::TwilioClient::new(sms.twilio_settings()?)?;
+    tracing::info!(
+        senders = sms.senders.len(),
+        per_second = client.pool_rate(),
+        "SMS is on; the outbox worker is starting"
+    );
+    let worker = reserv_notify::DeliveryWorker::new(store.outbox_worker("outbox worker"), client);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    Ok(Some((stop, task)))
 }
 
 async fn shutdown_signal() {
