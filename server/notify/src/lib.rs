@@ -7,8 +7,12 @@
 
 mod error;
 pub mod segments;
+mod signature;
 pub mod twilio;
+mod webhooks;
 mod worker;
 
 pub use error::{NotifyError, Result};
+pub use signature::verify_twilio_signature;
+pub use webhooks::sms_webhooks;
 pub use worker::{DeliveryWorker, retry_delay};

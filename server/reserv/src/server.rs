@@ -73,7 +73,11 @@ fn serve_until(
         max_complexity: config.graphql_max_complexity,
     };
     let schema = build_schema(store.clone(), limits, settings.clone());
-    let app = router(store, schema, &settings);
+    let app = router(store.clone(), schema, &settings);
+    let app = match sms_webhook_routes(config, &store) {
+        Some(webhooks) => app.merge(webhooks),
+        None => app,
+    };
     async move {
         axum::serve(
             listener,
@@ -98,6 +102,20 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The provider's webhooks, when SMS is configured with the public URL it signs.
+fn sms_webhook_routes(config: &Config, store: &Store) -> Option<axum::Router> {
+    let sms = config.sms.as_ref()?;
+    let public_url = sms.public_url.clone()?;
+    // `Config::load` has checked these settings, so this only fails if the token file
+    // vanished since; then the webhooks stay off and the worker's start reports it.
+    let settings = sms.twilio_settings().ok()?;
+    Some(reserv_notify::sms_webhooks(
+        store.outbox_worker("sms webhooks"),
+        settings.auth_token,
+        public_url,
+    ))
 }
 
 /// Starts the outbox worker when SMS is configured; says plainly when it is not, since

@@ -179,6 +179,18 @@ impl OutboxWorker {
         Ok(())
     }
 
+    /// Audits a webhook request refused for a missing or wrong signature.
+    pub async fn record_refused_webhook(&self, path: &str) -> Result<()> {
+        self.store
+            .record_alone(
+                &self.principal,
+                &Audit::new("refuse_unsigned", "webhook").on(path),
+                reserv_domain::audit::AuditOutcome::Denied,
+                Some("missing or wrong X-Twilio-Signature".into()),
+            )
+            .await
+    }
+
     /// Takes a provider's status callback: moves the copy it sent as `provider_id` to
     /// `state`. Returns false when no copy has that id (a callback for another system).
     pub async fn record_delivery_status(
