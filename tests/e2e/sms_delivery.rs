@@ -186,6 +186,28 @@ on_every_database! {
         Ok(())
     }
 
+    async fn copies_claimed_by_a_worker_that_died_are_claimed_again_after_the_lease(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        lead.data(
+            "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }",
+            json!({ "input": { "audience": { "roles": ["CRISIS_LEAD"] }, "bodySv": "Avstämning kl. 15" } }),
+        ).await?;
+        let store = server.store()?;
+        // The first worker claims and is killed before it records anything; its lease
+        // (zero here, so that the test need not wait) runs out.
+        let died = store.outbox_worker("worker that dies");
+        let claimed = died.claim_outbox_batch(100, chrono::Duration::zero()).await?;
+        assert!(!claimed.is_empty());
+        let next = store.outbox_worker("worker after restart");
+        let again = next.claim_outbox_batch(100, chrono::Duration::seconds(60)).await?;
+        let ids = |items: &[reserv_store::OutboxItem]| items.iter().map(|item| item.id).collect::<Vec<_>>();
+        assert_eq!(ids(&again), ids(&claimed), "every copy is picked up again");
+        assert!(again.iter().all(|item| item.attempts == 2), "the retry counts as a second attempt");
+        let third = store.outbox_worker("third worker");
+        assert!(third.claim_outbox_batch(100, chrono::Duration::seconds(60)).await?.is_empty(), "a live lease is respected");
+        Ok(())
+    }
+
     async fn status_callbacks_count_only_when_signed_by_the_provider(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
         let people = lead.data("{ people(first: 100) { nodes { id name } } }", json!({})).await?;
