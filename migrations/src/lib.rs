@@ -14,6 +14,7 @@ mod m20261123_000003_incidents;
 mod m20261124_000100_audit_chain;
 mod m20261124_000200_indexes;
 mod m20261203_000100_log_client_ids;
+mod m20261203_000100_messages;
 mod m20261203_000100_public_notices;
 mod m20261203_000100_routine_keys;
 mod m20261203_000200_playbooks;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000200_playbooks::Migration),
             Box::new(m20261203_000100_public_notices::Migration),
             Box::new(m20261203_000100_log_client_ids::Migration),
+            Box::new(m20261203_000100_messages::Migration),
         ]
     }
 }

@@ -53,6 +53,14 @@ export interface AffectedServiceInput {
   state: ServiceState;
 }
 
+export interface AudienceInput {
+  everyone: boolean;
+  roles: Array<Role>;
+  unitIds: Array<string>;
+  personIds: Array<string>;
+  taskIds: Array<string>;
+}
+
 export interface AuditEvent {
   id: string;
   at: string;
@@ -115,6 +123,16 @@ export interface CriticalActivity {
 }
 
 export type Criticality = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+
+export interface DeliveryCountsObject {
+  recipients: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  acknowledged: number;
+  failed: number;
+  unreachable: number;
+}
 
 export interface Dependency {
   id: string;
@@ -283,6 +301,19 @@ export interface Me {
   roles: Array<RoleAssignment>;
 }
 
+export interface Message {
+  id: string;
+  reference: string;
+  incidentId: string | null;
+  bodySv: string;
+  bodyEn: string | null;
+  classification: Classification;
+  exercise: boolean;
+  sentBy: string;
+  createdAt: string;
+  recipientCount: number;
+}
+
 export interface Mutation {
   login: LoginResult;
   logout: boolean;
@@ -307,6 +338,8 @@ export interface Mutation {
   publishNotice: PublicNotice;
   updateNotice: PublicNotice;
   withdrawNotice: PublicNotice;
+  sendMessage: Message;
+  acknowledgeMessage: Message;
   createPlan: Plan;
   updateDraft: PlanVersion;
   addActivity: CriticalActivity;
@@ -484,6 +517,8 @@ export interface Query {
   incidents: IncidentConnection;
   incident: Incident;
   myTasks: Array<Task>;
+  message: Message;
+  rollCall: RollCall;
   publicNotices: Array<PublicNotice>;
   plans: PlanConnection;
   plan: Plan;
@@ -517,6 +552,13 @@ export interface RoleAssignment {
 export interface RoleInput {
   role: Role;
   unitId?: string | null;
+}
+
+export interface RollCall {
+  messageId: string;
+  overall: DeliveryCountsObject;
+  units: Array<UnitRollCall>;
+  notReached: Array<Person>;
 }
 
 export interface Routine {
@@ -554,6 +596,14 @@ export interface RoutineStepInput {
   who: string;
   what: string;
   when?: string | null;
+}
+
+export interface SendMessageInput {
+  incidentId?: string | null;
+  audience: AudienceInput;
+  bodySv: string;
+  bodyEn?: string | null;
+  classification?: ClassificationInput | null;
 }
 
 export type ServiceState = 'WORKING' | 'DISRUPTED' | 'DOWN';
@@ -602,6 +652,11 @@ export interface UnitInput {
 }
 
 export type UnitKind = 'MUNICIPALITY' | 'ADMINISTRATION' | 'SERVICE' | 'UNIT';
+
+export interface UnitRollCall {
+  unit: Unit;
+  counts: DeliveryCountsObject;
+}
 
 export interface UpdateIncidentInput {
   title?: string | null;

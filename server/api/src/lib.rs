@@ -13,6 +13,7 @@ mod error;
 mod http;
 mod incidents;
 mod loaders;
+mod messages;
 mod notices;
 mod plans;
 mod playbooks;

@@ -6,6 +6,7 @@ use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
+use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbooks::PlaybookQuery;
@@ -18,6 +19,7 @@ pub struct Query(
     ClientSettingsQuery,
     DirectoryQuery,
     IncidentQuery,
+    MessageQuery,
     NoticeQuery,
     PlanQuery,
     PlaybookQuery,
@@ -30,6 +32,7 @@ pub struct Mutation(
     DirectoryMutation,
     IncidentMutation,
     NoticeMutation,
+    MessageMutation,
     PlanMutation,
 );
 

@@ -66,8 +66,8 @@ impl Role {
                     | WriteCrisisLog
                     | UpdateOwnTasks
             ),
-            // Communicators write what residents are told; that is their job in the
-            // crisis management group.
+            // Communicators write what staff and residents are told; that is their job
+            // in the crisis management group.
             Role::Communicator => matches!(
                 action,
                 ReadDirectory
@@ -78,6 +78,7 @@ impl Role {
                     | WriteCrisisLog
                     | UpdateOwnTasks
                     | PublishNotices
+                    | SendMessages
             ),
             Role::Viewer => matches!(action, ReadDirectory | ReadPlans | ReadIncidents),
         }
@@ -113,6 +114,8 @@ pub enum Action {
     ImportPlaybooks,
     /// Publish, update and withdraw public notices for residents.
     PublishNotices,
+    /// Send crisis messages and follow who has been reached.
+    SendMessages,
 }
 
 impl Action {
@@ -133,6 +136,7 @@ impl Action {
             Action::ReadPlaybooks => "read playbooks",
             Action::ImportPlaybooks => "import playbooks",
             Action::PublishNotices => "publish public notices",
+            Action::SendMessages => "send crisis messages",
         }
     }
 }

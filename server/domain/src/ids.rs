@@ -47,4 +47,6 @@ id_type!(
     AuditEventId,
     /// A public notice (all of its revisions).
     NoticeId,
+    /// A crisis message.
+    MessageId,
 );

@@ -63,6 +63,7 @@ pub mod classification;
 pub mod error;
 pub mod ids;
 pub mod incidents;
+pub mod messages;
 pub mod notices;
 pub mod people;
 pub mod phone;

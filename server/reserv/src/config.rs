@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Every setting, with its default. Environment variables are the key in upper case
 /// with the prefix `RESERV_`, e.g. `RESERV_LISTEN`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address and port to listen on.
@@ -43,6 +43,8 @@ pub struct Config {
     /// The public status page and the static fallback site (`[fallback]`,
     /// `RESERV_FALLBACK__<KEY>`).
     pub fallback: FallbackConfig,
+    /// The SMS provider; none means SMS is off.
+    pub sms: Option<crate::sms_config::SmsConfig>,
 }
 
 /// Settings of the public status page and the static fallback site.
@@ -121,6 +123,7 @@ impl Default for Config {
             log: "info,sqlx=warn,sea_orm=warn".into(),
             playbooks_dir: PathBuf::from("playbooks"),
             fallback: FallbackConfig::default(),
+            sms: None,
         }
     }
 }
@@ -129,6 +132,12 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
+
+impl ConfigError {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+}
 
 impl Config {
     /// Loads the configuration. `file` is read when given (and must exist); otherwise
@@ -182,6 +191,9 @@ impl Config {
                 self.offline_max_confidentiality
             )));
         }
+        if let Some(sms) = &self.sms {
+            sms.twilio_settings()?;
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
                 "log: '{}' is not a valid log filter",
@@ -231,6 +243,7 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("playbooks_dir", &self.playbooks_dir)
             .field("fallback", &self.fallback)
+            .field("sms", &self.sms)
             .finish()
     }
 }
@@ -294,6 +307,29 @@ mod tests {
                     path: "/srv/status".into()
                 }]
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sms_is_configured_from_the_environment_with_a_token_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("token", "secret-token\n")?;
+            jail.set_env("RESERV_SMS__ACCOUNT_SID", "AC123");
+            jail.set_env("RESERV_SMS__AUTH_TOKEN_FILE", "token");
+            jail.set_env("RESERV_SMS__SENDERS", "[\"+46766860001\"]");
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            let settings = config
+                .sms
+                .as_ref()
+                .map(|sms| sms.twilio_settings())
+                .transpose()
+                .map_err(|error| error.to_string())?;
+            assert_eq!(
+                settings.map(|s| (s.auth_token, s.senders)),
+                Some(("secret-token".into(), vec!["+46766860001".into()]))
+            );
+            assert!(!format!("{config:?}").contains("secret-token"));
             Ok(())
         });
     }

@@ -7,5 +7,6 @@ pub mod config;
 pub mod demo;
 pub mod playbooks;
 pub mod server;
+pub mod sms_config;
 
 pub use config::Config;

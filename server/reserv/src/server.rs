@@ -79,8 +79,12 @@ fn serve_until(
     let publisher =
         reserv_fallback::start_publisher(store.clone(), config.fallback.publish_settings());
     let app = router(store.clone(), schema, &settings, reserv_webapp::app_shell()).merge(
-        reserv_fallback::status_routes(store, config.fallback.live_settings()),
+        reserv_fallback::status_routes(store.clone(), config.fallback.live_settings()),
     );
+    let app = match sms_webhook_routes(config, &store) {
+        Some(webhooks) => app.merge(webhooks),
+        None => app,
+    };
     async move {
         let served = axum::serve(
             listener,
@@ -103,9 +107,54 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "Reserv is listening; GraphiQL at /graphql");
+    let worker = start_delivery_worker(config, &store)?;
     serve_until(config, store, listener, shutdown_signal()).await?;
+    if let Some((stop, task)) = worker {
+        let _ = stop.send(());
+        task.await.context("the outbox worker failed")?;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The provider's webhooks, when SMS is configured with the public URL it signs.
+fn sms_webhook_routes(config: &Config, store: &Store) -> Option<axum::Router> {
+    let sms = config.sms.as_ref()?;
+    let public_url = sms.public_url.clone()?;
+    // `Config::load` has checked these settings, so this only fails if the token file
+    // vanished since; then the webhooks stay off and the worker's start reports it.
+    let settings = sms.twilio_settings().ok()?;
+    Some(reserv_notify::sms_webhooks(
+        store.outbox_worker("sms webhooks"),
+        settings.auth_token,
+        public_url,
+    ))
+}
+
+/// Starts the outbox worker when SMS is configured; says plainly when it is not, since
+/// then messages are queued but reach nobody's phone.
+fn start_delivery_worker(
+    config: &Config,
+    store: &Store,
+) -> anyhow::Result<Option<(oneshot::Sender<()>, JoinHandle<()>)>> {
+    let Some(sms) = &config.sms else {
+        tracing::warn!(
+            "SMS is off: no [sms] section is configured, so messages are queued but not sent by SMS"
+        );
+        return Ok(None);
+    };
+    let client = reserv_notify::twilio::TwilioClient::new(sms.twilio_settings()?)?;
+    tracing::info!(
+        senders = sms.senders.len(),
+        per_second = client.pool_rate(),
+        "SMS is on; the outbox worker is starting"
+    );
+    let worker = reserv_notify::DeliveryWorker::new(store.outbox_worker("outbox worker"), client);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    Ok(Some((stop, task)))
 }
 
 async fn shutdown_signal() {

@@ -16,7 +16,9 @@ mod error;
 mod impact;
 mod incidents;
 mod links;
+mod messages;
 mod notices;
+mod outbox;
 mod page;
 mod passwords;
 mod per_key;
@@ -30,6 +32,8 @@ pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
+pub use messages::{DeliveryCounts, RollCall};
+pub use outbox::{OutboxItem, OutboxWorker, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use per_key::PerKey;
 pub use plans::{

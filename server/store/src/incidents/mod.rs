@@ -8,7 +8,7 @@
 //! committed, so that nobody is told about a change that was rolled back.
 
 mod log;
-mod rows;
+pub(crate) mod rows;
 mod tasks;
 #[cfg(test)]
 mod tests;

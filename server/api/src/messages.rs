@@ -1,0 +1,242 @@
+//! GraphQL fields of crisis messages: sending one to an audience, acknowledging it, and
+//! the roll-call of who has been reached. Resolvers parse input and call the store.
+
+use crate::context::{parse_id, principal, store};
+use crate::error::ApiResult;
+use crate::loaders::load_all;
+use crate::types::{Classification, ClassificationInput, PersonObject, Role, Unit};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use reserv_domain::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
+use reserv_domain::messages::{Audience, Message, NewMessage};
+use reserv_store::{DeliveryCounts, RollCall};
+
+/// Who a message goes to: everyone named by any part, each person once.
+#[derive(InputObject, Default)]
+pub struct AudienceInput {
+    /// Every staff member (not external contacts).
+    #[graphql(default)]
+    pub everyone: bool,
+    /// The people whose accounts hold any of these roles.
+    #[graphql(default)]
+    pub roles: Vec<Role>,
+    /// The people attached to these units or to units below them, with or without an
+    /// account.
+    #[graphql(default)]
+    pub unit_ids: Vec<ID>,
+    #[graphql(default)]
+    pub person_ids: Vec<ID>,
+    /// The people assigned to these tasks.
+    #[graphql(default)]
+    pub task_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct SendMessageInput {
+    pub incident_id: Option<ID>,
+    pub audience: AudienceInput,
+    /// The Swedish text. Placeholders: {namn} the recipient's name, {incident} the
+    /// incident's title.
+    pub body_sv: String,
+    /// The text for recipients who read English; they get the Swedish one without it.
+    pub body_en: Option<String>,
+    /// Internal (confidentiality 1) when left out. Above 1 the SMS carries only a
+    /// notice with the message's reference.
+    pub classification: Option<ClassificationInput>,
+}
+
+fn parse_ids<T>(field: &str, ids: &[ID], wrap: fn(i64) -> T) -> async_graphql::Result<Vec<T>> {
+    ids.iter().map(|id| parse_id(field, id).map(wrap)).collect()
+}
+
+impl SendMessageInput {
+    fn into_request(self) -> async_graphql::Result<NewMessage> {
+        let audience = self.audience;
+        Ok(NewMessage {
+            incident_id: self
+                .incident_id
+                .map(|id| parse_id("incidentId", &id).map(IncidentId))
+                .transpose()?,
+            audience: Audience {
+                everyone: audience.everyone,
+                roles: audience.roles.into_iter().map(Into::into).collect(),
+                unit_ids: parse_ids("audience.unitIds", &audience.unit_ids, UnitId)?,
+                person_ids: parse_ids("audience.personIds", &audience.person_ids, PersonId)?,
+                task_ids: parse_ids("audience.taskIds", &audience.task_ids, TaskId)?,
+            },
+            body_sv: self.body_sv,
+            body_en: self.body_en,
+            classification: self
+                .classification
+                .map(ClassificationInput::into_domain)
+                .transpose()
+                .api()?,
+        })
+    }
+}
+
+pub struct MessageObject(pub Message);
+
+#[Object(name = "Message")]
+impl MessageObject {
+    async fn id(&self) -> ID {
+        self.0.id.0.into()
+    }
+    /// The short reference recipients quote when they answer by SMS (`OK M42`).
+    async fn reference(&self) -> String {
+        self.0.reference()
+    }
+    async fn incident_id(&self) -> Option<ID> {
+        self.0.incident_id.map(|id| id.0.into())
+    }
+    async fn body_sv(&self) -> &str {
+        &self.0.body_sv
+    }
+    async fn body_en(&self) -> Option<&str> {
+        self.0.body_en.as_deref()
+    }
+    async fn classification(&self) -> Classification {
+        self.0.classification.into()
+    }
+    /// Sent for an exercise: every copy is marked ÖVNING / EXERCISE.
+    async fn exercise(&self) -> bool {
+        self.0.exercise
+    }
+    async fn sent_by(&self) -> &str {
+        &self.0.sent_by
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn recipient_count(&self) -> u64 {
+        self.0.recipient_count
+    }
+}
+
+/// Where a message's copies stand. Each recipient counts once, by the furthest any of
+/// their copies got; acknowledged beats delivered.
+#[derive(SimpleObject)]
+pub struct DeliveryCountsObject {
+    pub recipients: u64,
+    pub queued: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub acknowledged: u64,
+    pub failed: u64,
+    /// No channel reaches them: no phone number.
+    pub unreachable: u64,
+}
+
+impl From<DeliveryCounts> for DeliveryCountsObject {
+    fn from(counts: DeliveryCounts) -> Self {
+        Self {
+            recipients: counts.recipients,
+            queued: counts.queued,
+            sent: counts.sent,
+            delivered: counts.delivered,
+            acknowledged: counts.acknowledged,
+            failed: counts.failed,
+            unreachable: counts.unreachable,
+        }
+    }
+}
+
+pub struct UnitRollCall(UnitId, DeliveryCounts);
+
+#[Object]
+impl UnitRollCall {
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
+        let mut units = load_all(ctx, &[self.0]).await?;
+        Ok(Unit(units.remove(0)))
+    }
+    async fn counts(&self) -> DeliveryCountsObject {
+        self.1.clone().into()
+    }
+}
+
+pub struct RollCallObject(RollCall);
+
+#[Object(name = "RollCall")]
+impl RollCallObject {
+    async fn message_id(&self) -> ID {
+        self.0.message_id.0.into()
+    }
+    async fn overall(&self) -> DeliveryCountsObject {
+        self.0.overall.clone().into()
+    }
+    /// Per unit the recipients are attached to; a person in two units counts in both.
+    async fn units(&self) -> Vec<UnitRollCall> {
+        self.0
+            .units
+            .iter()
+            .map(|(unit, counts)| UnitRollCall(*unit, counts.clone()))
+            .collect()
+    }
+    /// Recipients whose copy has neither been delivered nor acknowledged.
+    async fn not_reached(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PersonObject>> {
+        let people = load_all(ctx, &self.0.not_reached).await?;
+        Ok(people.into_iter().map(PersonObject).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MessageQuery;
+
+#[Object]
+impl MessageQuery {
+    async fn message(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<MessageObject> {
+        let id = MessageId(parse_id("id", &id)?);
+        Ok(MessageObject(
+            store(ctx)?.message(principal(ctx)?, id).await.api()?,
+        ))
+    }
+
+    /// Who a message has reached: for those who send messages.
+    async fn roll_call(
+        &self,
+        ctx: &Context<'_>,
+        message_id: ID,
+    ) -> async_graphql::Result<RollCallObject> {
+        let id = MessageId(parse_id("messageId", &message_id)?);
+        Ok(RollCallObject(
+            store(ctx)?.roll_call(principal(ctx)?, id).await.api()?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct MessageMutation;
+
+#[Object]
+impl MessageMutation {
+    /// Sends a message to an audience: every recipient is queued for SMS in one step,
+    /// or nobody is.
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        input: SendMessageInput,
+    ) -> async_graphql::Result<MessageObject> {
+        let request = input.into_request()?;
+        Ok(MessageObject(
+            store(ctx)?
+                .send_message(principal(ctx)?, request)
+                .await
+                .api()?,
+        ))
+    }
+
+    /// The signed-in person has read the message.
+    async fn acknowledge_message(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<MessageObject> {
+        let id = MessageId(parse_id("id", &id)?);
+        Ok(MessageObject(
+            store(ctx)?
+                .acknowledge_message(principal(ctx)?, id)
+                .await
+                .api()?,
+        ))
+    }
+}

@@ -1,0 +1,18 @@
+//! Reserv's outgoing channels: the outbox worker and the SMS provider it sends through.
+//!
+//! This crate knows providers; the store and the API must not. It reads the outbox only
+//! through the store's [`reserv_store::OutboxWorker`], a system principal that can claim
+//! and record deliveries and nothing else. It never logs phone numbers or message text.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod error;
+pub mod segments;
+mod signature;
+pub mod twilio;
+mod webhooks;
+mod worker;
+
+pub use error::{NotifyError, Result};
+pub use signature::verify_twilio_signature;
+pub use webhooks::sms_webhooks;
+pub use worker::{DeliveryWorker, retry_delay};

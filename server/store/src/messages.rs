@@ -1,0 +1,471 @@
+//! Crisis messages: sending one to an audience, acknowledging it, and the roll-call of
+//! who has been reached.
+//!
+//! Sending writes the message, a delivery record per recipient and an outbox row per
+//! (recipient, channel) in one transaction with its audit event: either every
+//! recipient is queued or nobody is. This module never talks to a provider; the
+//! notify crate's worker sends what the outbox holds.
+
+use crate::audit::{Audit, AuditedObject};
+use crate::directory::ensure_units_exist;
+use crate::entities::{
+    account_roles, accounts, message_recipients, messages, outbox, people, person_units, tasks,
+};
+use crate::incidents::rows::locate;
+use crate::subtree::Subtrees;
+use crate::{Result, Store, convert};
+use reserv_domain::DomainError;
+use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::ids::{IncidentId, MessageId, PersonId, UnitId};
+use reserv_domain::messages::{
+    Audience, Channel, DeliveryState, Message, NewMessage, Recipient, Rendering, ValidMessage,
+};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// How many rows one INSERT carries, below every database's limit on bound values.
+const INSERT_CHUNK: usize = 500;
+
+impl AuditedObject for Message {
+    fn audit_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+}
+
+/// Counts of where a message's copies stand, for the whole audience or one unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    pub recipients: u64,
+    pub queued: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub acknowledged: u64,
+    pub failed: u64,
+    pub unreachable: u64,
+}
+
+impl DeliveryCounts {
+    fn count(&mut self, state: RecipientState) {
+        self.recipients += 1;
+        match state {
+            RecipientState::Acknowledged => self.acknowledged += 1,
+            RecipientState::Delivery(DeliveryState::Queued) => self.queued += 1,
+            RecipientState::Delivery(DeliveryState::Sent) => self.sent += 1,
+            RecipientState::Delivery(DeliveryState::Delivered) => self.delivered += 1,
+            RecipientState::Delivery(DeliveryState::Failed) => self.failed += 1,
+            RecipientState::Delivery(DeliveryState::Unreachable) => self.unreachable += 1,
+        }
+    }
+}
+
+/// Who has been reached by a message: overall, per unit, and the people not yet
+/// reached (neither delivered nor acknowledged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollCall {
+    pub message_id: MessageId,
+    pub overall: DeliveryCounts,
+    /// Per unit the recipients are attached to; a person in two units counts in both.
+    pub units: Vec<(UnitId, DeliveryCounts)>,
+    pub not_reached: Vec<PersonId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecipientState {
+    Acknowledged,
+    Delivery(DeliveryState),
+}
+
+impl Store {
+    /// Sends a message to an audience: resolves the audience in one query and queues a
+    /// copy per recipient and channel. People without a phone number are recorded as
+    /// recipients all the same, and show as unreachable in the roll-call.
+    pub async fn send_message(&self, who: &Principal, request: NewMessage) -> Result<Message> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize_somewhere(Action::SendMessages)?;
+            let message = request.validate()?;
+            let level = message.classification.confidentiality;
+            if who.highest_clearance(Action::SendMessages) < level {
+                return Err(DomainError::forbidden(format!(
+                    "{} may not send messages at confidentiality level {}",
+                    who.username,
+                    level.level()
+                ))
+                .into());
+            }
+            let incident = match message.incident_id {
+                Some(id) => {
+                    let located = locate(&tx, id).await?;
+                    located.authorize(who, Action::ReadIncidents)?;
+                    Some(located.incident)
+                }
+                None => None,
+            };
+            let recipients = resolve_audience(&tx, &message.audience).await?;
+            let now = self.now();
+            let exercise = incident.as_ref().is_some_and(|incident| incident.exercise);
+            let row = messages::ActiveModel {
+                id: NotSet,
+                incident_id: Set(message.incident_id.map(|id| id.0)),
+                body_sv: Set(message.body_sv.clone()),
+                body_en: Set(message.body_en.clone()),
+                confidentiality: Set(level.level().into()),
+                integrity: Set(message.classification.integrity.into()),
+                availability: Set(message.classification.availability.into()),
+                exercise: Set(exercise),
+                sent_by: Set(who.username.chars().take(64).collect()),
+                sent_by_account_id: Set(who.account_id.map(|id| id.0)),
+                created_at: Set(now),
+            }
+            .insert(&tx)
+            .await?;
+            let rendering = Rendering {
+                message_id: MessageId(row.id),
+                incident_title: incident.as_ref().map(|incident| incident.title.as_str()),
+                exercise,
+            };
+            queue(&tx, &message, rendering, &recipients, now).await?;
+            stored_message(row, recipients.len() as u64)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("send", "message"), result)
+            .await
+    }
+
+    /// A message, for those who may follow messages up and for its recipients.
+    pub async fn message(&self, who: &Principal, id: MessageId) -> Result<Message> {
+        let row = find_message(&self.db, id).await?;
+        if !who.may(Action::SendMessages, Scope::Organisation) {
+            ensure_recipient(&self.db, who, id).await?;
+        }
+        let level = convert::confidentiality(row.confidentiality)?;
+        if !who.may(Action::SendMessages, Scope::Organisation)
+            && level > who.highest_clearance(Action::ReadIncidents)
+        {
+            return Err(DomainError::forbidden(format!(
+                "{} may not read information at confidentiality level {}",
+                who.username,
+                level.level()
+            ))
+            .into());
+        }
+        let count = message_recipients::Entity::find()
+            .filter(message_recipients::Column::MessageId.eq(id.0))
+            .count(&self.db)
+            .await?;
+        stored_message(row, count)
+    }
+
+    /// The signed-in person says they have read a message. Acknowledging twice keeps
+    /// the first time.
+    pub async fn acknowledge_message(&self, who: &Principal, id: MessageId) -> Result<Message> {
+        let tx = self.begin().await?;
+        let result = async {
+            let row = find_message(&tx, id).await?;
+            let person = ensure_recipient(&tx, who, id).await?;
+            message_recipients::Entity::update_many()
+                .col_expr(
+                    message_recipients::Column::AcknowledgedAt,
+                    Expr::value(self.now()),
+                )
+                .filter(message_recipients::Column::MessageId.eq(id.0))
+                .filter(message_recipients::Column::PersonId.eq(person.0))
+                .filter(message_recipients::Column::AcknowledgedAt.is_null())
+                .exec(&tx)
+                .await?;
+            let count = message_recipients::Entity::find()
+                .filter(message_recipients::Column::MessageId.eq(id.0))
+                .count(&tx)
+                .await?;
+            stored_message(row, count)
+        }
+        .await;
+        self.finish(tx, who, Audit::new("acknowledge", "message").on(id), result)
+            .await
+    }
+
+    /// Who a message has reached, in three queries whatever the audience's size.
+    pub async fn roll_call(&self, who: &Principal, id: MessageId) -> Result<RollCall> {
+        who.authorize(Action::SendMessages, Scope::Organisation)?;
+        find_message(&self.db, id).await?;
+        let recipients = message_recipients::Entity::find()
+            .filter(message_recipients::Column::MessageId.eq(id.0))
+            .order_by_asc(message_recipients::Column::PersonId)
+            .all(&self.db)
+            .await?;
+        let mut best: HashMap<i64, DeliveryState> = HashMap::new();
+        for row in outbox::Entity::find()
+            .filter(outbox::Column::MessageId.eq(id.0))
+            .all(&self.db)
+            .await?
+        {
+            let state: DeliveryState = convert::stored(&row.state, "outbox.state")?;
+            let entry = best.entry(row.person_id).or_insert(state);
+            if progress(state) > progress(*entry) {
+                *entry = state;
+            }
+        }
+        let mut units_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for row in person_units::Entity::find()
+            .filter(
+                person_units::Column::PersonId.in_subquery(
+                    Query::select()
+                        .column(message_recipients::Column::PersonId)
+                        .from(message_recipients::Entity)
+                        .and_where(message_recipients::Column::MessageId.eq(id.0))
+                        .to_owned(),
+                ),
+            )
+            .all(&self.db)
+            .await?
+        {
+            units_of.entry(row.person_id).or_default().push(row.unit_id);
+        }
+        let mut overall = DeliveryCounts::default();
+        let mut units: BTreeMap<i64, DeliveryCounts> = BTreeMap::new();
+        let mut not_reached = Vec::new();
+        for recipient in recipients {
+            let state = match recipient.acknowledged_at {
+                Some(_) => RecipientState::Acknowledged,
+                None => RecipientState::Delivery(
+                    best.get(&recipient.person_id)
+                        .copied()
+                        .unwrap_or(DeliveryState::Unreachable),
+                ),
+            };
+            overall.count(state);
+            for unit in units_of.get(&recipient.person_id).into_iter().flatten() {
+                units.entry(*unit).or_default().count(state);
+            }
+            if !matches!(
+                state,
+                RecipientState::Acknowledged | RecipientState::Delivery(DeliveryState::Delivered)
+            ) {
+                not_reached.push(PersonId(recipient.person_id));
+            }
+        }
+        Ok(RollCall {
+            message_id: id,
+            overall,
+            units: units
+                .into_iter()
+                .map(|(unit, counts)| (UnitId(unit), counts))
+                .collect(),
+            not_reached,
+        })
+    }
+}
+
+/// How far a copy got, so that a person reached on one channel counts as reached.
+fn progress(state: DeliveryState) -> u8 {
+    match state {
+        DeliveryState::Unreachable => 0,
+        DeliveryState::Failed => 1,
+        DeliveryState::Queued => 2,
+        DeliveryState::Sent => 3,
+        DeliveryState::Delivered => 4,
+    }
+}
+
+/// The people an audience names, each once, in one query. Named people, units and
+/// tasks that do not exist are refused rather than silently reaching fewer people.
+async fn resolve_audience(
+    db: &impl ConnectionTrait,
+    audience: &Audience,
+) -> Result<Vec<(Recipient, Option<String>)>> {
+    ensure_units_exist(db, &audience.unit_ids).await?;
+    let task_ids: Vec<i64> = audience.task_ids.iter().map(|id| id.0).collect();
+    let found_tasks = tasks::Entity::find()
+        .filter(tasks::Column::Id.is_in(task_ids.clone()))
+        .count(db)
+        .await?;
+    if found_tasks != task_ids.len() as u64 {
+        return Err(DomainError::validation(
+            "audience.taskIds",
+            "names a task that does not exist",
+        )
+        .into());
+    }
+    let subtrees = Subtrees::of(db, &audience.unit_ids).await?;
+    let mut anyone = Condition::any();
+    if audience.everyone {
+        anyone = anyone.add(people::Column::External.eq(false));
+    }
+    if !audience.person_ids.is_empty() {
+        anyone = anyone.add(people::Column::Id.is_in(audience.person_ids.iter().map(|id| id.0)));
+    }
+    if !audience.unit_ids.is_empty() {
+        anyone = anyone.add(
+            people::Column::Id.in_subquery(
+                Query::select()
+                    .column(person_units::Column::PersonId)
+                    .from(person_units::Entity)
+                    .and_where(
+                        person_units::Column::UnitId
+                            .in_subquery(subtrees.units_covered_by(&audience.unit_ids)),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    if !audience.roles.is_empty() {
+        anyone = anyone.add(people::Column::Id.in_subquery(holders_of(&audience.roles)));
+    }
+    if !task_ids.is_empty() {
+        anyone = anyone.add(
+            people::Column::Id.in_subquery(
+                Query::select()
+                    .column(tasks::Column::AssigneeId)
+                    .from(tasks::Entity)
+                    .and_where(tasks::Column::Id.is_in(task_ids))
+                    .and_where(tasks::Column::AssigneeId.is_not_null())
+                    .to_owned(),
+            ),
+        );
+    }
+    let rows = people::Entity::find()
+        .filter(anyone)
+        .order_by_asc(people::Column::Id)
+        .all(db)
+        .await?;
+    if let Some(missing) = audience
+        .person_ids
+        .iter()
+        .find(|id| !rows.iter().any(|row| row.id == id.0))
+    {
+        return Err(DomainError::not_found("person", missing).into());
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                Recipient {
+                    person_id: PersonId(row.id),
+                    language: convert::stored(&row.language, "people.language")?,
+                    name: row.name,
+                },
+                row.phone,
+            ))
+        })
+        .collect()
+}
+
+/// The people linked to enabled accounts holding any of `roles`.
+fn holders_of(roles: &[reserv_domain::access::Role]) -> SelectStatement {
+    Query::select()
+        .column((accounts::Entity, accounts::Column::PersonId))
+        .from(accounts::Entity)
+        .inner_join(
+            account_roles::Entity,
+            Expr::col((account_roles::Entity, account_roles::Column::AccountId))
+                .equals((accounts::Entity, accounts::Column::Id)),
+        )
+        .and_where(
+            Expr::col((account_roles::Entity, account_roles::Column::Role))
+                .is_in(roles.iter().map(|role| role.as_str())),
+        )
+        .and_where(Expr::col((accounts::Entity, accounts::Column::Disabled)).eq(false))
+        .and_where(Expr::col((accounts::Entity, accounts::Column::PersonId)).is_not_null())
+        .to_owned()
+}
+
+/// Writes the delivery records and outbox rows of a new message.
+async fn queue(
+    db: &impl ConnectionTrait,
+    message: &ValidMessage,
+    rendering: Rendering<'_>,
+    recipients: &[(Recipient, Option<String>)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let message_id = rendering.message_id.0;
+    for chunk in recipients.chunks(INSERT_CHUNK) {
+        message_recipients::Entity::insert_many(chunk.iter().map(|(recipient, _)| {
+            message_recipients::ActiveModel {
+                message_id: Set(message_id),
+                person_id: Set(recipient.person_id.0),
+                language: Set(recipient.language.as_str().to_owned()),
+                acknowledged_at: Set(None),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+        let sms: Vec<outbox::ActiveModel> = chunk
+            .iter()
+            .filter_map(|(recipient, phone)| {
+                let phone = phone.as_ref()?;
+                Some(outbox::ActiveModel {
+                    id: NotSet,
+                    message_id: Set(message_id),
+                    person_id: Set(recipient.person_id.0),
+                    channel: Set(Channel::Sms.as_str().to_owned()),
+                    destination: Set(Some(phone.clone())),
+                    body: Set(message.sms_for(recipient, rendering)),
+                    idempotency_key: Set(format!(
+                        "m{message_id}-p{}-{}",
+                        recipient.person_id,
+                        Channel::Sms
+                    )),
+                    state: Set(DeliveryState::Queued.as_str().to_owned()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(now),
+                    lease_until: Set(None),
+                    provider_id: Set(None),
+                    last_error: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+            })
+            .collect();
+        if !sms.is_empty() {
+            outbox::Entity::insert_many(sms)
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn find_message(db: &impl ConnectionTrait, id: MessageId) -> Result<messages::Model> {
+    Ok(messages::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("message", id))?)
+}
+
+/// The signed-in person, when the message went to them; otherwise the message does not
+/// exist as far as they are concerned.
+async fn ensure_recipient(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    id: MessageId,
+) -> Result<PersonId> {
+    let not_found = || DomainError::not_found("message", id);
+    let person = who.person_id.ok_or_else(not_found)?;
+    message_recipients::Entity::find_by_id((id.0, person.0))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(person)
+}
+
+fn stored_message(row: messages::Model, recipient_count: u64) -> Result<Message> {
+    Ok(Message {
+        id: MessageId(row.id),
+        incident_id: row.incident_id.map(IncidentId),
+        classification: convert::classification(
+            row.confidentiality,
+            row.integrity,
+            row.availability,
+        )?,
+        body_sv: row.body_sv,
+        body_en: row.body_en,
+        exercise: row.exercise,
+        sent_by: row.sent_by,
+        created_at: row.created_at,
+        recipient_count,
+    })
+}

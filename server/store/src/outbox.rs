@@ -1,0 +1,213 @@
+//! The outbox as the delivery worker sees it: claiming due rows under a lease and
+//! recording what the provider said.
+//!
+//! The worker is a system principal of its own: it holds an [`OutboxWorker`], which can
+//! claim and record deliveries and nothing else, never an administrator's grants. A
+//! claim is a lease: a process killed mid-send leaves rows whose lease runs out, and the
+//! next claim takes them again. On PostgreSQL claims skip rows another instance holds
+//! (`FOR UPDATE SKIP LOCKED`); on SQLite the one write transaction serialises claims.
+
+use crate::audit::{Audit, begin_write};
+use crate::entities::outbox;
+use crate::{Result, Store, convert};
+use chrono::{DateTime, Duration, Utc};
+use reserv_domain::access::Principal;
+use reserv_domain::ids::MessageId;
+use reserv_domain::messages::{Channel, DeliveryState};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+/// One copy to send, as claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub channel: Channel,
+    /// The E.164 number for SMS.
+    pub destination: Option<String>,
+    pub body: String,
+    /// Given to the provider so that a resend after a crash is recognised.
+    pub idempotency_key: String,
+    /// Including this one.
+    pub attempts: i32,
+}
+
+/// What happened to one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// The provider accepted it under its own id.
+    Accepted { provider_id: String },
+    /// Worth trying again at `retry_at`.
+    Transient {
+        reason: String,
+        retry_at: DateTime<Utc>,
+    },
+    /// Retrying cannot help (invalid number, unsubscribed, refused body).
+    Permanent { reason: String },
+}
+
+/// The delivery worker's handle on the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxWorker {
+    store: Store,
+    principal: Principal,
+}
+
+impl Store {
+    /// The handle a delivery worker named `name` works through.
+    pub fn outbox_worker(&self, name: &str) -> OutboxWorker {
+        OutboxWorker {
+            store: self.clone(),
+            principal: Principal {
+                account_id: None,
+                username: format!("system ({name})"),
+                person_id: None,
+                grants: Vec::new(),
+                client_address: None,
+            },
+        }
+    }
+}
+
+impl OutboxWorker {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.store.now()
+    }
+
+    /// Claims up to `limit` due copies for `lease`; each claim counts as an attempt.
+    pub async fn claim_outbox_batch(&self, limit: u64, lease: Duration) -> Result<Vec<OutboxItem>> {
+        let db = &self.store.db;
+        let tx = begin_write(db).await?;
+        let now = self.now();
+        let mut due = outbox::Entity::find()
+            .filter(outbox::Column::State.eq(DeliveryState::Queued.as_str()))
+            .filter(outbox::Column::NextAttemptAt.lte(now))
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::LeaseUntil.is_null())
+                    .add(outbox::Column::LeaseUntil.lt(now)),
+            )
+            .order_by_asc(outbox::Column::NextAttemptAt)
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit);
+        if db.get_database_backend() == DbBackend::Postgres {
+            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = due.all(&tx).await?;
+        if rows.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
+            .filter(outbox::Column::Id.is_in(rows.iter().map(|row| row.id)))
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OutboxItem {
+                    id: row.id,
+                    message_id: MessageId(row.message_id),
+                    channel: convert::stored(&row.channel, "outbox.channel")?,
+                    destination: row.destination,
+                    body: row.body,
+                    idempotency_key: row.idempotency_key,
+                    attempts: row.attempts + 1,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the outcome of sending `item`, releasing its lease. A permanent failure
+    /// is audited with its reason; accepted and retried sends are too many to audit
+    /// one by one and are kept on the row.
+    pub async fn record_send(&self, item: &OutboxItem, outcome: SendOutcome) -> Result<()> {
+        let db = &self.store.db;
+        let now = self.now();
+        let mut update = outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
+            .filter(outbox::Column::Id.eq(item.id));
+        let permanent = match &outcome {
+            SendOutcome::Accepted { provider_id } => {
+                update = update
+                    .col_expr(
+                        outbox::Column::State,
+                        Expr::value(DeliveryState::Sent.as_str()),
+                    )
+                    .col_expr(outbox::Column::ProviderId, Expr::value(provider_id.clone()));
+                None
+            }
+            SendOutcome::Transient { reason, retry_at } => {
+                update = update
+                    .col_expr(outbox::Column::NextAttemptAt, Expr::value(*retry_at))
+                    .col_expr(outbox::Column::LastError, Expr::value(reason.clone()));
+                None
+            }
+            SendOutcome::Permanent { reason } => {
+                update = update
+                    .col_expr(
+                        outbox::Column::State,
+                        Expr::value(DeliveryState::Failed.as_str()),
+                    )
+                    .col_expr(outbox::Column::LastError, Expr::value(reason.clone()));
+                Some(reason.clone())
+            }
+        };
+        update.exec(db).await?;
+        if let Some(reason) = permanent {
+            self.store
+                .record_alone(
+                    &self.principal,
+                    &Audit::new("delivery_failed", "message").on(item.message_id),
+                    reserv_domain::audit::AuditOutcome::Failed,
+                    Some(reason),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Audits a webhook request refused for a missing or wrong signature.
+    pub async fn record_refused_webhook(&self, path: &str) -> Result<()> {
+        self.store
+            .record_alone(
+                &self.principal,
+                &Audit::new("refuse_unsigned", "webhook").on(path),
+                reserv_domain::audit::AuditOutcome::Denied,
+                Some("missing or wrong X-Twilio-Signature".into()),
+            )
+            .await
+    }
+
+    /// Takes a provider's status callback: moves the copy it sent as `provider_id` to
+    /// `state`. Returns false when no copy has that id (a callback for another system).
+    pub async fn record_delivery_status(
+        &self,
+        provider_id: &str,
+        state: DeliveryState,
+        reason: Option<String>,
+    ) -> Result<bool> {
+        let updated = outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(state.as_str()))
+            .col_expr(outbox::Column::LastError, Expr::value(reason))
+            .col_expr(outbox::Column::UpdatedAt, Expr::value(self.now()))
+            .filter(outbox::Column::ProviderId.eq(provider_id))
+            // A late "sent" never undoes "delivered".
+            .filter(outbox::Column::State.ne(DeliveryState::Delivered.as_str()))
+            .exec(&self.store.db)
+            .await?;
+        Ok(updated.rows_affected > 0)
+    }
+}
