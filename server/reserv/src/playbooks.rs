@@ -12,12 +12,7 @@ use std::path::Path;
 pub async fn catalogue(store: &Store) -> anyhow::Result<Catalogue> {
     let operator = Principal::operator("playbook check");
     Ok(Catalogue {
-        routine_keys: store
-            .routines_in_force(&operator, None)
-            .await?
-            .into_iter()
-            .map(|routine| routine.key.as_str().to_owned())
-            .collect(),
+        routine_keys: store.routine_keys_in_force(&operator).await?,
         unit_names: store
             .units(&operator)
             .await?

@@ -98,6 +98,17 @@ impl Store {
         self.incident_changes.subscribe()
     }
 
+    /// Changes to every incident, for a reader who may read incidents somewhere; each
+    /// change must still be read through [`Store::incident`] to learn whether they may
+    /// see it.
+    pub fn watch_incidents(
+        &self,
+        who: &reserv_domain::access::Principal,
+    ) -> Result<broadcast::Receiver<IncidentChange>> {
+        who.authorize_somewhere(reserv_domain::access::Action::ReadIncidents)?;
+        Ok(self.subscribe_incident_changes())
+    }
+
     /// Wakes after every committed change of a public notice; the fallback publisher
     /// waits on it to republish. Only the latest tick is kept: a burst of changes is one
     /// republication.

@@ -6,7 +6,6 @@ use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
 use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt, future};
-use reserv_domain::access::Action;
 use reserv_domain::ids::IncidentId;
 use reserv_domain::incidents::{Incident, IncidentChange};
 use tokio_stream::wrappers::BroadcastStream;
@@ -116,8 +115,7 @@ impl IncidentSubscription {
     ) -> async_graphql::Result<impl Stream<Item = IncidentUpdate> + use<>> {
         let store = store(ctx)?.clone();
         let who = principal(ctx)?.clone();
-        who.authorize_somewhere(Action::ReadIncidents).api()?;
-        let updates = BroadcastStream::new(store.subscribe_incident_changes())
+        let updates = BroadcastStream::new(store.watch_incidents(&who).api()?)
             .filter_map(|change| {
                 future::ready(match change {
                     Ok(change) => Some(change),

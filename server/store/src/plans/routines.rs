@@ -21,7 +21,7 @@ use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
 use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineKey, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 impl Store {
     /// The routines in force that `who` may read: those of each plan's version in force
@@ -35,6 +35,47 @@ impl Store {
         who: &Principal,
         unit: Option<UnitId>,
     ) -> Result<Vec<Routine>> {
+        let in_force = self.versions_in_force(who, unit).await?;
+        let rows = self.readable_routine_rows(&in_force).await?;
+        let mut found = rows::load_routines(&self.db, rows).await?;
+        for routine in &found {
+            if routine.classification.confidentiality.read_is_audited() {
+                self.record_read(who, "routine", routine.id, "routine")
+                    .await?;
+            }
+        }
+        // Units sort by their path, which lists ancestors first.
+        let unit_order = |routine: &Routine| -> Vec<UnitId> {
+            in_force
+                .get(&routine.version_id)
+                .map(|(path, _)| path.0.clone())
+                .unwrap_or_default()
+        };
+        found
+            .sort_by_cached_key(|routine| (unit_order(routine), routine.title.clone(), routine.id));
+        Ok(found)
+    }
+
+    /// The keys of the routines in force that `who` may read, for checking playbooks:
+    /// names only, so no routine's contents are read (or audited as read).
+    pub async fn routine_keys_in_force(&self, who: &Principal) -> Result<BTreeSet<String>> {
+        let in_force = self.versions_in_force(who, None).await?;
+        Ok(self
+            .readable_routine_rows(&in_force)
+            .await?
+            .into_iter()
+            .map(|row| row.key)
+            .collect())
+    }
+
+    /// Each plan's version in force (the approved one, else the draft) among the units
+    /// `who` may read plans of (`unit` and below, or all), with the unit's path and the
+    /// reader's clearance there.
+    async fn versions_in_force(
+        &self,
+        who: &Principal,
+        unit: Option<UnitId>,
+    ) -> Result<HashMap<PlanVersionId, (UnitPath, Confidentiality)>> {
         let mut select = units::Entity::find();
         if let Some(unit) = unit {
             let root = crate::directory::find_unit(&self.db, unit).await?;
@@ -73,15 +114,23 @@ impl Store {
         }
         // For each version in force: the unit it belongs to, and how far the reader is
         // cleared there.
-        let mut in_force: HashMap<PlanVersionId, (&UnitPath, Confidentiality)> = HashMap::new();
+        let mut in_force = HashMap::new();
         for (plan, plan_versions) in versions {
             let path = plan_units.get(&plan).and_then(|unit| paths.get(unit));
             if let (Some(path), Some(version)) = (path, current_of(plan_versions)) {
                 let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(path));
-                in_force.insert(version.id, (path, clearance));
+                in_force.insert(version.id, (path.clone(), clearance));
             }
         }
-        let rows = routines::Entity::find()
+        Ok(in_force)
+    }
+
+    /// The routine rows of `in_force` within the reader's clearance there.
+    async fn readable_routine_rows(
+        &self,
+        in_force: &HashMap<PlanVersionId, (UnitPath, Confidentiality)>,
+    ) -> Result<Vec<routines::Model>> {
+        Ok(routines::Entity::find()
             .filter(routines::Column::VersionId.is_in(in_force.keys().map(|id| id.0)))
             .all(&self.db)
             .await?
@@ -93,24 +142,7 @@ impl Store {
                         row.confidentiality <= i16::from(clearance.level())
                     })
             })
-            .collect();
-        let mut found = rows::load_routines(&self.db, rows).await?;
-        for routine in &found {
-            if routine.classification.confidentiality.read_is_audited() {
-                self.record_read(who, "routine", routine.id, "routine")
-                    .await?;
-            }
-        }
-        // Units sort by their path, which lists ancestors first.
-        let unit_order = |routine: &Routine| -> Vec<UnitId> {
-            in_force
-                .get(&routine.version_id)
-                .map(|(path, _)| path.0.clone())
-                .unwrap_or_default()
-        };
-        found
-            .sort_by_cached_key(|routine| (unit_order(routine), routine.title.clone(), routine.id));
-        Ok(found)
+            .collect())
     }
 
     /// One routine, with the plan and version it belongs to.
