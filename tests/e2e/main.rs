@@ -18,6 +18,7 @@ mod protection;
 mod publishing;
 mod read_path;
 mod routines;
+mod sessions;
 mod sign_in;
 mod sms_delivery;
 mod status_page;

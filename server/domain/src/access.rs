@@ -311,6 +311,15 @@ impl Principal {
         Some(grants.iter().filter_map(|grant| grant.unit).collect())
     }
 
+    /// Allows seeing and ending the sessions of `account`: one's own always, anyone's
+    /// for those who manage accounts.
+    pub fn authorize_sessions_of(&self, account: AccountId) -> Result<()> {
+        if self.account_id == Some(account) {
+            return Ok(());
+        }
+        self.authorize(Action::ManageAccounts, Scope::Organisation)
+    }
+
     /// The highest clearance of any of this principal's roles that permit `action`.
     pub fn highest_clearance(&self, action: Action) -> Confidentiality {
         self.grants
@@ -455,6 +464,17 @@ mod tests {
         assert!(validate_username("Anna Berg").is_err());
         assert!(validate_password("kort").is_err());
         assert!(validate_password("en-lång-lösenfras").is_ok());
+    }
+
+    #[test]
+    fn sessions_are_ones_own_or_an_administrators_business() {
+        let worker = principal(&[(Role::CareWorker, Some(4))]);
+        assert!(worker.authorize_sessions_of(AccountId(1)).is_ok());
+        assert!(worker.authorize_sessions_of(AccountId(2)).is_err());
+        let admin = principal(&[(Role::Admin, None)]);
+        assert!(admin.authorize_sessions_of(AccountId(2)).is_ok());
+        let lead = principal(&[(Role::CrisisLead, None)]);
+        assert!(lead.authorize_sessions_of(AccountId(2)).is_err());
     }
 
     #[test]
