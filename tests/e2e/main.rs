@@ -16,6 +16,7 @@ mod plans;
 mod playbooks;
 mod protection;
 mod publishing;
+mod reach;
 mod read_path;
 mod routines;
 mod sessions;
