@@ -1,5 +1,6 @@
 //! How far a unit-scoped reader sees: the whole unit tree that `units` lists, people of
-//! other units only up to internal level, and tasks only of incidents they may read.
+//! other units only up to internal level, tasks only of incidents they may read, and plan
+//! versions above their clearance left out of `versions` and `currentVersion` alike.
 
 use reserv_tests::{Client, TestServer, id_where, on_every_database};
 use serde_json::{Value, json};
@@ -170,6 +171,32 @@ on_every_database! {
         assert_eq!(response["errors"][0]["extensions"]["field"], "organisation", "{response}");
         let kept = lead.data("query($id: ID!) { incident(id: $id) { log { text } tasks { title } } }", json!({ "id": incident })).await?;
         assert!(!kept.to_string().contains("\\u001b") && !kept.to_string().contains("Ring"), "nothing stored: {kept}");
+        Ok(())
+    }
+
+    async fn a_plan_version_above_the_readers_clearance_is_left_out_of_both_versions_and_current_version(server: sample_municipality) {
+        let manager = server.sign_in_as("enhetschef-ifo").await?;
+        let plans = manager
+            .send("{ plans(first: 50) { nodes { title currentVersion { id } versions { id } } } }", json!({}))
+            .await?;
+        assert!(plans.get("errors").is_none(), "no FORBIDDEN for a version out of reach: {plans}");
+        let reception = plans["data"]["plans"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|plan| plan["title"] == "Kontinuitetsplan Socialtjänstens mottagning och försörjningsstöd")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("her own unit's plan is listed: {plans}"))?;
+        // Her role's clearance (2) is below the plan's versions (3): both leave them out.
+        assert!(reception["currentVersion"].is_null(), "{reception}");
+        assert_eq!(reception["versions"], json!([]), "{reception}");
+        let lead = server.sign_in_as("krisledare").await?;
+        let all = lead.data("{ plans(first: 50) { nodes { currentVersion { id } versions { id } } } }", json!({})).await?;
+        for plan in all["plans"]["nodes"].as_array().into_iter().flatten() {
+            let current = &plan["currentVersion"]["id"];
+            let listed = plan["versions"].as_array().is_some_and(|versions| versions.iter().any(|v| &v["id"] == current));
+            assert!(current.is_null() || listed, "the current version is one of the versions: {plan}");
+        }
         Ok(())
     }
 }
