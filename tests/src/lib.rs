@@ -100,6 +100,20 @@ impl TestServer {
         .await
     }
 
+    /// The demo municipality with sign-in locking a client address after three failed
+    /// attempts.
+    pub async fn an_address_allowed_three_failures(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.login.address_attempts = std::num::NonZeroU32::MIN.saturating_add(2);
+        })
+        .await
+    }
+
+    /// An empty server configured as served over HTTPS (`secure_cookies`).
+    pub async fn served_over_https(backend: Backend) -> anyhow::Result<Self> {
+        Self::empty_with(backend, |config| config.secure_cookies = true).await
+    }
+
     /// A server over an empty database, with the test's settings changed by `adjust`.
     pub async fn empty_with(
         backend: Backend,

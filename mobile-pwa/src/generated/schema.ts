@@ -317,6 +317,8 @@ export interface Message {
 export interface Mutation {
   login: LoginResult;
   logout: boolean;
+  revokeSession: boolean;
+  revokeSessions: number;
   setAccountDisabled: Account;
   createAccount: CreatedAccount;
   createUnit: Unit;
@@ -506,6 +508,7 @@ export interface PublicNotice {
 export interface Query {
   me: Me;
   accounts: AccountConnection;
+  sessions: Array<Session>;
   auditEvents: AuditEventConnection;
   clientSettings: ClientSettings;
   units: Array<Unit>;
@@ -607,6 +610,16 @@ export interface SendMessageInput {
 }
 
 export type ServiceState = 'WORKING' | 'DISRUPTED' | 'DOWN';
+
+export interface Session {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  lastSeenAt: string;
+  idleUntil: string;
+  clientAddress: string | null;
+  current: boolean;
+}
 
 export interface Subscription {
   incidentUpdated: IncidentUpdate;

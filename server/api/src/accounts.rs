@@ -9,7 +9,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Principal, RoleGrant};
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
-use reserv_store::{AccountSummary, AuditFilter, NewAccount};
+use reserv_store::{AccountSummary, AuditFilter, NewAccount, SessionSummary};
 
 /// The signed-in account.
 pub struct Me(Principal);
@@ -74,6 +74,43 @@ impl Account {
     }
 }
 
+/// A signed-in session; its token is never shown again.
+pub struct Session(SessionSummary);
+
+#[Object]
+impl Session {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    /// When it was last used, to the minute.
+    async fn last_seen_at(&self) -> DateTime<Utc> {
+        self.0.last_seen_at
+    }
+    /// When it ends unless it is used before: the idle timeout, or the expiry if sooner.
+    async fn idle_until(&self) -> DateTime<Utc> {
+        self.0.idle_until
+    }
+    /// The client address it signed in from.
+    async fn client_address(&self) -> Option<&str> {
+        self.0.client_address.as_deref()
+    }
+    /// Whether this request came with this session.
+    async fn current(&self) -> bool {
+        self.0.current
+    }
+}
+
+fn optional_account(id: Option<ID>) -> async_graphql::Result<Option<AccountId>> {
+    id.map(|id| parse_id("accountId", &id).map(AccountId))
+        .transpose()
+}
+
 #[derive(SimpleObject)]
 pub struct RoleAssignment {
     role: Role,
@@ -134,6 +171,21 @@ impl AccountQuery {
             .await
             .api()?;
         Ok(connection(page, Account))
+    }
+
+    /// The live sessions of an account, newest first: one's own without `accountId`,
+    /// anyone's for administrators.
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        account_id: Option<ID>,
+    ) -> async_graphql::Result<Vec<Session>> {
+        let token = facts(ctx).and_then(|facts| facts.token.as_deref());
+        let sessions = store(ctx)?
+            .sessions(principal(ctx)?, optional_account(account_id)?, token)
+            .await
+            .api()?;
+        Ok(sessions.into_iter().map(Session).collect())
     }
 
     /// The audit trail, oldest first, for its follow-up by administrators and crisis
@@ -221,6 +273,31 @@ impl AccountMutation {
             session_cookie("", chrono::Duration::zero(), settings.secure_cookies),
         );
         Ok(true)
+    }
+
+    /// Ends one session (a lost phone): one's own, or anyone's for administrators.
+    /// Subscriptions open on it end too. Audited.
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let id = parse_id("id", &id)?;
+        store(ctx)?
+            .revoke_session(principal(ctx)?, id)
+            .await
+            .api()?;
+        Ok(true)
+    }
+
+    /// Ends every session of an account ("sign out everywhere") and returns how many
+    /// there were: one's own without `accountId`, anyone's for administrators. Audited.
+    async fn revoke_sessions(
+        &self,
+        ctx: &Context<'_>,
+        account_id: Option<ID>,
+    ) -> async_graphql::Result<i32> {
+        let ended = store(ctx)?
+            .revoke_sessions(principal(ctx)?, optional_account(account_id)?)
+            .await
+            .api()?;
+        Ok(i32::try_from(ended).unwrap_or(i32::MAX))
     }
 
     /// Disables an account, ending its sessions at once, or enables it again; for

@@ -73,6 +73,12 @@ fn domain_error(error: DomainError) -> Error {
         DomainError::Forbidden(_) => coded(message, "FORBIDDEN"),
         DomainError::Conflict(_) => coded(message, "CONFLICT"),
         DomainError::Unauthenticated(_) => coded(message, "UNAUTHENTICATED"),
+        DomainError::TooManyAttempts {
+            retry_after_seconds,
+        } => Error::new(message).extend_with(|_, ext| {
+            ext.set("code", "TOO_MANY_ATTEMPTS");
+            ext.set("retryAfterSeconds", retry_after_seconds);
+        }),
     }
 }
 

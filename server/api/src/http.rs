@@ -11,13 +11,16 @@ use crate::schema::ReservSchema;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures_util::{SinkExt, StreamExt};
 use reserv_store::Store;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// HTTP behaviour that configuration decides.
@@ -123,28 +126,106 @@ async fn graphql_ws(
     let cookie_facts = request_facts(&app.store, &Method::GET, &headers, peer).await;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let store = app.store.clone();
-            GraphQLWebSocket::new(socket, app.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    // A token in the connection_init payload wins over the cookie, for
-                    // clients that cannot send cookies on a WebSocket.
-                    let mut facts = cookie_facts;
-                    if let Some(token) = init_token(&payload) {
-                        facts.principal = store
-                            .principal_for_token(&token, facts.client_address.clone())
-                            .await
-                            .map_err(|_| {
-                                async_graphql::Error::new("Sign-in could not be checked")
-                            })?;
-                        facts.token = Some(token);
-                    }
-                    let mut data = Data::default();
-                    data.insert(facts);
-                    Ok(data)
-                })
-                .serve()
+        .on_upgrade(move |socket| serve_socket(app, socket, protocol, cookie_facts))
+}
+
+/// How often an open socket checks that its session is still live even when no session
+/// was ended meanwhile (expiry and the idle timeout end sessions without a signal).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves one subscription socket for as long as its session lives: when the session
+/// is revoked, signed out, runs out or its account is disabled, the socket is closed
+/// with 4401, so that nothing more reaches a person who is no longer signed in.
+async fn serve_socket(
+    app: AppState,
+    socket: WebSocket,
+    protocol: GraphQLProtocol,
+    cookie_facts: RequestFacts,
+) {
+    let (mut outgoing, incoming) = socket.split();
+    let (to_client, mut queued) = tokio::sync::mpsc::channel::<Message>(16);
+    let sink = futures_util::sink::unfold(to_client, |to_client, message| async move {
+        to_client.send(message).await.map(|()| to_client)
+    });
+    // The token the connection signed in with, once `connection_init` has found one.
+    let signed_in: Arc<OnceLock<String>> = Arc::default();
+    let store = app.store.clone();
+    let watched = signed_in.clone();
+    let serve = GraphQLWebSocket::new_with_pair(sink, incoming, app.schema.clone(), protocol)
+        .on_connection_init(move |payload| async move {
+            // A token in the connection_init payload wins over the cookie, for clients
+            // that cannot send cookies on a WebSocket.
+            let mut facts = cookie_facts;
+            if let Some(token) = init_token(&payload) {
+                facts.principal = store
+                    .principal_for_token(&token, facts.client_address.clone())
+                    .await
+                    .map_err(|_| async_graphql::Error::new("Sign-in could not be checked"))?;
+                facts.token = Some(token);
+            }
+            if let (Some(_), Some(token)) = (&facts.principal, &facts.token) {
+                let _ = watched.set(token.clone());
+            }
+            let mut data = Data::default();
+            data.insert(facts);
+            Ok(data)
         })
+        .serve();
+    let forward = async {
+        let ended = session_ended(&app.store, &signed_in);
+        tokio::pin!(ended);
+        loop {
+            tokio::select! {
+                message = queued.recv() => match message {
+                    Some(message) => {
+                        if outgoing.send(message).await.is_err() {
+                            break;
+                        }
+                    }
+                    // The GraphQL side finished (the client closed the socket).
+                    None => break,
+                },
+                () = &mut ended => {
+                    let close = Message::Close(Some(CloseFrame {
+                        code: 4401,
+                        reason: "Session ended; sign in again".into(),
+                    }));
+                    let _ = outgoing.send(close).await;
+                    break;
+                }
+            }
+        }
+    };
+    // The forwarder decides when the socket ends; the GraphQL side ending closes the
+    // channel, which ends the forwarder once everything queued has gone out.
+    tokio::select! {
+        () = forward => {}
+        () = async { serve.await; std::future::pending::<()>().await } => {}
+    }
+}
+
+/// Resolves once the session this socket signed in with is no longer live.
+async fn session_ended(store: &Store, signed_in: &OnceLock<String>) {
+    let mut ends = store.subscribe_session_ends();
+    loop {
+        tokio::select! {
+            changed = ends.changed() => {
+                if changed.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            () = tokio::time::sleep(SESSION_RECHECK) => {}
+        }
+        let Some(token) = signed_in.get() else {
+            continue;
+        };
+        match store.session_is_live(token).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            // A database that cannot answer now may answer at the next check.
+            Err(error) => tracing::warn!(%error, "could not recheck a subscription's session"),
+        }
+    }
 }
 
 fn init_token(payload: &serde_json::Value) -> Option<String> {

@@ -311,6 +311,55 @@ impl Principal {
         Some(grants.iter().filter_map(|grant| grant.unit).collect())
     }
 
+    /// How far this principal reads people's contact cards: the whole staff directory
+    /// up to internal level for anyone who may read the directory (people must be able
+    /// to call colleagues of other units in a crisis), and beyond that only with the
+    /// clearance of a grant that covers one of the person's units, so that a manager's
+    /// clearance in one unit does not reach the people of another.
+    pub fn directory_reach(&self) -> DirectoryReach {
+        let mut reach = DirectoryReach {
+            everywhere: Confidentiality::PUBLIC,
+            in_units: Vec::new(),
+        };
+        for grant in self
+            .grants
+            .iter()
+            .filter(|grant| grant.role.permits(Action::ReadDirectory))
+        {
+            let clearance = grant.role.clearance();
+            match grant.unit {
+                None => reach.everywhere = reach.everywhere.max(clearance),
+                Some(unit) => {
+                    reach.everywhere = reach
+                        .everywhere
+                        .max(clearance.min(Confidentiality::INTERNAL));
+                    if clearance > Confidentiality::INTERNAL {
+                        reach.in_units.push((unit, clearance));
+                    }
+                }
+            }
+        }
+        reach
+    }
+
+    /// The level up to which a person sees the tasks assigned to her on incidents she
+    /// may not otherwise read (a care worker of another unit called in to help): the
+    /// assignment is her need to know, but only up to internal information; above it,
+    /// the task's title could tell what the incident is about.
+    pub fn assignment_clearance(&self) -> Confidentiality {
+        self.highest_clearance(Action::ReadIncidents)
+            .min(Confidentiality::INTERNAL)
+    }
+
+    /// Allows seeing and ending the sessions of `account`: one's own always, anyone's
+    /// for those who manage accounts.
+    pub fn authorize_sessions_of(&self, account: AccountId) -> Result<()> {
+        if self.account_id == Some(account) {
+            return Ok(());
+        }
+        self.authorize(Action::ManageAccounts, Scope::Organisation)
+    }
+
     /// The highest clearance of any of this principal's roles that permit `action`.
     pub fn highest_clearance(&self, action: Action) -> Confidentiality {
         self.grants
@@ -319,6 +368,25 @@ impl Principal {
             .map(|grant| grant.role.clearance())
             .max()
             .unwrap_or(Confidentiality::PUBLIC)
+    }
+}
+
+/// Which people a principal may read: see [`Principal::directory_reach`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryReach {
+    /// The level readable of anyone in the directory.
+    pub everywhere: Confidentiality,
+    /// Higher levels readable of the people of a unit (and the units below it).
+    pub in_units: Vec<(UnitId, Confidentiality)>,
+}
+
+impl DirectoryReach {
+    /// Whether a person at `level` who belongs to the units at `paths` may be read.
+    pub fn may_read(&self, level: Confidentiality, paths: &[UnitPath]) -> bool {
+        level <= self.everywhere
+            || self.in_units.iter().any(|(unit, clearance)| {
+                level <= *clearance && paths.iter().any(|path| path.contains(*unit))
+            })
     }
 }
 
@@ -455,6 +523,53 @@ mod tests {
         assert!(validate_username("Anna Berg").is_err());
         assert!(validate_password("kort").is_err());
         assert!(validate_password("en-lång-lösenfras").is_ok());
+    }
+
+    #[test]
+    fn sensitive_people_are_read_only_where_the_clearance_was_given() {
+        let person = principal(&[(Role::UnitManager, Some(2)), (Role::CareWorker, Some(3))]);
+        let reach = person.directory_reach();
+        let managed = [path(&[1, 2, 7])];
+        let worked = [path(&[1, 3])];
+        assert!(reach.may_read(Confidentiality::SENSITIVE, &managed));
+        assert!(!reach.may_read(Confidentiality::SENSITIVE, &worked));
+        assert!(reach.may_read(Confidentiality::INTERNAL, &worked));
+        assert!(reach.may_read(Confidentiality::INTERNAL, &[]));
+        let lead = principal(&[(Role::CrisisLead, None)]).directory_reach();
+        assert!(lead.may_read(Confidentiality::STRICTLY_CONFIDENTIAL, &[]));
+    }
+
+    /// The audit trail is followed up by administrators and crisis leads (the crisis
+    /// leads include the information security officer); the API and README say so.
+    #[test]
+    fn administrators_and_crisis_leads_read_the_audit_log_and_nobody_else() {
+        for role in Role::ALL {
+            let expected = matches!(role, Role::Admin | Role::CrisisLead);
+            assert_eq!(role.permits(Action::ReadAudit), expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn an_assignment_shows_tasks_up_to_internal_level_only() {
+        let manager = principal(&[(Role::UnitManager, Some(2))]);
+        assert_eq!(manager.assignment_clearance(), Confidentiality::INTERNAL);
+        let worker = principal(&[(Role::CareWorker, Some(3))]);
+        assert_eq!(worker.assignment_clearance(), Confidentiality::INTERNAL);
+        assert_eq!(
+            principal(&[]).assignment_clearance(),
+            Confidentiality::PUBLIC
+        );
+    }
+
+    #[test]
+    fn sessions_are_ones_own_or_an_administrators_business() {
+        let worker = principal(&[(Role::CareWorker, Some(4))]);
+        assert!(worker.authorize_sessions_of(AccountId(1)).is_ok());
+        assert!(worker.authorize_sessions_of(AccountId(2)).is_err());
+        let admin = principal(&[(Role::Admin, None)]);
+        assert!(admin.authorize_sessions_of(AccountId(2)).is_ok());
+        let lead = principal(&[(Role::CrisisLead, None)]);
+        assert!(lead.authorize_sessions_of(AccountId(2)).is_err());
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub enum DomainError {
     /// No valid session or credentials.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too many failed sign-ins; the next attempt is refused until the time has passed.
+    #[error(
+        "För många misslyckade inloggningar: försök igen om {retry_after_seconds} sekunder. Too many failed sign-ins: try again in {retry_after_seconds} seconds."
+    )]
+    TooManyAttempts { retry_after_seconds: u64 },
 }
 
 impl DomainError {

@@ -23,6 +23,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// How long a sign-in lasts, in hours.
     pub session_hours: u32,
+    /// How long a session may go unused before it ends, in minutes.
+    pub session_idle_minutes: u32,
+    /// Password sign-in: hashing and throttling (`[login]`, `RESERV_LOGIN__<KEY>`).
+    pub login: LoginConfig,
     /// Mark the session cookie `Secure` (set when Reserv is served over HTTPS).
     pub secure_cookies: bool,
     /// Largest accepted request body, in bytes.
@@ -45,6 +49,58 @@ pub struct Config {
     pub fallback: FallbackConfig,
     /// The SMS provider; none means SMS is off.
     pub sms: Option<crate::sms_config::SmsConfig>,
+}
+
+/// Settings of password sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Password hashes computed at once (each takes one core and 19 MiB for about
+    /// 30 ms); 0 means one per core.
+    pub hash_concurrency: usize,
+    /// Failed sign-ins for one username within `window_minutes` before it is locked.
+    pub account_attempts: NonZeroU32,
+    /// Failed sign-ins from one client address within `window_minutes` before it is
+    /// locked.
+    pub address_attempts: NonZeroU32,
+    /// How far back failed sign-ins are counted, in minutes.
+    pub window_minutes: NonZeroU32,
+    /// How long a locked username or address must wait, in minutes.
+    pub lockout_minutes: NonZeroU32,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        let rules = reserv_domain::sign_in::ThrottleRules::default();
+        let minutes = |duration: chrono::Duration| {
+            NonZeroU32::new(u32::try_from(duration.num_minutes()).unwrap_or(1))
+                .unwrap_or(NonZeroU32::MIN)
+        };
+        Self {
+            hash_concurrency: 0,
+            account_attempts: NonZeroU32::new(rules.account_failures).unwrap_or(NonZeroU32::MIN),
+            address_attempts: NonZeroU32::new(rules.address_failures).unwrap_or(NonZeroU32::MIN),
+            window_minutes: minutes(rules.window),
+            lockout_minutes: minutes(rules.lockout),
+        }
+    }
+}
+
+impl Config {
+    /// The store's sign-in settings.
+    pub fn sign_in_settings(&self) -> reserv_store::SignInSettings {
+        let login = &self.login;
+        reserv_store::SignInSettings {
+            hash_concurrency: login.hash_concurrency,
+            throttle: reserv_domain::sign_in::ThrottleRules {
+                account_failures: login.account_attempts.get(),
+                address_failures: login.address_attempts.get(),
+                window: chrono::Duration::minutes(i64::from(login.window_minutes.get())),
+                lockout: chrono::Duration::minutes(i64::from(login.lockout_minutes.get())),
+            },
+            session_idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+        }
+    }
 }
 
 /// Settings of the public status page and the static fallback site.
@@ -114,6 +170,8 @@ impl Default for Config {
             database_url: None,
             data_dir: PathBuf::from("data"),
             session_hours: 12,
+            session_idle_minutes: 240,
+            login: LoginConfig::default(),
             secure_cookies: false,
             max_body_bytes: 64 * 1024,
             graphql_max_depth: 12,
@@ -158,7 +216,8 @@ impl Config {
             .merge(Env::raw().only(&["DATABASE_URL"]).lowercase(true))
             .merge(
                 Env::prefixed("RESERV_")
-                    .ignore(&["CONFIG"])
+                    // RESERV_PWA_BUILD is read by the build, not by the server.
+                    .ignore(&["CONFIG", "PWA_BUILD"])
                     .lowercase(true)
                     .split("__"),
             )
@@ -172,6 +231,19 @@ impl Config {
             return Err(ConfigError(format!(
                 "session_hours must be 1 to 168 (one week), not {}",
                 self.session_hours
+            )));
+        }
+        if !(5..=self.session_hours * 60).contains(&self.session_idle_minutes) {
+            return Err(ConfigError(format!(
+                "session_idle_minutes must be 5 to {} (session_hours in minutes), not {}",
+                self.session_hours * 60,
+                self.session_idle_minutes
+            )));
+        }
+        if self.login.hash_concurrency > 256 {
+            return Err(ConfigError(format!(
+                "login.hash_concurrency must be 0 (one per core) to 256, not {}",
+                self.login.hash_concurrency
             )));
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
@@ -231,6 +303,8 @@ impl std::fmt::Debug for Config {
             )
             .field("data_dir", &self.data_dir)
             .field("session_hours", &self.session_hours)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("login", &self.login)
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("graphql_max_depth", &self.graphql_max_depth)
@@ -306,6 +380,39 @@ mod tests {
                 [TargetConfig::Dir {
                     path: "/srv/status".into()
                 }]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn login_throttling_and_idle_timeout_come_from_file_and_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "reserv.toml",
+                "session_idle_minutes = 30\n[login]\naccount_attempts = 3\n",
+            )?;
+            jail.set_env("RESERV_LOGIN__LOCKOUT_MINUTES", "10");
+            jail.set_env("RESERV_LOGIN__HASH_CONCURRENCY", "1");
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            let settings = config.sign_in_settings();
+            assert_eq!(settings.hash_concurrency, 1);
+            assert_eq!(settings.throttle.account_failures, 3);
+            assert_eq!(settings.throttle.address_failures, 30);
+            assert_eq!(settings.throttle.window, chrono::Duration::minutes(15));
+            assert_eq!(settings.throttle.lockout, chrono::Duration::minutes(10));
+            assert_eq!(settings.session_idle, chrono::Duration::minutes(30));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("RESERV_SESSION_IDLE_MINUTES", "2000");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains("session_idle_minutes must be 5 to 720"),
+                "{message}"
             );
             Ok(())
         });

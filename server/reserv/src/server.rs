@@ -16,9 +16,10 @@ use tokio::task::JoinHandle;
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let location = config.database()?;
     tracing::info!(database = %location.redacted(), "opening database");
-    Store::open(&location, Arc::new(SystemClock))
+    let store = Store::open(&location, Arc::new(SystemClock))
         .await
-        .with_context(|| format!("cannot open the database {}", location.redacted()))
+        .with_context(|| format!("cannot open the database {}", location.redacted()))?;
+    Ok(store.with_sign_in_settings(config.sign_in_settings()))
 }
 
 /// A server running in the background, as tests and `serve` use it.

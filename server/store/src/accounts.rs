@@ -172,8 +172,32 @@ impl Store {
         client_address: Option<String>,
         lifetime: Duration,
     ) -> Result<SignedIn> {
+        let username = username.trim();
+        let attempt = Principal {
+            account_id: None,
+            username: username.chars().take(64).collect(),
+            person_id: None,
+            grants: vec![],
+            client_address: client_address.clone(),
+        };
+        let audit = Audit::new("sign_in", "account");
+        // A locked username or address is refused before its password is checked, so
+        // that a guesser also gets no hashing time out of the server.
+        if let Err(locked) = self
+            .throttle
+            .check(username, client_address.as_deref(), self.now())
+        {
+            self.record_alone(
+                &attempt,
+                &audit,
+                AuditOutcome::Denied,
+                Some("refused: too many failed sign-ins".into()),
+            )
+            .await?;
+            return Err(locked.into());
+        }
         let account = accounts::Entity::find()
-            .filter(accounts::Column::Username.eq(username.trim()))
+            .filter(accounts::Column::Username.eq(username))
             .one(&self.db)
             .await?;
         let stored_hash = account
@@ -186,17 +210,23 @@ impl Store {
             .await?;
         let attempt = Principal {
             account_id: account.as_ref().map(|a| AccountId(a.id)),
-            username: username.trim().chars().take(64).collect(),
-            person_id: None,
-            grants: vec![],
-            client_address: client_address.clone(),
+            ..attempt
         };
-        let audit = Audit::new("sign_in", "account");
         let Some(account) = account.filter(|_| verified) else {
-            self.record_alone(&attempt, &audit, AuditOutcome::Denied, None)
+            let locked_until =
+                self.throttle
+                    .record_failure(username, client_address.as_deref(), self.now());
+            let detail = locked_until.map(|until| {
+                format!(
+                    "too many failed sign-ins: locked until {}",
+                    until.to_rfc3339()
+                )
+            });
+            self.record_alone(&attempt, &audit, AuditOutcome::Denied, detail)
                 .await?;
             return Err(DomainError::Unauthenticated(SIGN_IN_FAILED.into()).into());
         };
+        self.throttle.record_success(username);
         let token = new_token();
         let now = self.now();
         let expires_at = now + lifetime;
@@ -209,6 +239,7 @@ impl Store {
                 created_at: Set(now),
                 expires_at: Set(expires_at),
                 client_address: Set(client_address.clone()),
+                last_seen_at: Set(Some(now)),
             }
             .insert(&tx)
             .await?;
@@ -228,30 +259,6 @@ impl Store {
             expires_at,
             principal,
         })
-    }
-
-    /// The principal of a live session, or `None` for an unknown or expired token.
-    pub async fn principal_for_token(
-        &self,
-        token: &str,
-        client_address: Option<String>,
-    ) -> Result<Option<Principal>> {
-        let Some(session) = sessions::Entity::find()
-            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
-            .filter(sessions::Column::ExpiresAt.gt(self.now()))
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let Some(account) = accounts::Entity::find_by_id(session.account_id)
-            .one(&self.db)
-            .await?
-            .filter(|account| !account.disabled)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(principal_of(&self.db, account, client_address).await?))
     }
 
     /// All accounts, oldest first; for administrators.
@@ -314,8 +321,11 @@ impl Store {
         }
         .await;
         let action = if disabled { "disable" } else { "enable" };
-        self.finish(tx, who, Audit::new(action, "account").on(id), result)
-            .await
+        let summary = self
+            .finish(tx, who, Audit::new(action, "account").on(id), result)
+            .await?;
+        self.announce_sessions_ended();
+        Ok(summary)
     }
 
     /// The principal of an account, for an administrator importing records written by
@@ -350,7 +360,9 @@ impl Store {
             Some(id) => audit.on(id),
             None => audit,
         };
-        self.finish(tx, who, audit, result).await
+        self.finish(tx, who, audit, result).await?;
+        self.announce_sessions_ended();
+        Ok(())
     }
 }
 
@@ -367,7 +379,7 @@ async fn summary_of(db: &impl ConnectionTrait, account: accounts::Model) -> Resu
     })
 }
 
-async fn principal_of(
+pub(crate) async fn principal_of(
     db: &impl ConnectionTrait,
     account: accounts::Model,
     client_address: Option<String>,
@@ -399,7 +411,7 @@ fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -419,22 +431,28 @@ mod tests {
         }
     }
 
-    /// A sign-in clears the sessions that have run out, and only those.
-    #[tokio::test]
-    async fn signing_in_purges_expired_sessions() -> Result<()> {
-        let folder = tempfile::tempdir().map_err(|e| StoreError::Location(e.to_string()))?;
-        let start = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+    const START: i64 = 1_795_000_000;
+
+    /// A store on a fresh SQLite file with the clock at [`START`] and one viewer account
+    /// `username` with the password "ett-långt-lösenord".
+    async fn a_store_with_one_account(
+        folder: &tempfile::TempDir,
+        username: &str,
+        settings: crate::SignInSettings,
+    ) -> Result<(Store, std::sync::Arc<Clock>)> {
+        let start = chrono::DateTime::from_timestamp(START, 0).unwrap_or_default();
         let clock = std::sync::Arc::new(Clock(std::sync::Mutex::new(start)));
         let store = Store::open(
             &crate::DatabaseLocation::default_sqlite(folder.path().join("t.db")),
             clock.clone(),
         )
-        .await?;
+        .await?
+        .with_sign_in_settings(settings);
         store
             .create_account(
                 &Principal::operator("test"),
                 NewAccount {
-                    username: "anna".into(),
+                    username: username.into(),
                     password: Some("ett-långt-lösenord".into()),
                     person_id: None,
                     grants: vec![reserv_domain::access::RoleGrant {
@@ -444,6 +462,16 @@ mod tests {
                 },
             )
             .await?;
+        Ok((store, clock))
+    }
+
+    /// A sign-in clears the sessions that have run out, and only those.
+    #[tokio::test]
+    async fn signing_in_purges_expired_sessions() -> Result<()> {
+        let folder = tempfile::tempdir().map_err(|e| StoreError::Location(e.to_string()))?;
+        let start = chrono::DateTime::from_timestamp(START, 0).unwrap_or_default();
+        let (store, clock) =
+            a_store_with_one_account(&folder, "anna", crate::SignInSettings::default()).await?;
         let sign_in = |hours: i64| {
             let store = store.clone();
             async move {
@@ -471,6 +499,53 @@ mod tests {
                 .principal_for_token(&long.token, None)
                 .await?
                 .is_some()
+        );
+        Ok(())
+    }
+
+    /// A session used within the idle timeout lives on; one left unused past it ends,
+    /// though its expiry is hours away.
+    #[tokio::test]
+    async fn a_session_left_idle_ends_before_its_expiry() -> Result<()> {
+        let folder = tempfile::tempdir().map_err(|e| StoreError::Location(e.to_string()))?;
+        let start = chrono::DateTime::from_timestamp(START, 0).unwrap_or_default();
+        let settings = crate::SignInSettings {
+            session_idle: Duration::minutes(30),
+            ..crate::SignInSettings::default()
+        };
+        let (store, clock) = a_store_with_one_account(&folder, "berit", settings).await?;
+        let signed_in = store
+            .sign_in("berit", "ett-långt-lösenord", None, Duration::hours(12))
+            .await?;
+        let at = |minutes: i64| {
+            if let Ok(mut now) = clock.0.lock() {
+                *now = start + Duration::minutes(minutes);
+            }
+        };
+        at(25);
+        assert!(
+            store
+                .principal_for_token(&signed_in.token, None)
+                .await?
+                .is_some()
+        );
+        at(50);
+        assert!(
+            store.session_is_live(&signed_in.token).await?,
+            "used at 25 minutes, so live until 55"
+        );
+        at(54);
+        assert!(
+            store.session_is_live(&signed_in.token).await?,
+            "checking liveness is not a use"
+        );
+        at(56);
+        assert!(!store.session_is_live(&signed_in.token).await?);
+        assert!(
+            store
+                .principal_for_token(&signed_in.token, None)
+                .await?
+                .is_none()
         );
         Ok(())
     }

@@ -6,6 +6,7 @@ use crate::entities::{it_systems, people, person_units, units};
 use crate::links::replace_links;
 use crate::page::{PageRequest, fetch_page};
 use crate::per_key::{PerKey, answer_each, answer_for};
+use crate::subtree::Subtrees;
 use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
@@ -15,7 +16,7 @@ use reserv_domain::systems::{ItSystem, SystemRequest, SystemState};
 use reserv_domain::units::{NewUnit, OrgUnit};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -65,7 +66,10 @@ impl Store {
             let unit = found
                 .remove(&id)
                 .ok_or_else(|| DomainError::not_found("unit", id))?;
-            who.authorize(Action::ReadDirectory, Scope::Unit(&unit.path))?;
+            // Everyone who reads the directory sees the whole unit tree, as `units`
+            // lists it: a unit's name and place are no secret, its plans and people are
+            // guarded on their own.
+            who.authorize_somewhere(Action::ReadDirectory)?;
             Ok(unit)
         }))
     }
@@ -128,30 +132,33 @@ impl Store {
         unit: Option<UnitId>,
         page: PageRequest,
     ) -> Result<Page<Person>> {
-        let mut select = people::Entity::find().filter(people::Column::Confidentiality.lte(
-            i16::from(who.highest_clearance(Action::ReadDirectory).level()),
-        ));
-        match unit {
-            Some(unit) => {
-                let path = find_unit(&self.db, unit).await?.path;
-                who.authorize(Action::ReadDirectory, Scope::Unit(&path))?;
-                let members = person_units::Entity::find()
-                    .filter(person_units::Column::UnitId.eq(unit.0))
-                    .all(&self.db)
-                    .await?
-                    .into_iter()
-                    .map(|row| row.person_id);
-                select = select.filter(people::Column::Id.is_in(members));
-            }
-            None => who.authorize_somewhere(Action::ReadDirectory)?,
+        who.authorize_somewhere(Action::ReadDirectory)?;
+        let mut select = people::Entity::find().filter(readable_people(&self.db, who).await?);
+        if let Some(unit) = unit {
+            // Units are the organisation's structure, which everyone who reads the
+            // directory sees; which of a unit's people show is the reach's business.
+            find_unit(&self.db, unit).await?;
+            let members = person_units::Entity::find()
+                .filter(person_units::Column::UnitId.eq(unit.0))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|row| row.person_id);
+            select = select.filter(people::Column::Id.is_in(members));
         }
         let rows = fetch_page(&self.db, select, people::Column::Id, page, |row| row.id).await?;
         let ids: Vec<i64> = rows.items.iter().map(|(id, _)| *id).collect();
         let mut memberships = unit_memberships(&self.db, &ids).await?;
-        rows.try_map(|row| {
+        let page = rows.try_map(|row| {
             let units = memberships.remove(&row.id).unwrap_or_default();
             convert::person(row, units)
-        })
+        })?;
+        for (_, person) in &page.items {
+            if person.confidentiality.read_is_audited() {
+                self.record_read(who, "person", person.id, "person").await?;
+            }
+        }
+        Ok(page)
     }
 
     pub async fn person(&self, who: &Principal, id: PersonId) -> Result<Person> {
@@ -171,9 +178,7 @@ impl Store {
         let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
         let rows = people::Entity::find()
             .filter(people::Column::Id.is_in(raw.clone()))
-            .filter(people::Column::Confidentiality.lte(i16::from(
-                who.highest_clearance(Action::ReadDirectory).level(),
-            )))
+            .filter(readable_people(&self.db, who).await?)
             .all(&self.db)
             .await?;
         let mut memberships = unit_memberships(&self.db, &raw).await?;
@@ -418,6 +423,34 @@ pub(crate) async fn ensure_units_exist(db: &impl ConnectionTrait, ids: &[UnitId]
 }
 
 /// Units by id, in one query; ids that do not exist are absent.
+/// The people `who` may read, as a condition on `people`: see
+/// [`Principal::directory_reach`]. One query per unit-scoped grant with more than
+/// internal clearance finds that grant's subtree.
+async fn readable_people(db: &impl ConnectionTrait, who: &Principal) -> Result<Condition> {
+    let reach = who.directory_reach();
+    let level = |clearance: reserv_domain::classification::Confidentiality| {
+        people::Column::Confidentiality.lte(i16::from(clearance.level()))
+    };
+    let roots: Vec<UnitId> = reach.in_units.iter().map(|(unit, _)| *unit).collect();
+    let subtrees = Subtrees::of(db, &roots).await?;
+    let mut readable = Condition::any().add(level(reach.everywhere));
+    for (unit, clearance) in &reach.in_units {
+        let members = sea_orm::sea_query::Query::select()
+            .column(person_units::Column::PersonId)
+            .from(person_units::Entity)
+            .and_where(
+                person_units::Column::UnitId.in_subquery(subtrees.units_covered_by(&[*unit])),
+            )
+            .to_owned();
+        readable = readable.add(
+            Condition::all()
+                .add(level(*clearance))
+                .add(people::Column::Id.in_subquery(members)),
+        );
+    }
+    Ok(readable)
+}
+
 pub(crate) async fn unit_rows(
     db: &impl ConnectionTrait,
     ids: &[UnitId],

@@ -24,6 +24,7 @@ mod passwords;
 mod per_key;
 mod plans;
 mod playbooks;
+mod sessions;
 mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
@@ -35,11 +36,15 @@ pub use incidents::{IncidentEdit, IncidentFilter};
 pub use messages::{DeliveryCounts, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, SendOutcome};
 pub use page::{Page, PageRequest};
+pub use passwords::{
+    ITERATIONS as ARGON2_ITERATIONS, LANES as ARGON2_LANES, MEMORY_KIB as ARGON2_MEMORY_KIB,
+};
 pub use per_key::PerKey;
 pub use plans::{
     ActivityContents, DependencyEntry, PlanFilter, PlanVersions, RoutineWithContext, VersionPlace,
 };
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
+pub use sessions::SessionSummary;
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
@@ -47,6 +52,27 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{broadcast, watch};
+
+/// How people sign in and how long their sessions last when unused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// Password hashes computed at once; 0 means one per core.
+    pub hash_concurrency: usize,
+    /// When failed sign-ins lock a username or a client address, and for how long.
+    pub throttle: reserv_domain::sign_in::ThrottleRules,
+    /// How long a session may go unused before it ends (its expiry still applies).
+    pub session_idle: chrono::Duration,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        Self {
+            hash_concurrency: 0,
+            throttle: reserv_domain::sign_in::ThrottleRules::default(),
+            session_idle: chrono::Duration::hours(4),
+        }
+    }
+}
 
 /// The handle through which the rest of the server reads and changes stored data.
 #[derive(Debug, Clone)]
@@ -60,6 +86,12 @@ pub struct Store {
     /// process's publishing, and a restart publishes afresh.
     publish_status: Arc<std::sync::Mutex<Vec<reserv_domain::publishing::PublishStatus>>>,
     passwords: passwords::Passwords,
+    /// Failed sign-ins per username and client address; see [`SignInSettings`].
+    throttle: Arc<reserv_domain::sign_in::SignInThrottle>,
+    /// How long a session may go unused before it ends.
+    session_idle: chrono::Duration,
+    /// Ticks after sessions were ended, for open subscriptions.
+    session_ends: Arc<watch::Sender<()>>,
     audit_writer: audit::AuditWriter,
     /// How many SQL statements this store has run, for tests that keep the number of
     /// queries per request fixed and for monitoring.
@@ -86,10 +118,26 @@ impl Store {
             notice_changes: watch::Sender::new(()),
             publish_status: Arc::default(),
             passwords: passwords::Passwords::new(),
+            throttle: Arc::default(),
+            session_idle: SignInSettings::default().session_idle,
+            session_ends: Arc::new(watch::Sender::new(())),
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,
             statements,
         })
+    }
+
+    /// The same store signing people in under `settings`. Call it once, right after
+    /// [`Store::open`]: clones made before keep the old settings.
+    pub fn with_sign_in_settings(self, settings: SignInSettings) -> Self {
+        Self {
+            passwords: passwords::Passwords::with_concurrency(settings.hash_concurrency),
+            throttle: Arc::new(reserv_domain::sign_in::SignInThrottle::new(
+                settings.throttle,
+            )),
+            session_idle: settings.session_idle,
+            ..self
+        }
     }
 
     /// Changes to incidents, sent after they are committed. Subscribers that fall

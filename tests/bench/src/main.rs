@@ -5,6 +5,7 @@
 
 mod data;
 mod load;
+mod sign_in;
 
 /// mimalloc rather than the system allocator: a profile of the read path under load
 /// spent about a quarter of its time in glibc malloc (many small GraphQL values).
@@ -42,17 +43,29 @@ enum Bench {
         #[arg(long, default_value_t = 500)]
         log_entries: usize,
     },
+    /// What one password sign-in costs, and other requests' latency during a burst.
+    SignIn {
+        /// Sequential sign-ins measured.
+        #[arg(long, default_value_t = 20)]
+        logins: usize,
+        /// Concurrent sign-ins in the burst.
+        #[arg(long, default_value_t = 40)]
+        burst: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Cli { bench } = Cli::parse();
-    let Bench::ReadPath {
-        seconds,
-        clients,
-        units,
-        log_entries,
-    } = bench;
+    let (seconds, clients, units, log_entries) = match bench {
+        Bench::SignIn { logins, burst } => return sign_in::run(logins, burst).await,
+        Bench::ReadPath {
+            seconds,
+            clients,
+            units,
+            log_entries,
+        } => (seconds, clients, units, log_entries),
+    };
     let shape = data::Shape {
         units,
         log_entries,

@@ -1,30 +1,37 @@
 //! The benchmark must keep working: a one-second run on a tiny data set completes,
-//! every request succeeds, and the audit chain it leaves verifies. It measures nothing.
+//! every request succeeds, and the audit chain it leaves verifies; a short sign-in run
+//! prints its figures. They measure nothing.
 
 use std::process::Command;
 
-#[test]
-fn a_short_read_path_run_completes_without_failures() -> std::io::Result<()> {
+/// Runs the benchmark on SQLite alone with `args`; its output when it succeeded.
+fn run_bench(args: &[&str]) -> std::io::Result<String> {
     let output = Command::new(env!("CARGO_BIN_EXE_reserv-bench"))
-        .args([
-            "read-path",
-            "--seconds",
-            "1",
-            "--clients",
-            "2",
-            "--units",
-            "2",
-            "--log-entries",
-            "5",
-        ])
+        .args(args)
         .env_remove("TEST_DATABASE_URL")
         .output()?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    Ok(stdout)
+}
+
+#[test]
+fn a_short_read_path_run_completes_without_failures() -> std::io::Result<()> {
+    let stdout = run_bench(&[
+        "read-path",
+        "--seconds",
+        "1",
+        "--clients",
+        "2",
+        "--units",
+        "2",
+        "--log-entries",
+        "5",
+    ])?;
     for scenario in ["(a) incident", "(b) incident", "(c) plans"] {
         let line = stdout
             .lines()
@@ -36,5 +43,19 @@ fn a_short_read_path_run_completes_without_failures() -> std::io::Result<()> {
         stdout.contains("audit chain after the run") && stdout.contains("intact"),
         "{stdout}"
     );
+    Ok(())
+}
+
+#[test]
+fn a_short_sign_in_run_prints_its_figures() -> std::io::Result<()> {
+    let stdout = run_bench(&["sign-in", "--logins", "2", "--burst", "3"])?;
+    for figure in [
+        "argon2id: m = 19456 KiB",
+        "one login at a time (2 sign-ins): p50",
+        "3 logins at once",
+        "/healthz during the burst",
+    ] {
+        assert!(stdout.contains(figure), "{figure}: {stdout}");
+    }
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! The tasks of an incident's response: created by the crisis staff, worked on by the
 //! people they are assigned to.
 
+use super::visibility::{readable_by, units_to_look_up};
 use super::{Located, locate, open_managed_incident, touch_open_incident};
 use crate::audit::{Audit, AuditedObject};
 use crate::convert;
 use crate::directory::ensure_person_exists;
-use crate::entities::tasks;
+use crate::entities::{incidents, tasks};
 use crate::per_key::{PerKey, answer_for};
+use crate::subtree::Subtrees;
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
@@ -159,8 +161,25 @@ impl Store {
         let Some(person) = who.person_id else {
             return Ok(Vec::new());
         };
+        // Only tasks of incidents the assignee may read, or that are no more than
+        // internal (see `assignment_clearance`): a task's title says what the incident
+        // is about.
+        let subtrees = Subtrees::of(&self.db, &units_to_look_up(who, None)).await?;
+        let readable = sea_orm::sea_query::Query::select()
+            .column(incidents::Column::Id)
+            .from(incidents::Entity)
+            .cond_where(
+                sea_orm::Condition::any()
+                    .add(readable_by(who, &subtrees))
+                    .add(
+                        incidents::Column::Confidentiality
+                            .lte(i16::from(who.assignment_clearance().level())),
+                    ),
+            )
+            .to_owned();
         tasks::Entity::find()
             .filter(tasks::Column::AssigneeId.eq(person.0))
+            .filter(tasks::Column::IncidentId.in_subquery(readable))
             .filter(
                 tasks::Column::State
                     .is_in([TaskState::Open.as_str(), TaskState::InProgress.as_str()]),

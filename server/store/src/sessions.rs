@@ -1,0 +1,223 @@
+//! Sessions after sign-in: finding the person behind a token, ending sessions that were
+//! left idle or ran out, and letting a person (or an administrator) see and revoke them.
+//!
+//! Only the SHA-256 of a token is stored; this module must never return or log a token.
+
+use crate::accounts::{principal_of, token_hash};
+use crate::audit::Audit;
+use crate::entities::{accounts, sessions};
+use crate::{Result, Store};
+use chrono::{DateTime, Duration, Utc};
+use reserv_domain::DomainError;
+use reserv_domain::access::Principal;
+use reserv_domain::ids::AccountId;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// A session as its owner and administrators see it; never with its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When it was last used (to the minute), or when it was created if never since.
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends if nobody uses it: `last_seen_at` plus the idle timeout, or the
+    /// expiry if that comes first.
+    pub idle_until: DateTime<Utc>,
+    pub client_address: Option<String>,
+    /// Whether this is the session the request came with.
+    pub current: bool,
+}
+
+/// A session's last use is written at most this often, so that a busy client does not
+/// turn every read into a write.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+impl Store {
+    /// The principal of a live session, or `None` for an unknown, expired or idle token
+    /// or a disabled account. Records the use, at most once a minute.
+    pub async fn principal_for_token(
+        &self,
+        token: &str,
+        client_address: Option<String>,
+    ) -> Result<Option<Principal>> {
+        self.live_principal(token, client_address, true).await
+    }
+
+    /// Whether the session of `token` is still live, without counting this check as a
+    /// use: an open subscription alone does not keep a session from going idle.
+    pub async fn session_is_live(&self, token: &str) -> Result<bool> {
+        Ok(self.live_principal(token, None, false).await?.is_some())
+    }
+
+    async fn live_principal(
+        &self,
+        token: &str,
+        client_address: Option<String>,
+        touch: bool,
+    ) -> Result<Option<Principal>> {
+        let now = self.now();
+        let Some(session) = sessions::Entity::find()
+            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let last_seen = session.last_seen_at.unwrap_or(session.created_at);
+        if last_seen + self.session_idle <= now {
+            // Left idle too long: it ends now, as if its owner had signed out.
+            sessions::Entity::delete_by_id(session.id)
+                .exec(&self.db)
+                .await?;
+            self.announce_sessions_ended();
+            return Ok(None);
+        }
+        let Some(account) = accounts::Entity::find_by_id(session.account_id)
+            .one(&self.db)
+            .await?
+            .filter(|account| !account.disabled)
+        else {
+            return Ok(None);
+        };
+        if touch && last_seen + TOUCH_EVERY <= now {
+            sessions::Entity::update_many()
+                .col_expr(
+                    sessions::Column::LastSeenAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(sessions::Column::Id.eq(session.id))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(Some(principal_of(&self.db, account, client_address).await?))
+    }
+
+    /// The live sessions of `account` (the reader's own when `None`), newest first;
+    /// `current_token` marks the one the request came with.
+    pub async fn sessions(
+        &self,
+        who: &Principal,
+        account: Option<AccountId>,
+        current_token: Option<&str>,
+    ) -> Result<Vec<SessionSummary>> {
+        let account = own_or_named(who, account)?;
+        who.authorize_sessions_of(account)?;
+        let now = self.now();
+        let current = current_token.map(token_hash);
+        let rows = sessions::Entity::find()
+            .filter(sessions::Column::AccountId.eq(account.0))
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .order_by_desc(sessions::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let last_seen_at = row.last_seen_at.unwrap_or(row.created_at);
+                SessionSummary {
+                    id: row.id,
+                    account_id: AccountId(row.account_id),
+                    created_at: row.created_at,
+                    expires_at: row.expires_at,
+                    last_seen_at,
+                    idle_until: (last_seen_at + self.session_idle).min(row.expires_at),
+                    client_address: row.client_address,
+                    current: current.as_deref() == Some(row.token_hash.as_str()),
+                }
+            })
+            .filter(|session| session.idle_until > now)
+            .collect())
+    }
+
+    /// Ends one session: one's own, or anyone's for an administrator (a lost phone).
+    pub async fn revoke_session(&self, who: &Principal, session_id: i64) -> Result<()> {
+        let tx = self.begin().await?;
+        let result = async {
+            let session = sessions::Entity::find_by_id(session_id)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("session", session_id))?;
+            who.authorize_sessions_of(AccountId(session.account_id))
+                // Someone else's session is not theirs to know about.
+                .map_err(|_| DomainError::not_found("session", session_id))?;
+            sessions::Entity::delete_by_id(session_id).exec(&tx).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(
+            tx,
+            who,
+            Audit::new("revoke", "session").on(session_id),
+            result,
+        )
+        .await?;
+        self.announce_sessions_ended();
+        Ok(())
+    }
+
+    /// Ends every session of `account` (the reader's own when `None`) and returns how
+    /// many there were: "sign me out everywhere", or an administrator's answer to a
+    /// stolen password.
+    pub async fn revoke_sessions(
+        &self,
+        who: &Principal,
+        account: Option<AccountId>,
+    ) -> Result<u64> {
+        let account = own_or_named(who, account)?;
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize_sessions_of(account)?;
+            let ended = sessions::Entity::delete_many()
+                .filter(sessions::Column::AccountId.eq(account.0))
+                .exec(&tx)
+                .await?;
+            Ok(ended.rows_affected)
+        }
+        .await;
+        let ended = self
+            .finish(
+                tx,
+                who,
+                Audit::new("revoke_all", "session").on(account),
+                result,
+            )
+            .await?;
+        self.announce_sessions_ended();
+        Ok(ended)
+    }
+
+    /// Ticks after sessions were ended (signed out, revoked, left idle, or an account
+    /// disabled), so that open subscriptions check whether theirs is still live.
+    pub fn subscribe_session_ends(&self) -> tokio::sync::watch::Receiver<()> {
+        self.session_ends.subscribe()
+    }
+
+    pub(crate) fn announce_sessions_ended(&self) {
+        self.session_ends.send_modify(|_| ());
+    }
+
+    /// The idle timeout sessions live under.
+    pub fn session_idle(&self) -> Duration {
+        self.session_idle
+    }
+}
+
+fn own_or_named(who: &Principal, account: Option<AccountId>) -> Result<AccountId> {
+    match account.or(who.account_id) {
+        Some(account) => Ok(account),
+        None => Err(DomainError::validation(
+            "accountId",
+            "name the account: the command line operator has no sessions",
+        )
+        .into()),
+    }
+}
+
+impl crate::audit::AuditedObject for u64 {
+    fn audit_id(&self) -> Option<String> {
+        None
+    }
+}

@@ -1,0 +1,126 @@
+//! `reserv-bench sign-in`: what one password sign-in costs, and whether a burst of them
+//! (shift change) stalls other requests. Prints the argon2 parameters, the latency of
+//! sequential `login` mutations over HTTP, and `/healthz` latency while a burst of
+//! concurrent sign-ins runs.
+
+use crate::load::sign_in;
+use reserv::Config;
+use reserv::server::{open_store, start};
+use reserv_domain::access::{Principal, Role, RoleGrant};
+use reserv_store::NewAccount;
+use std::time::{Duration, Instant};
+
+const USERNAME: &str = "skiftbyte";
+const PASSWORD: &str = "bänkprov-för-inloggning";
+
+/// Runs the benchmark with `logins` sequential sign-ins and a burst of `burst` at once.
+pub async fn run(logins: usize, burst: usize) -> anyhow::Result<()> {
+    println!("reserv-bench sign-in");
+    println!(
+        "  machine: {} cores; build: {} (argon2 is compiled optimised in both)",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    println!(
+        "  argon2id: m = {} KiB, t = {}, p = {}; hashes at once: one per core (login.hash_concurrency = 0)",
+        reserv_store::ARGON2_MEMORY_KIB,
+        reserv_store::ARGON2_ITERATIONS,
+        reserv_store::ARGON2_LANES
+    );
+    let folder = tempfile::tempdir()?;
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: folder.path().to_path_buf(),
+        log: "warn".into(),
+        ..Config::default()
+    };
+    // The burst comes from one address; it is not guessing and must not be locked.
+    config.login.address_attempts = std::num::NonZeroU32::MAX;
+    let store = open_store(&config).await?;
+    store
+        .create_account(
+            &Principal::operator("bench"),
+            NewAccount {
+                username: USERNAME.into(),
+                password: Some(PASSWORD.into()),
+                person_id: None,
+                grants: vec![RoleGrant {
+                    role: Role::Viewer,
+                    unit: None,
+                }],
+            },
+        )
+        .await?;
+    let server = start(&config, store).await?;
+    let base_url = format!("http://{}", server.address);
+    // One sign-in first, so that connections and caches are warm.
+    sign_in(&base_url, USERNAME, PASSWORD).await?;
+
+    let mut sequential = Vec::with_capacity(logins);
+    for _ in 0..logins {
+        let started = Instant::now();
+        sign_in(&base_url, USERNAME, PASSWORD).await?;
+        sequential.push(started.elapsed());
+    }
+    print_latencies(
+        &format!("one login at a time ({logins} sign-ins)"),
+        &mut sequential,
+    );
+
+    let started = Instant::now();
+    let burst_tasks: Vec<_> = (0..burst)
+        .map(|_| {
+            let base_url = base_url.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                sign_in(&base_url, USERNAME, PASSWORD).await?;
+                anyhow::Ok(started.elapsed())
+            })
+        })
+        .collect();
+    let mut health = Vec::new();
+    let http = reqwest::Client::new();
+    while !burst_tasks.iter().all(tokio::task::JoinHandle::is_finished) {
+        let asked = Instant::now();
+        http.get(format!("{base_url}/healthz"))
+            .send()
+            .await?
+            .error_for_status()?;
+        health.push(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut during_burst = Vec::with_capacity(burst);
+    for task in burst_tasks {
+        during_burst.push(task.await??);
+    }
+    let whole = started.elapsed();
+    print_latencies(
+        &format!(
+            "{burst} logins at once (whole burst {} ms)",
+            whole.as_millis()
+        ),
+        &mut during_burst,
+    );
+    print_latencies("/healthz during the burst", &mut health);
+    server.stop().await?;
+    Ok(())
+}
+
+fn print_latencies(label: &str, samples: &mut [Duration]) {
+    samples.sort();
+    let at = |fraction: f64| {
+        let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
+        samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "  {label}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
+        at(0.5),
+        at(0.99),
+        at(1.0),
+        samples.len()
+    );
+}
