@@ -69,6 +69,7 @@ pub mod people;
 pub mod phone;
 pub mod plans;
 pub mod publishing;
+pub mod swedish_time;
 pub mod systems;
 pub mod units;
 mod validate;
