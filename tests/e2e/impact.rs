@@ -90,7 +90,7 @@ fn care_system_outage() -> Vec<(String, String, i64, i64, String, Vec<String>)> 
         ),
         row(
             NORR,
-            "Läkemedelsöverlämning hos brukare",
+            "Överlämnande och administrering av läkemedel hos brukare",
             60,
             1,
             "APPROVED",
@@ -218,7 +218,7 @@ on_every_database! {
             .await?;
         let medication = copied["planVersion"]["activities"]
             .as_array()
-            .and_then(|all| all.iter().find(|activity| activity["name"] == "Läkemedelsöverlämning hos brukare"))
+            .and_then(|all| all.iter().find(|activity| activity["name"] == "Överlämnande och administrering av läkemedel hos brukare"))
             .cloned()
             .unwrap_or_default();
         let dependency = medication["dependencies"]
@@ -234,7 +234,7 @@ on_every_database! {
         let after = impact(&lead, &system).await?;
         let expected: Vec<_> = care_system_outage()
             .into_iter()
-            .filter(|row| row.1 != "Läkemedelsöverlämning hos brukare")
+            .filter(|row| row.1 != "Överlämnande och administrering av läkemedel hos brukare")
             .map(|mut row| {
                 if row.0 == NORR {
                     row.3 = 2;

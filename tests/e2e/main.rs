@@ -4,6 +4,7 @@
 mod accounts;
 mod audit_trail;
 mod bad_input;
+mod binders;
 mod crisis_log;
 mod directory;
 mod fallback_site;

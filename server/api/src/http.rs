@@ -228,6 +228,23 @@ async fn session_ended(store: &Store, signed_in: &OnceLock<String>) {
     }
 }
 
+/// Middleware for routes outside the GraphQL API (printed binders): puts the signed-in
+/// [`Principal`](reserv_domain::access::Principal) into the request's extensions, found
+/// from the bearer token or the session cookie exactly as for GraphQL, so that those
+/// routes need not know how sessions work. Requests without a session pass unchanged.
+pub async fn sign_in_from_request(
+    State(store): State<Store>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let facts = request_facts(&store, request.method(), request.headers(), peer).await;
+    if let Some(principal) = facts.principal {
+        request.extensions_mut().insert(principal);
+    }
+    next.run(request).await
+}
+
 fn init_token(payload: &serde_json::Value) -> Option<String> {
     let text = payload
         .get("token")

@@ -21,6 +21,6 @@ mod protection;
 mod schema;
 mod types;
 
-pub use http::{ApiSettings, router};
+pub use http::{ApiSettings, router, sign_in_from_request};
 pub use protection::Introspection;
 pub use schema::{ReservSchema, SchemaLimits, build_schema, schema_sdl};

@@ -70,6 +70,7 @@ pub mod phone;
 pub mod plans;
 pub mod publishing;
 pub mod sign_in;
+pub mod swedish_time;
 pub mod systems;
 pub mod units;
 mod validate;

@@ -42,6 +42,27 @@ impl E164 {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number as people write and dial it by hand: a Swedish mobile number grouped
+    /// "070-174 06 90", another Swedish number in national form, a foreign one as it is.
+    pub fn for_reading(&self) -> String {
+        let Some(national) = self.0.strip_prefix("+46").map(|rest| format!("0{rest}")) else {
+            return self.0.clone();
+        };
+        match (
+            national.get(..3),
+            national.get(3..6),
+            national.get(6..8),
+            national.get(8..),
+        ) {
+            (Some(prefix), Some(first), Some(second), Some(last))
+                if national.starts_with("07") && national.len() == 10 =>
+            {
+                format!("{prefix}-{first} {second} {last}")
+            }
+            _ => national,
+        }
+    }
 }
 
 impl TryFrom<String> for E164 {
@@ -105,6 +126,14 @@ mod tests {
                 "{input} was accepted: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn swedish_numbers_are_grouped_as_people_write_them() {
+        let read = |number: &str| E164::parse("phone", number).map(|phone| phone.for_reading());
+        assert_eq!(read("+46701740690").ok().as_deref(), Some("070-174 06 90"));
+        assert_eq!(read("+4692365000").ok().as_deref(), Some("092365000"));
+        assert_eq!(read("+4712345678").ok().as_deref(), Some("+4712345678"));
     }
 
     #[test]

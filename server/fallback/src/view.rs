@@ -5,9 +5,10 @@
 //! Built from [`PublicNotice`]s only, which hold nothing above confidentiality 0; this
 //! module must never take anything else from the store.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use reserv_domain::notices::{Localized, NoticeRevision, NoticeState, PublicNotice, ServiceState};
 use reserv_domain::people::Language;
+use reserv_domain::swedish_time;
 use serde::Serialize;
 
 /// How many ended notices the page lists: enough for an incident's story, small enough
@@ -206,7 +207,7 @@ fn notice_view(notice: &PublicNotice, language: Language) -> Option<NoticeView> 
             .map(|hotline| HotlineView {
                 name: hotline.name.get(language).to_owned(),
                 phone: hotline.phone.as_str().to_owned(),
-                phone_text: phone_text(hotline.phone.as_str()),
+                phone_text: hotline.phone.for_reading(),
                 opening_hours: hotline.opening_hours.get(language).to_owned(),
             })
             .collect(),
@@ -257,108 +258,10 @@ fn state_text(state: ServiceState, language: Language) -> &'static str {
 /// A Swedish mobile number the way it is written in Sweden (+46701740690 →
 /// 070-174 06 90). Other Swedish numbers are shown in national form without grouping,
 /// since area codes differ in length; foreign numbers as stored.
-fn phone_text(e164: &str) -> String {
-    let Some(national) = e164.strip_prefix("+46").map(|rest| format!("0{rest}")) else {
-        return e164.to_owned();
-    };
-    if !(national.starts_with("07") && national.len() == 10) {
-        return national;
-    }
-    format!(
-        "{}-{} {} {}",
-        &national[..3],
-        &national[3..6],
-        &national[6..8],
-        &national[8..]
-    )
-}
-
 /// `at` in Swedish time, in words of `language`.
 pub fn moment(at: DateTime<Utc>, language: Language) -> Moment {
-    let local = at + stockholm_offset(at);
-    let month = local.month0() as usize;
-    let text = match language {
-        Language::Sv => {
-            const MONTHS: [&str; 12] = [
-                "januari",
-                "februari",
-                "mars",
-                "april",
-                "maj",
-                "juni",
-                "juli",
-                "augusti",
-                "september",
-                "oktober",
-                "november",
-                "december",
-            ];
-            format!(
-                "{} {} {} kl. {}",
-                local.day(),
-                MONTHS[month],
-                local.year(),
-                local.format("%H.%M")
-            )
-        }
-        Language::En => format!("{}, {}", local.format("%-d %B %Y"), local.format("%H:%M")),
-    };
     Moment {
         iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        text,
-    }
-}
-
-/// Sweden's offset from UTC: one hour, two in summer time, which in the EU runs from
-/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October. Worked
-/// out here because this is the only time zone the page shows, not worth a time-zone
-/// database.
-fn stockholm_offset(at: DateTime<Utc>) -> Duration {
-    let year = at.year();
-    let summer_starts = last_sunday_at_one(year, 3);
-    let summer_ends = last_sunday_at_one(year, 10);
-    match (summer_starts, summer_ends) {
-        (Some(start), Some(end)) if at >= start && at < end => Duration::hours(2),
-        _ => Duration::hours(1),
-    }
-}
-
-fn last_sunday_at_one(year: i32, month: u32) -> Option<DateTime<Utc>> {
-    let last_day = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
-    let back = last_day.weekday().num_days_from_sunday();
-    let sunday = last_day - Duration::days(i64::from(back));
-    Some(Utc.from_utc_datetime(&sunday.and_hms_opt(1, 0, 0)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_shown_in_swedish_time_across_summer_time() {
-        let winter = Utc.with_ymd_and_hms(2026, 2, 10, 7, 40, 0).single();
-        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 7, 40, 0).single();
-        let texts = [winter, summer].map(|at| at.map(|at| moment(at, Language::Sv).text));
-        assert_eq!(
-            texts,
-            [
-                Some("10 februari 2026 kl. 08.40".to_owned()),
-                Some("1 juli 2026 kl. 09.40".to_owned())
-            ]
-        );
-        let english = winter.map(|at| moment(at, Language::En).text);
-        assert_eq!(english.as_deref(), Some("10 February 2026, 08:40"));
-        // Summer time in 2026 starts on 29 March at 01:00 UTC.
-        let before = Utc.with_ymd_and_hms(2026, 3, 29, 0, 59, 0).single();
-        let after = Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).single();
-        assert_eq!(before.map(stockholm_offset), Some(Duration::hours(1)));
-        assert_eq!(after.map(stockholm_offset), Some(Duration::hours(2)));
-    }
-
-    #[test]
-    fn swedish_numbers_are_grouped_as_people_write_them() {
-        assert_eq!(phone_text("+46701740690"), "070-174 06 90");
-        assert_eq!(phone_text("+4692365000"), "092365000");
-        assert_eq!(phone_text("+4712345678"), "+4712345678");
+        text: swedish_time::in_words(at, language),
     }
 }

@@ -58,6 +58,23 @@ enum Command {
         #[command(subcommand)]
         command: FallbackCommand,
     },
+    /// Write a unit's printable binder (approved plan, fallback routines with tick boxes
+    /// and signature lines, forms, contact list) as one HTML file to print from a browser.
+    Print {
+        /// The unit's id or exact name.
+        #[arg(long)]
+        unit: String,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print as this account, with only what it may read; without it, as the
+        /// operator, who reads everything.
+        #[arg(long = "as", value_name = "USERNAME")]
+        account: Option<String>,
+        /// The binder's own words in English instead of Swedish.
+        #[arg(long)]
+        english: bool,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
 }
@@ -140,10 +157,18 @@ enum UserCommand {
 /// The commands that work on the database, once it is open.
 enum DatabaseCommand {
     Migrate,
-    Serve { demo: bool },
+    Serve {
+        demo: bool,
+    },
     User(UserCommand),
     Audit(AuditCommand),
     Fallback(FallbackCommand),
+    Print {
+        unit: String,
+        out: PathBuf,
+        account: Option<String>,
+        english: bool,
+    },
 }
 
 #[tokio::main]
@@ -194,6 +219,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command } => DatabaseCommand::User(command),
         Command::Audit { command } => DatabaseCommand::Audit(command),
         Command::Fallback { command } => DatabaseCommand::Fallback(command),
+        Command::Print {
+            unit,
+            out,
+            account,
+            english,
+        } => DatabaseCommand::Print {
+            unit,
+            out,
+            account,
+            english,
+        },
     };
     let config = Config::load(config.as_deref())?;
     tracing_subscriber::fmt()
@@ -219,6 +255,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("Wrote the fallback site to {}.", out.display());
+            Ok(())
+        }
+        DatabaseCommand::Print {
+            unit,
+            out,
+            account,
+            english,
+        } => {
+            let operator = Principal::operator("command line");
+            let unit = find_unit(&store, &operator, &unit).await?;
+            let reader = match account {
+                Some(username) => store
+                    .principal_by_username(&operator, &username)
+                    .await
+                    .with_context(|| format!("--as: {username}"))?,
+                None => operator,
+            };
+            let language = if english {
+                reserv_domain::people::Language::En
+            } else {
+                reserv_domain::people::Language::Sv
+            };
+            let html =
+                reserv_print::binder_html(&store, &reader, unit, language, store.now()).await?;
+            std::fs::write(&out, html)
+                .with_context(|| format!("--out: cannot write {}", out.display()))?;
+            println!(
+                "Wrote the binder to {}; open it in a browser and print it.",
+                out.display()
+            );
             Ok(())
         }
         DatabaseCommand::Serve { demo } => {

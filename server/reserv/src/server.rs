@@ -82,6 +82,11 @@ fn serve_until(
     let app = router(store.clone(), schema, &settings, reserv_webapp::app_shell()).merge(
         reserv_fallback::status_routes(store.clone(), config.fallback.live_settings()),
     );
+    // Printed binders know nothing of sessions: the API's session lookup signs each
+    // request in before the print routes see it.
+    let app = app.merge(reserv_print::print_routes(store.clone()).layer(
+        axum::middleware::from_fn_with_state(store.clone(), reserv_api::sign_in_from_request),
+    ));
     let app = match sms_webhook_routes(config, &store) {
         Some(webhooks) => app.merge(webhooks),
         None => app,

@@ -41,6 +41,10 @@ pub struct ActivityContents {
 pub struct VersionPlace {
     pub plan: Plan,
     pub state: PlanState,
+    /// The version's number, and when it was approved: what a printed binder's cover
+    /// says, for readers who may not read the version's text.
+    pub version: i32,
+    pub approved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Store {
@@ -172,8 +176,37 @@ impl Store {
             Ok(VersionPlace {
                 plan: scope.plan,
                 state: scope.version.state,
+                version: scope.version.version,
+                approved_at: scope.version.approved_at,
             })
         }))
+    }
+
+    /// The approved version of a plan, placed (its number and approval) for anyone who
+    /// may read plans in the plan's unit, cleared for its text or not: a printed
+    /// binder's cover names it even for a care worker who reads only the routines.
+    pub async fn approved_version(
+        &self,
+        who: &Principal,
+        plan: PlanId,
+    ) -> Result<Option<(PlanVersionId, VersionPlace)>> {
+        let approved = plan_versions::Entity::find()
+            .filter(plan_versions::Column::PlanId.eq(plan.0))
+            .filter(plan_versions::Column::State.eq(PlanState::Approved.as_str()))
+            .one(&self.db)
+            .await?;
+        let Some(row) = approved else {
+            // Whether the plan exists, and whether it may be read, is still answered.
+            self.plan(who, plan).await?;
+            return Ok(None);
+        };
+        let id = PlanVersionId(row.id);
+        let place = answer_for(
+            self.places_of_versions(who, &[id]).await?,
+            id,
+            "plan version",
+        )?;
+        Ok(Some((id, place)))
     }
 
     /// The critical activities of each version, in their order.
