@@ -19,6 +19,7 @@ mod m20261203_000100_public_notices;
 mod m20261203_000100_routine_keys;
 mod m20261203_000200_playbooks;
 mod m20261204_000201_session_last_seen;
+mod m20261204_000100_activations;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000100_log_client_ids::Migration),
             Box::new(m20261203_000100_messages::Migration),
             Box::new(m20261204_000201_session_last_seen::Migration),
+            Box::new(m20261204_000100_activations::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! with `TEST_DATABASE_URL`, on PostgreSQL.
 
 mod accounts;
+mod activation;
 mod audit_trail;
 mod bad_input;
 mod binders;

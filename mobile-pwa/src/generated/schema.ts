@@ -27,6 +27,25 @@ export interface AccountInput {
   roles: Array<RoleInput>;
 }
 
+export interface ActivatedPlan {
+  unitId: string;
+  planVersionId: string;
+  exercise: boolean;
+  activatedAt: string;
+}
+
+export interface Activation {
+  id: string;
+  playbookId: string;
+  incident: Incident;
+  exercise: boolean;
+  activatedAt: string;
+  activatedPlans: Array<ActivatedPlan>;
+  checklistRuns: Array<ChecklistRun>;
+  tasksCreated: number;
+  replayed: boolean;
+}
+
 export interface ActivityInput {
   name: string;
   description?: string | null;
@@ -88,6 +107,14 @@ export interface AuditEventEdge {
 }
 
 export type AuditOutcome = 'SUCCESS' | 'DENIED' | 'FAILED';
+
+export interface ChecklistRun {
+  id: string;
+  unitId: string;
+  routineId: string;
+  exercise: boolean;
+  startedAt: string;
+}
 
 export interface Classification {
   confidentiality: number;
@@ -193,6 +220,8 @@ export interface Incident {
   updatedAt: string;
   log: Array<LogEntry>;
   tasks: Array<Task>;
+  activatedPlans: Array<ActivatedPlan>;
+  checklistRuns: Array<ChecklistRun>;
 }
 
 export interface IncidentConnection {
@@ -355,6 +384,7 @@ export interface Mutation {
   createDraft: PlanVersion;
   approvePlanVersion: PlanVersion;
   retirePlanVersion: PlanVersion;
+  activatePlaybook: Activation;
 }
 
 export interface NoticeInput {

@@ -1,11 +1,14 @@
-//! Playbooks in use and what is wrong with their files.
+//! Playbooks in use, what is wrong with their files, and activating them.
 
-use crate::context::{principal, store};
+use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
-use crate::incidents::IncidentKind;
-use async_graphql::{Context, Object, SimpleObject};
+use crate::incidents::{IncidentKind, IncidentObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use reserv_store::{PlaybookProblem, PlaybookSummary};
+use reserv_domain::ids::{IncidentId, UnitId};
+use reserv_store::{
+    ActivatedPlan, Activation, ActivationRequest, ChecklistRun, PlaybookProblem, PlaybookSummary,
+};
 
 #[derive(Default)]
 pub struct PlaybookQuery;
@@ -101,5 +104,144 @@ impl From<PlaybookProblem> for PlaybookProblemObject {
             message: problem.message,
             found_at: problem.found_at,
         }
+    }
+}
+
+#[derive(Default)]
+pub struct PlaybookMutation;
+
+#[Object]
+impl PlaybookMutation {
+    /// Activates a playbook in one transaction: opens an incident (or joins the open one
+    /// named by `incidentId`), activates the named units' approved continuity plans,
+    /// creates the playbook's tasks for the people holding each crisis role, starts a
+    /// checklist run per activated routine and writes a crisis log entry for each. The
+    /// same `idempotencyKey` again returns the first activation and creates nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn activate_playbook(
+        &self,
+        ctx: &Context<'_>,
+        playbook_id: String,
+        #[graphql(default)] unit_ids: Vec<ID>,
+        severity: Option<i64>,
+        #[graphql(default)] exercise: bool,
+        note: Option<String>,
+        idempotency_key: String,
+        incident_id: Option<ID>,
+    ) -> async_graphql::Result<ActivationObject> {
+        let unit_ids = unit_ids
+            .iter()
+            .map(|id| parse_id("unitIds", id).map(UnitId))
+            .collect::<async_graphql::Result<Vec<_>>>()?;
+        let incident_id = incident_id
+            .map(|id| parse_id("incidentId", &id).map(IncidentId))
+            .transpose()?;
+        let activation = store(ctx)?
+            .activate_playbook(
+                principal(ctx)?,
+                ActivationRequest {
+                    playbook_id,
+                    unit_ids,
+                    severity,
+                    exercise,
+                    note,
+                    idempotency_key,
+                    incident_id,
+                },
+            )
+            .await
+            .api()?;
+        Ok(ActivationObject(activation))
+    }
+}
+
+/// What an activation did.
+pub struct ActivationObject(Activation);
+
+#[Object(name = "Activation")]
+impl ActivationObject {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn playbook_id(&self) -> &str {
+        &self.0.playbook_id
+    }
+    async fn incident(&self, ctx: &Context<'_>) -> async_graphql::Result<IncidentObject> {
+        let incident = store(ctx)?
+            .incident(principal(ctx)?, self.0.incident_id)
+            .await
+            .api()?;
+        Ok(IncidentObject(incident))
+    }
+    async fn exercise(&self) -> bool {
+        self.0.exercise
+    }
+    async fn activated_at(&self) -> DateTime<Utc> {
+        self.0.activated_at
+    }
+    async fn activated_plans(&self) -> Vec<ActivatedPlanObject> {
+        self.0
+            .plans
+            .iter()
+            .cloned()
+            .map(ActivatedPlanObject)
+            .collect()
+    }
+    async fn checklist_runs(&self) -> Vec<ChecklistRunObject> {
+        self.0
+            .runs
+            .iter()
+            .cloned()
+            .map(ChecklistRunObject)
+            .collect()
+    }
+    /// How many tasks this call created: none when it returned an earlier activation.
+    async fn tasks_created(&self) -> usize {
+        self.0.tasks_created
+    }
+    /// Whether this is the earlier activation with the same idempotency key.
+    async fn replayed(&self) -> bool {
+        self.0.replayed
+    }
+}
+
+/// A unit's approved continuity plan version, activated for an incident.
+pub struct ActivatedPlanObject(pub ActivatedPlan);
+
+#[Object(name = "ActivatedPlan")]
+impl ActivatedPlanObject {
+    async fn unit_id(&self) -> ID {
+        self.0.unit_id.0.into()
+    }
+    async fn plan_version_id(&self) -> ID {
+        self.0.version_id.0.into()
+    }
+    async fn exercise(&self) -> bool {
+        self.0.exercise
+    }
+    async fn activated_at(&self) -> DateTime<Utc> {
+        self.0.activated_at
+    }
+}
+
+/// A run through an activated routine's steps for one unit.
+pub struct ChecklistRunObject(pub ChecklistRun);
+
+#[Object(name = "ChecklistRun")]
+impl ChecklistRunObject {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn unit_id(&self) -> ID {
+        self.0.unit_id.0.into()
+    }
+    async fn routine_id(&self) -> ID {
+        self.0.routine_id.0.into()
+    }
+    async fn exercise(&self) -> bool {
+        self.0.exercise
+    }
+    async fn started_at(&self) -> DateTime<Utc> {
+        self.0.started_at
     }
 }

@@ -9,7 +9,7 @@ use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
 use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
-use crate::playbooks::PlaybookQuery;
+use crate::playbooks::{PlaybookMutation, PlaybookQuery};
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
@@ -34,6 +34,7 @@ pub struct Mutation(
     NoticeMutation,
     MessageMutation,
     PlanMutation,
+    PlaybookMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -112,6 +112,9 @@ pub enum Action {
     ReadPlaybooks,
     /// Load playbook files into use.
     ImportPlaybooks,
+    /// Activate a playbook: open (or join) an incident and start the units' continuity
+    /// plans, tasks and checklists in one action.
+    ActivatePlaybooks,
     /// Publish, update and withdraw public notices for residents.
     PublishNotices,
     /// Send crisis messages and follow who has been reached.
@@ -135,6 +138,7 @@ impl Action {
             Action::ReadAudit => "read the audit log",
             Action::ReadPlaybooks => "read playbooks",
             Action::ImportPlaybooks => "import playbooks",
+            Action::ActivatePlaybooks => "activate playbooks",
             Action::PublishNotices => "publish public notices",
             Action::SendMessages => "send crisis messages",
         }

@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod activation;
 mod audit;
 mod connect;
 mod convert;
@@ -28,6 +29,7 @@ mod sessions;
 mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
+pub use activation::{ActivatedPlan, Activation, ActivationRequest, ChecklistRun};
 pub use audit::{AuditFilter, ChainReport};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};

@@ -7,7 +7,7 @@
 mod objects;
 mod subscription;
 
-pub(crate) use objects::IncidentKind;
+pub(crate) use objects::{IncidentKind, IncidentObject};
 pub use subscription::IncidentSubscription;
 
 use crate::context::{connection, page_request, parse_id, principal, store};
@@ -16,7 +16,7 @@ use crate::types::ClassificationInput;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
-use objects::{IncidentObject, IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState};
+use objects::{IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState};
 use reserv_domain::DomainError;
 use reserv_domain::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
 use reserv_domain::incidents::{ClientWriteId, NewIncident, NewLogEntry, NewTask, Severity};

@@ -1,6 +1,8 @@
 //! The GraphQL shapes of incidents, log entries and tasks. Each wraps a domain value;
 //! nested objects are resolved through the store, so that its access checks apply.
 
+use crate::context::{principal, store};
+use crate::error::ApiResult;
 use crate::loaders::{LogOf, TasksOf, load, load_all, load_if_readable};
 use crate::types::{Classification, PersonObject, System, Unit, person_by_id};
 use async_graphql::{Context, Enum, ID, Object};
@@ -122,6 +124,34 @@ impl IncidentObject {
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskObject>> {
         let tasks: Vec<Task> = load(ctx, TasksOf(self.0.id)).await?;
         Ok(tasks.into_iter().map(TaskObject).collect())
+    }
+    /// The units' continuity plans activated for this incident, oldest first.
+    async fn activated_plans(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::playbooks::ActivatedPlanObject>> {
+        let plans = store(ctx)?
+            .activated_plans(principal(ctx)?, self.0.id)
+            .await
+            .api()?;
+        Ok(plans
+            .into_iter()
+            .map(crate::playbooks::ActivatedPlanObject)
+            .collect())
+    }
+    /// The checklist runs started for this incident's activated routines.
+    async fn checklist_runs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::playbooks::ChecklistRunObject>> {
+        let runs = store(ctx)?
+            .checklist_runs(principal(ctx)?, self.0.id)
+            .await
+            .api()?;
+        Ok(runs
+            .into_iter()
+            .map(crate::playbooks::ChecklistRunObject)
+            .collect())
     }
 }
 

@@ -8,16 +8,17 @@
 
 mod chain;
 mod reads;
+mod unit_of_work;
 mod writer;
 
 pub(crate) use reads::ReadLedger;
+pub(crate) use unit_of_work::Change;
 pub(crate) use writer::AuditWriter;
 
 use crate::entities::audit_events;
 use crate::page::{PageRequest, fetch_page};
 use crate::{Page, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
-use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::audit::{AuditEvent, AuditOutcome, AuditRecord, ChainFault, ChainWalk};
 use sea_orm::{
@@ -125,20 +126,7 @@ impl Store {
             }
             Err(error) => {
                 tx.rollback().await?;
-                let (outcome, detail) = match &error {
-                    StoreError::Domain(
-                        DomainError::Forbidden(_) | DomainError::Unauthenticated(_),
-                    ) => (AuditOutcome::Denied, Some(error.to_string())),
-                    StoreError::Domain(domain) => (AuditOutcome::Failed, Some(domain.to_string())),
-                    StoreError::Database(_) | StoreError::Location(_) => {
-                        (AuditOutcome::Failed, Some("internal error".to_owned()))
-                    }
-                };
-                let record =
-                    self.audit_record(who, &audit, audit.object_id.clone(), outcome, detail);
-                if let Err(audit_error) = self.audit_writer.append(vec![record]).await {
-                    tracing::error!(%audit_error, action = audit.action, "could not record a failed change in the audit log");
-                }
+                self.record_refusal(who, &audit, &error).await;
                 Err(error)
             }
         }

@@ -3,10 +3,13 @@
 
 pub mod account_roles;
 pub mod accounts;
+pub mod activations;
 pub mod activity_dependencies;
 pub mod audit_events;
+pub mod checklist_runs;
 pub mod crisis_log_entries;
 pub mod critical_activities;
+pub mod incident_plan_activations;
 pub mod incident_systems;
 pub mod incident_units;
 pub mod incidents;

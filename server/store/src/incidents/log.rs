@@ -5,7 +5,7 @@
 //! by a new entry that points to the one it corrects.
 
 use super::{locate, touch_open_incident};
-use crate::audit::{Audit, AuditedObject};
+use crate::audit::{Audit, AuditedObject, Change};
 use crate::convert;
 use crate::entities::crisis_log_entries;
 use crate::per_key::{PerKey, answer_for};
@@ -92,16 +92,39 @@ impl Store {
         entry: NewLogEntry,
         client_id: Option<ClientWriteId>,
     ) -> Result<LogEntry> {
-        let tx = self.begin().await?;
-        let result = async {
+        let mut change = self.change().await?;
+        let result = self
+            .append_log_entry_in(&mut change, who, incident_id, entry, client_id)
+            .await;
+        self.conclude(
+            change,
+            who,
+            Audit::new("create", "crisis_log_entry"),
+            result,
+        )
+        .await
+    }
+
+    /// Appends an entry to the crisis log as part of a larger change; see
+    /// [`Store::add_log_entry`] and [`Store::add_log_entry_once`].
+    pub(crate) async fn append_log_entry_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        incident_id: IncidentId,
+        entry: NewLogEntry,
+        client_id: Option<ClientWriteId>,
+    ) -> Result<LogEntry> {
+        let tx = change.tx();
+        let entry = async {
             who.authorize_somewhere(Action::WriteCrisisLog)?;
-            let incident = locate(&tx, incident_id).await?;
+            let incident = locate(tx, incident_id).await?;
             incident.authorize(who, Action::WriteCrisisLog)?;
             ensure_open(incident.incident.state)?;
             let now = self.now();
             let entry = entry.validate(now)?;
             if let Some(corrects) = entry.corrects {
-                let target = find_entry(&tx, corrects).await?;
+                let target = find_entry(tx, corrects).await?;
                 ensure_correction_target(incident_id, target.as_ref(), corrects)?;
             }
             let row = crisis_log_entries::ActiveModel {
@@ -116,16 +139,14 @@ impl Store {
                 corrects_id: Set(entry.corrects.map(|id| id.0)),
                 client_id: Set(client_id.map(|id| id.as_str().to_owned())),
             }
-            .insert(&tx)
+            .insert(tx)
             .await?;
-            touch_open_incident(&tx, incident_id, now).await?;
+            touch_open_incident(tx, incident_id, now).await?;
             log_entry(row)
         }
-        .await;
-        let entry = self
-            .finish(tx, who, Audit::new("create", "crisis_log_entry"), result)
-            .await?;
-        self.publish(IncidentChange::LogEntryAdded {
+        .await?;
+        change.audited(self, who, &Audit::new("create", "crisis_log_entry"), &entry);
+        change.announce(IncidentChange::LogEntryAdded {
             entry: entry.clone(),
         });
         Ok(entry)

@@ -14,7 +14,7 @@ mod tasks;
 mod tests;
 mod visibility;
 
-use crate::audit::{Audit, AuditedObject};
+use crate::audit::{Audit, AuditedObject, Change};
 use crate::directory::{ensure_person_exists, ensure_units_exist, unit_paths};
 use crate::entities::incidents;
 use crate::page::{PageRequest, fetch_page};
@@ -66,14 +66,27 @@ impl AuditedObject for Incident {
 impl Store {
     /// Records a new incident in the state `reported`.
     pub async fn report_incident(&self, who: &Principal, request: NewIncident) -> Result<Incident> {
-        let tx = self.begin().await?;
-        let result = async {
+        let mut change = self.change().await?;
+        let result = self.report_incident_in(&mut change, who, request).await;
+        self.conclude(change, who, Audit::new("report", "incident"), result)
+            .await
+    }
+
+    /// [`Store::report_incident`] as part of a larger change.
+    pub(crate) async fn report_incident_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        request: NewIncident,
+    ) -> Result<Incident> {
+        let tx = change.tx();
+        let incident = async {
             who.authorize_somewhere(Action::ReportIncident)?;
             let request = request.validate()?;
-            ensure_units_exist(&tx, &request.unit_ids).await?;
-            ensure_systems_exist(&tx, &request.system_ids).await?;
+            ensure_units_exist(tx, &request.unit_ids).await?;
+            ensure_systems_exist(tx, &request.system_ids).await?;
             // A unit-scoped reporter may only report incidents that touch their units.
-            let paths = unit_paths(&tx, &request.unit_ids).await?;
+            let paths = unit_paths(tx, &request.unit_ids).await?;
             if paths.is_empty() && !who.may(Action::ReportIncident, Scope::Organisation) {
                 return Err(DomainError::validation(
                     "unitIds",
@@ -100,17 +113,15 @@ impl Store {
                 closed_at: Set(None),
                 updated_at: Set(now),
             }
-            .insert(&tx)
+            .insert(tx)
             .await?;
-            replace_units(&tx, row.id, &request.unit_ids).await?;
-            replace_systems(&tx, row.id, &request.system_ids).await?;
+            replace_units(tx, row.id, &request.unit_ids).await?;
+            replace_systems(tx, row.id, &request.system_ids).await?;
             incident(row, request.unit_ids, request.system_ids)
         }
-        .await;
-        let incident = self
-            .finish(tx, who, Audit::new("report", "incident"), result)
-            .await?;
-        self.publish(IncidentChange::Reported {
+        .await?;
+        change.audited(self, who, &Audit::new("report", "incident"), &incident);
+        change.announce(IncidentChange::Reported {
             incident: Box::new(incident.clone()),
         });
         Ok(incident)
@@ -218,18 +229,35 @@ impl Store {
         id: IncidentId,
         unit_ids: Vec<UnitId>,
     ) -> Result<Incident> {
-        let tx = self.begin().await?;
-        let result = async {
-            let current = open_managed_incident(&tx, who, id).await?;
-            let unit_ids = sorted(unit_ids);
-            ensure_units_exist(&tx, &unit_ids).await?;
-            replace_units(&tx, id.0, &unit_ids).await?;
-            let state = current.incident.state;
-            save(&tx, state, current.row.into_active_model(), self.now()).await
-        }
-        .await;
-        self.finish_incident_change(tx, who, "set_units", id, result)
-            .await
+        let mut change = self.change().await?;
+        let result = self
+            .set_incident_units_in(&mut change, who, id, unit_ids)
+            .await;
+        self.conclude(
+            change,
+            who,
+            Audit::new("set_units", "incident").on(id),
+            result,
+        )
+        .await
+    }
+
+    /// [`Store::set_incident_units`] as part of a larger change.
+    pub(crate) async fn set_incident_units_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        id: IncidentId,
+        unit_ids: Vec<UnitId>,
+    ) -> Result<Incident> {
+        let tx = change.tx();
+        let current = open_managed_incident(tx, who, id).await?;
+        let unit_ids = sorted(unit_ids);
+        ensure_units_exist(tx, &unit_ids).await?;
+        replace_units(tx, id.0, &unit_ids).await?;
+        let state = current.incident.state;
+        let incident = save(tx, state, current.row.into_active_model(), self.now()).await?;
+        incident_changed_in(self, change, who, "set_units", incident)
     }
 
     /// Replaces the IT systems the incident affects.
@@ -239,18 +267,35 @@ impl Store {
         id: IncidentId,
         system_ids: Vec<SystemId>,
     ) -> Result<Incident> {
-        let tx = self.begin().await?;
-        let result = async {
-            let current = open_managed_incident(&tx, who, id).await?;
-            let system_ids = sorted(system_ids);
-            ensure_systems_exist(&tx, &system_ids).await?;
-            replace_systems(&tx, id.0, &system_ids).await?;
-            let state = current.incident.state;
-            save(&tx, state, current.row.into_active_model(), self.now()).await
-        }
-        .await;
-        self.finish_incident_change(tx, who, "set_systems", id, result)
-            .await
+        let mut change = self.change().await?;
+        let result = self
+            .set_incident_systems_in(&mut change, who, id, system_ids)
+            .await;
+        self.conclude(
+            change,
+            who,
+            Audit::new("set_systems", "incident").on(id),
+            result,
+        )
+        .await
+    }
+
+    /// [`Store::set_incident_systems`] as part of a larger change.
+    pub(crate) async fn set_incident_systems_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        id: IncidentId,
+        system_ids: Vec<SystemId>,
+    ) -> Result<Incident> {
+        let tx = change.tx();
+        let current = open_managed_incident(tx, who, id).await?;
+        let system_ids = sorted(system_ids);
+        ensure_systems_exist(tx, &system_ids).await?;
+        replace_systems(tx, id.0, &system_ids).await?;
+        let state = current.incident.state;
+        let incident = save(tx, state, current.row.into_active_model(), self.now()).await?;
+        incident_changed_in(self, change, who, "set_systems", incident)
     }
 
     /// Changes the title, description, severity or classification of an open incident.
@@ -374,6 +419,22 @@ impl Store {
             .map(|(id, answer)| (id, answer.map(|located| located.incident)))
             .collect())
     }
+}
+
+/// Records a change to an incident in `change` and announces it once committed; see
+/// [`Store::finish_incident_change`].
+fn incident_changed_in(
+    store: &Store,
+    change: &mut Change,
+    who: &Principal,
+    action: &'static str,
+    incident: Incident,
+) -> Result<Incident> {
+    change.audited(store, who, &Audit::new(action, "incident"), &incident);
+    change.announce(IncidentChange::StateChanged {
+        incident: Box::new(incident.clone()),
+    });
+    Ok(incident)
 }
 
 /// Refuses to link something (such as a public notice) to an incident that does not exist

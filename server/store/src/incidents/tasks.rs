@@ -3,7 +3,7 @@
 
 use super::visibility::{readable_by, units_to_look_up};
 use super::{Located, locate, open_managed_incident, touch_open_incident};
-use crate::audit::{Audit, AuditedObject};
+use crate::audit::{Audit, AuditedObject, Change};
 use crate::convert;
 use crate::directory::ensure_person_exists;
 use crate::entities::{incidents, tasks};
@@ -35,11 +35,27 @@ impl Store {
         incident_id: IncidentId,
         request: NewTask,
     ) -> Result<Task> {
-        let tx = self.begin().await?;
-        let result = async {
-            open_managed_incident(&tx, who, incident_id).await?;
+        let mut change = self.change().await?;
+        let result = self
+            .create_task_in(&mut change, who, incident_id, request)
+            .await;
+        self.conclude(change, who, Audit::new("create", "task"), result)
+            .await
+    }
+
+    /// [`Store::create_task`] as part of a larger change.
+    pub(crate) async fn create_task_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        incident_id: IncidentId,
+        request: NewTask,
+    ) -> Result<Task> {
+        let tx = change.tx();
+        let task = async {
+            open_managed_incident(tx, who, incident_id).await?;
             let request = request.validate()?;
-            ensure_person_exists(&tx, request.assignee_id, "assigneeId").await?;
+            ensure_person_exists(tx, request.assignee_id, "assigneeId").await?;
             let now = self.now();
             let row = tasks::ActiveModel {
                 id: NotSet,
@@ -52,16 +68,14 @@ impl Store {
                 created_at: Set(now),
                 updated_at: Set(now),
             }
-            .insert(&tx)
+            .insert(tx)
             .await?;
-            touch_open_incident(&tx, incident_id, now).await?;
+            touch_open_incident(tx, incident_id, now).await?;
             task(row)
         }
-        .await;
-        let task = self
-            .finish(tx, who, Audit::new("create", "task"), result)
-            .await?;
-        self.publish(IncidentChange::TaskChanged { task: task.clone() });
+        .await?;
+        change.audited(self, who, &Audit::new("create", "task"), &task);
+        change.announce(IncidentChange::TaskChanged { task: task.clone() });
         Ok(task)
     }
 

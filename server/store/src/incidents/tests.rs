@@ -881,3 +881,100 @@ async fn reading_a_sensitive_incident_is_audited() -> TestResult {
     assert_eq!(reads("incident", internal).await?, 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> TestResult {
+    let m = a_municipality_with_home_care().await?;
+    let lead = crisis_lead();
+    let mut watcher = m.store.subscribe_incident_changes();
+    let events = |action: &'static str| {
+        let (store, operator) = (&m.store, &m.operator);
+        async move {
+            store
+                .audit_events(
+                    operator,
+                    &AuditFilter {
+                        action: Some(action.into()),
+                        ..AuditFilter::default()
+                    },
+                    PageRequest::default(),
+                )
+                .await
+                .map(|page| page.items.len())
+        }
+    };
+
+    // Two use cases in one change: both audit events, announced only after the commit.
+    let mut change = m.store.change().await?;
+    let incident = m
+        .store
+        .report_incident_in(&mut change, &lead, outage("Journalen nere", &[m.north], 1))
+        .await?;
+    m.store
+        .append_log_entry_in(&mut change, &lead, incident.id, observation("Papper"), None)
+        .await?;
+    assert!(
+        watcher.try_recv().is_err(),
+        "nothing is announced before the commit"
+    );
+    m.store
+        .conclude(
+            change,
+            &lead,
+            crate::audit::Audit::new("test", "incident"),
+            Ok(()),
+        )
+        .await?;
+    assert!(matches!(
+        watcher.try_recv()?,
+        IncidentChange::Reported { .. }
+    ));
+    assert!(matches!(
+        watcher.try_recv()?,
+        IncidentChange::LogEntryAdded { .. }
+    ));
+    assert_eq!(m.store.crisis_log(&lead, incident.id).await?.len(), 1);
+    assert_eq!(events("report").await?, 1);
+
+    // A later step that fails takes the earlier ones with it.
+    let mut change = m.store.change().await?;
+    let second = m
+        .store
+        .report_incident_in(&mut change, &lead, outage("Larmen tysta", &[m.south], 1))
+        .await?;
+    let failed = m
+        .store
+        .create_task_in(
+            &mut change,
+            &lead,
+            second.id,
+            NewTask {
+                title: String::new(),
+                assignee_id: None,
+                assignee_role: None,
+                due_at: None,
+            },
+        )
+        .await;
+    let concluded = m
+        .store
+        .conclude(
+            change,
+            &lead,
+            crate::audit::Audit::new("test", "incident"),
+            failed,
+        )
+        .await;
+    assert!(invalid_field(concluded).is_some());
+    assert!(
+        watcher.try_recv().is_err(),
+        "a rolled back change is not announced"
+    );
+    assert_eq!(
+        listed(&m.store, &lead, IncidentFilter::default()).await?,
+        vec![incident.id]
+    );
+    assert_eq!(events("report").await?, 1);
+    assert_eq!(events("test").await?, 1, "the refusal is recorded once");
+    Ok(())
+}

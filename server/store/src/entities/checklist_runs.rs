@@ -1,0 +1,21 @@
+//! A run through an activated routine's steps for one unit during an incident.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "checklist_runs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub incident_id: i64,
+    pub activation_id: i64,
+    pub unit_id: i64,
+    pub routine_id: i64,
+    pub exercise: bool,
+    pub started_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

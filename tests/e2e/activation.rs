@@ -1,0 +1,116 @@
+//! Activating a playbook over GraphQL on the demo municipality: one action opens the
+//! incident, activates the units' approved plans, creates the tasks per crisis role,
+//! starts the checklist runs and writes the crisis log; the same key twice creates
+//! nothing more.
+
+use reserv_tests::on_every_database;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+const ACTIVATE: &str = "mutation($key: String!, $exercise: Boolean!, $units: [ID!]!, $incident: ID) {
+  activatePlaybook(playbookId: \"it-avbrott-cyberattack\", unitIds: $units, exercise: $exercise, note: \"Nätet nere sedan 02:40\", idempotencyKey: $key, incidentId: $incident) {
+    id replayed tasksCreated exercise
+    activatedPlans { unitId planVersionId exercise }
+    checklistRuns { id unitId routineId exercise }
+    incident { id title exercise kind unitIds: units { id }
+      activatedPlans { unitId } checklistRuns { id }
+      tasks { title assigneeRole dueAt assignee { name } }
+      log { kind text } }
+  } }";
+
+async fn import_shipped(server: &reserv_tests::TestServer) -> anyhow::Result<()> {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playbooks");
+    reserv::playbooks::import(&server.store()?, &folder).await?;
+    Ok(())
+}
+
+fn count(value: &Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
+}
+
+on_every_database! {
+    async fn a_crisis_lead_activates_the_total_it_outage_playbook_once(server: sample_municipality) {
+        import_shipped(&server).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        let first = lead.data(ACTIVATE, json!({ "key": "natt-1", "exercise": false, "units": [] })).await?;
+        let activation = &first["activatePlaybook"];
+        assert_eq!(activation["replayed"], false, "{first}");
+        let incident = &activation["incident"];
+        assert_eq!(incident["title"], "Totalt IT-avbrott efter cyberangrepp");
+        assert_eq!(incident["exercise"], false);
+        let plans = count(&activation["activatedPlans"]);
+        assert!(plans >= 2, "every unit with an approved plan is activated: {first}");
+        assert_eq!(count(&incident["activatedPlans"]), plans);
+        let runs = count(&activation["checklistRuns"]);
+        assert!(runs >= 1, "{first}");
+        assert_eq!(count(&incident["checklistRuns"]), runs);
+        let tasks = incident["tasks"].as_array().cloned().unwrap_or_default();
+        assert_eq!(json!(tasks.len()), activation["tasksCreated"]);
+        assert!(tasks.iter().all(|task| task["assigneeRole"].is_string() && task["dueAt"].is_string()), "{first}");
+        assert!(tasks.iter().any(|task| task["assigneeRole"] == "crisis_lead" && task["assignee"]["name"].is_string()), "crisis lead tasks go to a person holding the role: {first}");
+        let log = incident["log"].as_array().cloned().unwrap_or_default();
+        assert_eq!(log.len(), plans + tasks.len(), "one entry per activated plan and per task: {first}");
+        assert!(log.iter().any(|entry| entry["text"].as_str().is_some_and(|text| text.contains("checklistor startade"))));
+
+        let before = lead.data("{ incidents { edges { node { id } } } }", json!({})).await?;
+        let again = lead.data(ACTIVATE, json!({ "key": "natt-1", "exercise": false, "units": [] })).await?;
+        let after = lead.data("{ incidents { edges { node { id } } } }", json!({})).await?;
+        assert_eq!(before, after, "no second incident");
+        assert_eq!(again["activatePlaybook"]["id"], activation["id"]);
+        assert_eq!(again["activatePlaybook"]["replayed"], true);
+        assert_eq!(again["activatePlaybook"]["activatedPlans"], activation["activatedPlans"]);
+        assert_eq!(count(&again["activatePlaybook"]["incident"]["tasks"]), tasks.len(), "nothing more is created: {again}");
+        Ok(())
+    }
+
+    async fn an_exercise_activation_marks_everything_as_an_exercise(server: sample_municipality) {
+        import_shipped(&server).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        let done = lead.data(ACTIVATE, json!({ "key": "ovning-1", "exercise": true, "units": [] })).await?;
+        let activation = &done["activatePlaybook"];
+        assert_eq!(activation["exercise"], true);
+        assert_eq!(activation["incident"]["exercise"], true);
+        assert!(activation["activatedPlans"].as_array().into_iter().flatten().all(|plan| plan["exercise"] == true), "{done}");
+        assert!(activation["checklistRuns"].as_array().into_iter().flatten().all(|run| run["exercise"] == true), "{done}");
+        assert!(activation["incident"]["tasks"].as_array().into_iter().flatten().all(|task| task["title"].as_str().is_some_and(|title| title.starts_with("ÖVNING: "))), "{done}");
+        assert!(activation["incident"]["log"].as_array().into_iter().flatten().all(|entry| entry["text"].as_str().is_some_and(|text| text.starts_with("ÖVNING: "))), "{done}");
+        Ok(())
+    }
+
+    async fn a_floor_report_is_joined_by_the_activation(server: sample_municipality) {
+        import_shipped(&server).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        let first = lead.data(ACTIVATE, json!({ "key": "a", "exercise": false, "units": [] })).await?;
+        let unit = first["activatePlaybook"]["activatedPlans"][0]["unitId"].clone();
+        let incident = first["activatePlaybook"]["incident"]["id"].clone();
+        // Joining the open incident with another key adds to it instead of opening one.
+        let joined = lead.data(ACTIVATE, json!({ "key": "b", "exercise": false, "units": [unit], "incident": incident })).await?;
+        assert_eq!(joined["activatePlaybook"]["incident"]["id"], incident, "{joined}");
+        assert_eq!(count(&joined["activatePlaybook"]["activatedPlans"]), 1);
+        let (code, message) = lead.error(ACTIVATE, json!({ "key": "c", "exercise": true, "units": [unit], "incident": incident })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        Ok(())
+    }
+
+    async fn activation_refuses_bad_input_and_leaves_nothing(server: sample_municipality) {
+        import_shipped(&server).await?;
+        let worker = server.sign_in_as("underskoterska").await?;
+        let (code, _) = worker.error(ACTIVATE, json!({ "key": "x", "exercise": false, "units": [] })).await?;
+        assert_eq!(code, "FORBIDDEN");
+
+        let lead = server.sign_in_as("krisledare").await?;
+        let units = lead.data("{ units { id name } }", json!({})).await?;
+        let activated = lead.data(ACTIVATE, json!({ "key": "probe", "exercise": true, "units": [] })).await?;
+        let with_plan: Vec<Value> = activated["activatePlaybook"]["activatedPlans"].as_array().into_iter().flatten().map(|plan| plan["unitId"].clone()).collect();
+        let without = units["units"].as_array().into_iter().flatten().find(|unit| !with_plan.contains(&unit["id"])).cloned().unwrap_or_default();
+        let before = lead.data("{ incidents { edges { node { id } } } }", json!({})).await?;
+        let (code, message) = lead.error(ACTIVATE, json!({ "key": "y", "exercise": false, "units": [with_plan[0], without["id"]] })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(without["name"].as_str().is_some_and(|name| message.contains(name)), "the error names the unit: {message}");
+        let after = lead.data("{ incidents { edges { node { id } } } }", json!({})).await?;
+        assert_eq!(before, after, "nothing is created");
+        let (code, message) = lead.error("mutation { activatePlaybook(playbookId: \"finns-inte\", idempotencyKey: \"z\") { id } }", json!({})).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        Ok(())
+    }
+}
