@@ -18,8 +18,8 @@ mod m20261203_000100_messages;
 mod m20261203_000100_public_notices;
 mod m20261203_000100_routine_keys;
 mod m20261203_000200_playbooks;
-mod m20261204_000201_session_last_seen;
 mod m20261204_000100_activations;
+mod m20261204_000201_session_last_seen;
 
 pub struct Migrator;
 
