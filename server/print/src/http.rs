@@ -104,6 +104,7 @@ fn refusal(error: PrintError) -> Response {
         DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
         DomainError::Conflict(_) => StatusCode::CONFLICT,
         DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        DomainError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
     };
     answer(status, domain.to_string())
 }
