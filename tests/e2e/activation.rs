@@ -63,6 +63,22 @@ on_every_database! {
         Ok(())
     }
 
+    async fn simultaneous_requests_with_one_key_make_one_activation(server: sample_municipality) {
+        import_shipped(&server).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        let before = lead.data("{ incidents { edges { node { id } } } }", json!({})).await?;
+        // A phone that retries while the first request is still being committed.
+        let variables = json!({ "key": "samtidigt", "exercise": false, "units": [] });
+        let answers = futures_util::future::join_all((0..4).map(|_| lead.data(ACTIVATE, variables.clone()))).await;
+        let answers = answers.into_iter().collect::<anyhow::Result<Vec<Value>>>()?;
+        let firsts = answers.iter().filter(|answer| answer["activatePlaybook"]["replayed"] == false).count();
+        assert_eq!(firsts, 1, "exactly one request activates, the others replay it: {answers:?}");
+        assert!(answers.iter().all(|answer| answer["activatePlaybook"]["id"] == answers[0]["activatePlaybook"]["id"]), "{answers:?}");
+        let after = lead.data("{ incidents { edges { node { id } } } }", json!({})).await?;
+        assert_eq!(count(&after["incidents"]["edges"]), count(&before["incidents"]["edges"]) + 1, "one incident opened: {after}");
+        Ok(())
+    }
+
     async fn an_exercise_activation_marks_everything_as_an_exercise(server: sample_municipality) {
         import_shipped(&server).await?;
         let lead = server.sign_in_as("krisledare").await?;

@@ -94,11 +94,22 @@ impl Store {
         request: ActivationRequest,
     ) -> Result<Activation> {
         who.authorize(Action::ActivatePlaybooks, Scope::Organisation)?;
-        if let Some(first) = self.activation_by_key(&request.idempotency_key).await? {
-            return Ok(first);
-        }
+        let key = request.idempotency_key.trim().to_owned();
         let mut change = self.change().await?;
         let result = self.activate_playbook_in(&mut change, who, request).await;
+        if let Err(error) = &result
+            && error.is_unique_violation()
+        {
+            // On PostgreSQL a second request with the same key waits at the insert
+            // for the first to commit and then collides with its key: it is a replay.
+            change.abandon().await?;
+            if let Some(first) = activation_by_key(&self.db, &key).await? {
+                return Ok(first);
+            }
+            self.record_refusal(who, &Audit::new("activate", "playbook"), error)
+                .await;
+            return result;
+        }
         self.conclude(change, who, Audit::new("activate", "playbook"), result)
             .await
     }
@@ -116,6 +127,11 @@ impl Store {
             return Err(
                 DomainError::validation("idempotencyKey", "give 1 to 128 characters").into(),
             );
+        }
+        // Inside the change: on SQLite the write lock orders two requests with one key,
+        // so the second finds the first here.
+        if let Some(first) = activation_by_key(change.tx(), &key).await? {
+            return Ok(first);
         }
         let now = self.now();
         let playbook = load_playbook(change.tx(), &request.playbook_id).await?;
@@ -306,44 +322,6 @@ impl Store {
         Ok(found)
     }
 
-    /// The first activation made with `key`, if any, as it was made.
-    async fn activation_by_key(&self, key: &str) -> Result<Option<Activation>> {
-        let Some(row) = activations::Entity::find()
-            .filter(activations::Column::IdempotencyKey.eq(key.trim()))
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let plans = incident_plan_activations::Entity::find()
-            .filter(incident_plan_activations::Column::ActivationId.eq(row.id))
-            .order_by_asc(incident_plan_activations::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(plan_of)
-            .collect();
-        let runs = checklist_runs::Entity::find()
-            .filter(checklist_runs::Column::ActivationId.eq(row.id))
-            .order_by_asc(checklist_runs::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(run_of)
-            .collect();
-        Ok(Some(Activation {
-            id: row.id,
-            playbook_id: row.playbook_id,
-            incident_id: IncidentId(row.incident_id),
-            exercise: row.exercise,
-            activated_at: row.activated_at,
-            plans,
-            runs,
-            tasks_created: 0,
-            replayed: true,
-        }))
-    }
-
     /// The continuity plans activated for an incident, in the order they were activated.
     pub async fn activated_plans(
         &self,
@@ -379,6 +357,44 @@ impl Store {
             .map(run_of)
             .collect())
     }
+}
+
+/// The first activation made with `key`, if any, as it was made.
+async fn activation_by_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<Activation>> {
+    let Some(row) = activations::Entity::find()
+        .filter(activations::Column::IdempotencyKey.eq(key.trim()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let plans = incident_plan_activations::Entity::find()
+        .filter(incident_plan_activations::Column::ActivationId.eq(row.id))
+        .order_by_asc(incident_plan_activations::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(plan_of)
+        .collect();
+    let runs = checklist_runs::Entity::find()
+        .filter(checklist_runs::Column::ActivationId.eq(row.id))
+        .order_by_asc(checklist_runs::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(run_of)
+        .collect();
+    Ok(Some(Activation {
+        id: row.id,
+        playbook_id: row.playbook_id,
+        incident_id: IncidentId(row.incident_id),
+        exercise: row.exercise,
+        activated_at: row.activated_at,
+        plans,
+        runs,
+        tasks_created: 0,
+        replayed: true,
+    }))
 }
 
 fn exercise_prefix(exercise: bool) -> &'static str {

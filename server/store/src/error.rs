@@ -19,15 +19,18 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
+    /// Whether the database refused a row that repeats a unique key.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(db)
+            if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
+    }
+
     /// Turns a unique-constraint violation into a conflict the user can act on.
     pub(crate) fn on_duplicate(self, message: impl FnOnce() -> String) -> Self {
-        match &self {
-            StoreError::Database(db)
-                if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
-            {
-                StoreError::Domain(DomainError::conflict(message()))
-            }
-            _ => self,
+        if self.is_unique_violation() {
+            StoreError::Domain(DomainError::conflict(message()))
+        } else {
+            self
         }
     }
 }

@@ -43,6 +43,12 @@ impl Change {
             .push(store.audit_record(who, audit, object_id, AuditOutcome::Success, None));
     }
 
+    /// Rolls the change back without recording anything, for a caller that answers
+    /// the request another way.
+    pub async fn abandon(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
+
     /// Tells subscribers about `change` once the change is committed.
     pub fn announce(&mut self, change: IncidentChange) {
         self.announcements.push(change);
