@@ -9,8 +9,8 @@ use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{IncidentKind, LogEntryKind, NewIncident, NewLogEntry, NewTask};
 use reserv_domain::people::{Language, PersonRequest};
 use reserv_domain::plans::{
-    ActivityRequest, DependencyKind, DependencyRequest, Material, NewPlan, RoutineRequest,
-    RoutineStep, VersionContent,
+    ActivityRequest, DependencyKind, DependencyRequest, Material, NewPlan, RoutineKey,
+    RoutineRequest, RoutineStep, VersionContent,
 };
 use reserv_domain::systems::{Criticality, SystemRequest};
 use reserv_domain::units::{NewUnit, UnitKind};
@@ -31,73 +31,47 @@ pub struct Prepared {
     pub internal_incident: String,
 }
 
-pub async fn generate(store: &Store, shape: &Shape) -> anyhow::Result<Prepared> {
-    let operator = Principal::operator("benchmark");
-    let unit = |parent, name: String, kind| NewUnit {
+/// The top of a generated municipality: its administration, the care documentation
+/// system every plan depends on and the crisis lead the load signs in as.
+pub struct Skeleton {
+    pub service: UnitId,
+    pub journal: SystemId,
+    pub lead: PersonId,
+}
+
+pub async fn skeleton(store: &Store, operator: &Principal) -> anyhow::Result<Skeleton> {
+    let unit = |parent, name: &str, kind| NewUnit {
         parent_id: parent,
-        name,
+        name: name.into(),
         kind,
     };
     let root = store
         .create_unit(
-            &operator,
-            unit(None, "Bänkby kommun".into(), UnitKind::Municipality),
+            operator,
+            unit(None, "Bänkby kommun", UnitKind::Municipality),
         )
         .await?;
     let administration = store
         .create_unit(
-            &operator,
+            operator,
             unit(
                 Some(root.id),
-                "Vård- och omsorgsförvaltningen".into(),
+                "Vård- och omsorgsförvaltningen",
                 UnitKind::Administration,
             ),
         )
         .await?;
     let service = store
         .create_unit(
-            &operator,
-            unit(
-                Some(administration.id),
-                "Äldreomsorg".into(),
-                UnitKind::Service,
-            ),
+            operator,
+            unit(Some(administration.id), "Äldreomsorg", UnitKind::Service),
         )
         .await?;
-    let journal = store
-        .create_system(
-            &operator,
-            SystemRequest {
-                name: "Verksamhetssystemet".into(),
-                description: None,
-                owner_id: None,
-                supplier: None,
-                criticality: Criticality::Critical,
-                health_check_url: None,
-            },
-        )
-        .await?
-        .id;
-    let lead = store
-        .create_person(
-            &operator,
-            PersonRequest {
-                name: "Karin Krisledare".into(),
-                title: Some("Krisledare".into()),
-                phone: None,
-                email: None,
-                language: Language::Sv,
-                external: false,
-                organisation: None,
-                unit_ids: vec![],
-                confidentiality: None,
-            },
-        )
-        .await?
-        .id;
+    let journal = a_system(store, operator, "Verksamhetssystemet").await?;
+    let lead = a_person(store, operator, "Karin Krisledare", "Krisledare", vec![]).await?;
     store
         .create_account(
-            &operator,
+            operator,
             NewAccount {
                 username: LEAD.into(),
                 password: Some(PASSWORD.into()),
@@ -109,22 +83,88 @@ pub async fn generate(store: &Store, shape: &Shape) -> anyhow::Result<Prepared> 
             },
         )
         .await?;
+    Ok(Skeleton {
+        service: service.id,
+        journal,
+        lead,
+    })
+}
+
+pub async fn a_system(store: &Store, operator: &Principal, name: &str) -> anyhow::Result<SystemId> {
+    Ok(store
+        .create_system(
+            operator,
+            SystemRequest {
+                name: name.into(),
+                description: None,
+                owner_id: None,
+                supplier: None,
+                criticality: Criticality::Critical,
+                health_check_url: None,
+            },
+        )
+        .await?
+        .id)
+}
+
+pub async fn a_person(
+    store: &Store,
+    operator: &Principal,
+    name: &str,
+    title: &str,
+    unit_ids: Vec<UnitId>,
+) -> anyhow::Result<PersonId> {
+    Ok(store
+        .create_person(
+            operator,
+            PersonRequest {
+                name: name.into(),
+                title: Some(title.into()),
+                phone: None,
+                email: None,
+                language: Language::Sv,
+                external: false,
+                organisation: None,
+                unit_ids,
+                confidentiality: None,
+            },
+        )
+        .await?
+        .id)
+}
+
+/// A care unit under the service, with an approved plan whose routines carry `keys`
+/// (one routine per key; `None` for a routine without a key).
+pub async fn a_planned_unit(
+    store: &Store,
+    operator: &Principal,
+    skeleton: &Skeleton,
+    number: usize,
+    keys: &[Option<&str>],
+) -> anyhow::Result<UnitId> {
+    let care = store
+        .create_unit(
+            operator,
+            NewUnit {
+                parent_id: Some(skeleton.service),
+                name: format!("Hemtjänstgrupp {number}"),
+                kind: UnitKind::Unit,
+            },
+        )
+        .await?;
+    an_approved_plan(store, operator, care.id, skeleton.journal, number, keys)
+        .await
+        .with_context(|| format!("plan of unit {number}"))?;
+    Ok(care.id)
+}
+
+pub async fn generate(store: &Store, shape: &Shape) -> anyhow::Result<Prepared> {
+    let operator = Principal::operator("benchmark");
+    let skeleton = skeleton(store, &operator).await?;
+    let (journal, lead) = (skeleton.journal, skeleton.lead);
     let mut units = vec![];
     for number in 1..=shape.units {
-        let care = store
-            .create_unit(
-                &operator,
-                unit(
-                    Some(service.id),
-                    format!("Hemtjänstgrupp {number}"),
-                    UnitKind::Unit,
-                ),
-            )
-            .await?;
-        an_approved_plan(store, &operator, care.id, journal, number)
-            .await
-            .with_context(|| format!("plan of unit {number}"))?;
-        units.push(care.id);
+        units.push(a_planned_unit(store, &operator, &skeleton, number, &[None; 4]).await?);
     }
     let sensitive = an_incident(store, &operator, shape, &units, journal, lead, 2).await?;
     let internal = an_incident(store, &operator, shape, &units, journal, lead, 1).await?;
@@ -140,6 +180,7 @@ async fn an_approved_plan(
     unit: UnitId,
     journal: SystemId,
     number: usize,
+    keys: &[Option<&str>],
 ) -> anyhow::Result<()> {
     let plan = store
         .create_plan(
@@ -199,7 +240,7 @@ async fn an_approved_plan(
             .await?;
         activities.push(activity.id);
     }
-    for index in 0..4 {
+    for (index, key) in keys.iter().enumerate() {
         let step = |n: usize| RoutineStep {
             who: "Undersköterska".into(),
             what: format!("Steg {n}: för anteckning på papper och lämna till samordnaren"),
@@ -211,7 +252,7 @@ async fn an_approved_plan(
                 draft.id,
                 RoutineRequest {
                     activity_id: Some(activities[index % activities.len()]),
-                    key: None,
+                    key: key.map(|key| RoutineKey::parse("key", key)).transpose()?,
                     title: format!("Pappersrutin {}", index + 1),
                     trigger: "Verksamhetssystemet går inte att nå".into(),
                     classification: Classification::new(1, 2, 3)?,

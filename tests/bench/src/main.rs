@@ -1,10 +1,13 @@
-//! `reserv-bench read-path`: how fast the crisis-day reads are. Starts the real server
-//! in-process on a fresh SQLite file (and on a fresh PostgreSQL database when
-//! `TEST_DATABASE_URL` is set), fills it with a generated municipality, then drives
-//! concurrent signed-in clients over HTTP and prints requests per second and latency.
+//! Load benchmarks of the Reserv server, each a subcommand that prints its setup with its
+//! figures: `read-path` (the crisis-day reads over HTTP under concurrent load),
+//! `sign-in` (what a password sign-in costs) and `activation` (time to commit the
+//! total-IT-outage playbook for a generated municipality). Each runs on a fresh SQLite
+//! file and, when `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database as well.
 
+mod activation;
 mod data;
 mod load;
+mod postgres;
 mod sign_in;
 
 /// mimalloc rather than the system allocator: a profile of the read path under load
@@ -12,11 +15,10 @@ mod sign_in;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
+use postgres::{drop_postgres, fresh_postgres};
 use reserv::Config;
 use reserv::server::{open_store, start};
-use sea_orm::{ConnectionTrait, Database};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -52,6 +54,18 @@ enum Bench {
         #[arg(long, default_value_t = 40)]
         burst: usize,
     },
+    /// Time to commit one activation of the total-IT-outage playbook.
+    Activation {
+        /// Care units with an approved plan each.
+        #[arg(long, default_value_t = 60)]
+        units: usize,
+        /// People in the units' staff, unit managers included.
+        #[arg(long, default_value_t = 3000)]
+        staff: usize,
+        /// Activations timed, each with a new key.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+    },
 }
 
 #[tokio::main]
@@ -59,6 +73,18 @@ async fn main() -> anyhow::Result<()> {
     let Cli { bench } = Cli::parse();
     let (seconds, clients, units, log_entries) = match bench {
         Bench::SignIn { logins, burst } => return sign_in::run(logins, burst).await,
+        Bench::Activation {
+            units,
+            staff,
+            rounds,
+        } => {
+            let shape = activation::Shape {
+                units,
+                staff,
+                rounds,
+            };
+            return activation::run(&shape).await;
+        }
         Bench::ReadPath {
             seconds,
             clients,
@@ -76,15 +102,7 @@ async fn main() -> anyhow::Result<()> {
         clients,
     };
     println!("reserv-bench read-path");
-    println!(
-        "  machine: {} cores; build: {}",
-        std::thread::available_parallelism().map_or(0, usize::from),
-        if cfg!(debug_assertions) {
-            "debug (figures are not representative)"
-        } else {
-            "release"
-        }
-    );
+    print_machine("");
     println!(
         "  data: {} units with an approved plan each (5 activities, 4 routines of 6 steps); two incidents with {} log entries and {} tasks (confidentiality 2 and 1)",
         shape.units, shape.log_entries, shape.tasks
@@ -168,29 +186,15 @@ async fn read_path(
     Ok(())
 }
 
-async fn fresh_postgres(admin_url: &str) -> anyhow::Result<(String, String)> {
-    let name = format!("reserv_bench_{}", std::process::id());
-    let admin = Database::connect(admin_url)
-        .await
-        .context("TEST_DATABASE_URL")?;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    admin.close().await?;
-    let (server, _) = admin_url
-        .rsplit_once('/')
-        .context("TEST_DATABASE_URL has no database name")?;
-    Ok((format!("{server}/{name}"), name))
-}
-
-async fn drop_postgres(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    let admin = Database::connect(admin_url).await?;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
-    admin.close().await?;
-    Ok(())
+/// The machine and build line every benchmark starts with; `note` adds to the build.
+fn print_machine(note: &str) {
+    println!(
+        "  machine: {} cores; build: {}{note}",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        if cfg!(debug_assertions) {
+            "debug (figures are not representative)"
+        } else {
+            "release"
+        }
+    );
 }

@@ -16,15 +16,7 @@ const PASSWORD: &str = "bänkprov-för-inloggning";
 /// Runs the benchmark with `logins` sequential sign-ins and a burst of `burst` at once.
 pub async fn run(logins: usize, burst: usize) -> anyhow::Result<()> {
     println!("reserv-bench sign-in");
-    println!(
-        "  machine: {} cores; build: {} (argon2 is compiled optimised in both)",
-        std::thread::available_parallelism().map_or(0, usize::from),
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-    );
+    crate::print_machine(" (argon2 is compiled optimised in both)");
     println!(
         "  argon2id: m = {} KiB, t = {}, p = {}; hashes at once: one per core (login.hash_concurrency = 0)",
         reserv_store::ARGON2_MEMORY_KIB,
