@@ -42,7 +42,8 @@ macro_rules! on_every_database {
             $(
                 #[tokio::test $runtime]
                 async fn $name() -> anyhow::Result<()> {
-                    let $server = $crate::TestServer::$fixture($crate::Backend::Sqlite).await?;
+                    #[allow(unused_mut)]
+                    let mut $server = $crate::TestServer::$fixture($crate::Backend::Sqlite).await?;
                     let outcome: anyhow::Result<()> = async { $body }.await;
                     $server.finish().await?;
                     outcome
@@ -56,7 +57,8 @@ macro_rules! on_every_database {
             $(
                 #[tokio::test $runtime]
                 async fn $name() -> anyhow::Result<()> {
-                    let $server = $crate::TestServer::$fixture($crate::Backend::Postgres).await?;
+                    #[allow(unused_mut)]
+                    let mut $server = $crate::TestServer::$fixture($crate::Backend::Postgres).await?;
                     let outcome: anyhow::Result<()> = async { $body }.await;
                     $server.finish().await?;
                     outcome
@@ -174,6 +176,65 @@ impl TestServer {
         .await
     }
 
+    /// The demo municipality, publishing its fallback site to an S3 bucket at a free
+    /// loopback port where nothing answers yet: the test starts the S3 server there.
+    /// The secret key is read from a file, as a deployment would mount it.
+    pub async fn publishing_to_s3(backend: Backend) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        Self::sample_municipality_with(backend, |config| {
+            let secret = config.data_dir.join("s3-secret");
+            // A failed write shows as a failed publication, which the test reports.
+            let _ = std::fs::write(&secret, "testhemlighet\n");
+            config.fallback.targets = vec![reserv::config::TargetConfig::S3(
+                reserv::config::S3TargetConfig {
+                    bucket: "reserv-status".into(),
+                    endpoint: Some(format!("http://127.0.0.1:{port}")),
+                    prefix: "kris".into(),
+                    region: Some("eu-north-1".into()),
+                    access_key_id: Some("reserv".into()),
+                    secret_access_key: None,
+                    secret_access_key_file: Some(secret),
+                },
+            )];
+        })
+        .await
+    }
+
+    /// The demo municipality, publishing through a shell command that copies the site
+    /// to the folder `copied` in the server's data folder, as rsync would to a host.
+    pub async fn publishing_through_a_command(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            let copied = config.data_dir.join("copied");
+            config.fallback.targets = vec![reserv::config::TargetConfig::Command {
+                program: "sh".into(),
+                args: vec![
+                    "-c".into(),
+                    "rm -rf \"$1\" && cp -r \"$RESERV_SITE_DIR\" \"$1\"".into(),
+                    "publish".into(),
+                    copied.display().to_string(),
+                ],
+                timeout_seconds: std::num::NonZeroU32::MIN.saturating_add(29),
+            }];
+        })
+        .await
+    }
+
+    /// The demo municipality, publishing through a command that always fails with a
+    /// message on its error output.
+    pub async fn publishing_through_a_failing_command(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.fallback.targets = vec![reserv::config::TargetConfig::Command {
+                program: "sh".into(),
+                args: vec![
+                    "-c".into(),
+                    "echo 'webbservern svarar inte' >&2; exit 3".into(),
+                ],
+                timeout_seconds: std::num::NonZeroU32::MIN.saturating_add(29),
+            }];
+        })
+        .await
+    }
+
     /// The demo municipality, with the test's settings changed by `adjust`.
     pub async fn sample_municipality_with(
         backend: Backend,
@@ -253,6 +314,15 @@ impl TestServer {
     }
 
     /// Stops the server and removes its database.
+    /// Stops the Reserv server and keeps its database, as when the server is gone and
+    /// only the fallback site answers.
+    pub async fn stop_server(&mut self) -> anyhow::Result<()> {
+        if let Some(running) = self.running.take() {
+            running.stop().await?;
+        }
+        Ok(())
+    }
+
     pub async fn finish(mut self) -> anyhow::Result<()> {
         if let Some(running) = self.running.take() {
             running.stop().await?;
@@ -364,6 +434,13 @@ impl Client {
         let message = error["message"].as_str().unwrap_or_default().to_owned();
         Ok((code, message))
     }
+}
+
+/// A loopback port that was free a moment ago, for a helper server a test starts.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// The id of the first item in `list` whose `field` equals `value`.

@@ -15,6 +15,10 @@ pub enum FallbackError {
     /// Writing the static site failed; the message names the path.
     #[error("{0}")]
     Io(String),
+    /// Delivering the site to a bucket or through a command failed; the message names
+    /// the target.
+    #[error("{0}")]
+    Publish(String),
 }
 
 pub type Result<T, E = FallbackError> = std::result::Result<T, E>;

@@ -11,12 +11,14 @@ mod live;
 mod publish;
 mod render;
 mod site;
+mod targets;
 mod view;
 
 pub use error::{FallbackError, Result};
 pub use live::{LiveSettings, status_routes};
-pub use publish::{PublishSettings, Target, start_publisher};
+pub use publish::{PublishSettings, start_publisher};
 pub use site::{SiteFile, render_site, write_site};
+pub use targets::{CommandTarget, S3Target, Secret, Target};
 
 use chrono::{DateTime, Utc};
 use reserv_store::Store;
@@ -29,11 +31,16 @@ pub async fn build_site(
     now: DateTime<Utc>,
     stale_after_minutes: u32,
 ) -> Result<()> {
+    let files = site_files(store, now, stale_after_minutes).await?;
+    targets::in_folder(out.to_path_buf(), files).await
+}
+
+/// Every file of the static site from the store's notices, generated at `now`.
+async fn site_files(
+    store: &Store,
+    now: DateTime<Utc>,
+    stale_after_minutes: u32,
+) -> Result<Vec<SiteFile>> {
     let notices = store.public_notices().await?;
-    let files = render_site(&notices, now, stale_after_minutes)?;
-    let out = out.to_path_buf();
-    // File writes block; keep them off the async workers.
-    tokio::task::spawn_blocking(move || write_site(&out, &files))
-        .await
-        .map_err(|error| FallbackError::Io(format!("the site writer stopped: {error}")))?
+    render_site(&notices, now, stale_after_minutes)
 }

@@ -3,9 +3,9 @@
 //! time proves Reserv is alive. Runs as a background task of its own: a slow or failing
 //! target delays only the next publication, never a request to the server.
 
-use crate::{FallbackError, Result, build_site};
+use crate::targets::Target;
+use crate::{FallbackError, Result, site_files};
 use reserv_store::Store;
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -14,22 +14,6 @@ const ATTEMPTS: u32 = 3;
 
 /// The pause before the first retry; it doubles for each further one.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
-
-/// Where the site is published.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// A local folder (often a mount of other hosting), replaced whole.
-    Dir(PathBuf),
-}
-
-impl Target {
-    /// The target as the status report names it.
-    pub fn describe(&self) -> String {
-        match self {
-            Target::Dir(path) => format!("dir {}", path.display()),
-        }
-    }
-}
 
 /// What the publisher does and how often.
 #[derive(Debug, Clone)]
@@ -91,7 +75,6 @@ async fn publish_everywhere(store: &Store, settings: &PublishSettings) {
 
 async fn publish(store: &Store, target: &Target, stale_after_minutes: u32) -> Result<()> {
     // Each attempt reads the notices afresh, so that a retry publishes the latest.
-    match target {
-        Target::Dir(path) => build_site(store, path, store.now(), stale_after_minutes).await,
-    }
+    let files = site_files(store, store.now(), stale_after_minutes).await?;
+    target.deliver(files).await
 }

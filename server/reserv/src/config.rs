@@ -2,6 +2,7 @@
 //! `RESERV_*` environment variables, in that order. Unknown keys are refused, so that a
 //! misspelt setting is an error and not a silent default.
 
+pub use crate::fallback_config::{FallbackConfig, S3TargetConfig, TargetConfig};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -103,66 +104,6 @@ impl Config {
     }
 }
 
-/// Settings of the public status page and the static fallback site.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FallbackConfig {
-    /// Requests one client address may make per minute to `/status`, `/status.json`
-    /// and `/status.atom`.
-    pub requests_per_minute: NonZeroU32,
-    /// After how many minutes the static site warns its readers that it may be out of
-    /// date.
-    pub stale_after_minutes: NonZeroU32,
-    /// How often, in minutes, the site is republished when no notice changes, so that
-    /// its "page generated" time shows Reserv is alive.
-    pub heartbeat_minutes: NonZeroU32,
-    /// Where the static site is published (`[[fallback.targets]]`), each with a `kind`.
-    pub targets: Vec<TargetConfig>,
-}
-
-/// One place the static site is published to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum TargetConfig {
-    /// A folder, replaced whole on every publication: `kind = "dir"`, `path = "…"`.
-    Dir { path: PathBuf },
-}
-
-impl Default for FallbackConfig {
-    fn default() -> Self {
-        Self {
-            requests_per_minute: NonZeroU32::MIN.saturating_add(599),
-            stale_after_minutes: NonZeroU32::MIN.saturating_add(29),
-            heartbeat_minutes: NonZeroU32::MIN.saturating_add(9),
-            targets: Vec::new(),
-        }
-    }
-}
-
-impl FallbackConfig {
-    /// The live status page's settings.
-    pub fn live_settings(&self) -> reserv_fallback::LiveSettings {
-        reserv_fallback::LiveSettings {
-            requests_per_minute: self.requests_per_minute,
-        }
-    }
-
-    /// The publisher's settings.
-    pub fn publish_settings(&self) -> reserv_fallback::PublishSettings {
-        reserv_fallback::PublishSettings {
-            targets: self
-                .targets
-                .iter()
-                .map(|target| match target {
-                    TargetConfig::Dir { path } => reserv_fallback::Target::Dir(path.clone()),
-                })
-                .collect(),
-            heartbeat: std::time::Duration::from_secs(u64::from(self.heartbeat_minutes.get()) * 60),
-            stale_after_minutes: self.stale_after_minutes.get(),
-        }
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -194,6 +135,30 @@ pub struct ConfigError(String);
 impl ConfigError {
     pub(crate) fn new(message: String) -> Self {
         Self(message)
+    }
+}
+
+/// A secret given either in the configuration (`key`) or as a file holding it
+/// (`key_file`, for secrets mounted as files), never both. `None` when neither is set.
+pub(crate) fn read_secret(
+    key: &str,
+    value: Option<&String>,
+    file: Option<&PathBuf>,
+) -> Result<Option<String>, ConfigError> {
+    match (value, file) {
+        (None, None) => Ok(None),
+        (Some(value), None) => Ok(Some(value.clone())),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map(|secret| Some(secret.trim().to_owned()))
+            .map_err(|error| {
+                ConfigError(format!(
+                    "{key}_file: cannot read {}: {error}",
+                    file.display()
+                ))
+            }),
+        (Some(_), Some(_)) => Err(ConfigError(format!(
+            "{key}: set {key} or {key}_file, not both"
+        ))),
     }
 }
 
@@ -266,6 +231,7 @@ impl Config {
         if let Some(sms) = &self.sms {
             sms.twilio_settings()?;
         }
+        self.fallback.publish_settings()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
                 "log: '{}' is not a valid log filter",
@@ -380,6 +346,63 @@ mod tests {
                 [TargetConfig::Dir {
                     path: "/srv/status".into()
                 }]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn s3_and_command_targets_read_their_settings_and_hide_the_secret() {
+        Jail::expect_with(|jail| {
+            jail.create_file("s3-secret", "hemligt-nyckelord\n")?;
+            jail.create_file(
+                "reserv.toml",
+                "[[fallback.targets]]\nkind = \"s3\"\nbucket = \"status\"\nendpoint = \"http://127.0.0.1:9000\"\nprefix = \"/kris/\"\naccess_key_id = \"reserv\"\nsecret_access_key_file = \"s3-secret\"\n\n[[fallback.targets]]\nkind = \"command\"\nprogram = \"rsync\"\nargs = [\"-a\", \"{site}/\", \"web2:/srv/status/\"]\n",
+            )?;
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            let settings = config
+                .fallback
+                .publish_settings()
+                .map_err(|error| error.to_string())?;
+            let [
+                reserv_fallback::Target::S3(s3),
+                reserv_fallback::Target::Command(command),
+            ] = settings.targets.as_slice()
+            else {
+                return Err(format!("{:?}", settings.targets).into());
+            };
+            assert_eq!(s3.prefix, "kris", "slashes around the prefix are dropped");
+            assert_eq!(
+                s3.secret_access_key
+                    .as_ref()
+                    .map(|secret| secret.0.as_str()),
+                Some("hemligt-nyckelord")
+            );
+            assert_eq!(command.args[1], "{site}/");
+            assert_eq!(command.timeout.as_secs(), 120);
+            assert!(
+                !format!("{config:?} {s3:?}").contains("hemligt"),
+                "secrets stay out of debug output"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_target_is_refused_by_its_place_in_the_list() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "reserv.toml",
+                "[[fallback.targets]]\nkind = \"dir\"\npath = \"/srv/status\"\n[[fallback.targets]]\nkind = \"s3\"\nbucket = \"status\"\nendpoint = \"minio.local:9000\"\n",
+            )?;
+            let message = Config::load(None)
+                .map(|_| ())
+                .map_err(|error| error.to_string());
+            assert!(
+                message
+                    .as_ref()
+                    .is_err_and(|m| m.contains("fallback.targets[1].endpoint")),
+                "{message:?}"
             );
             Ok(())
         });

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod fallback_config;
 pub mod playbooks;
 pub mod server;
 pub mod sms_config;

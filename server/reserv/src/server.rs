@@ -48,7 +48,7 @@ pub async fn start(config: &Config, store: Store) -> anyhow::Result<RunningServe
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve_until(config, store.clone(), listener, async {
         let _ = stopped.await;
-    }));
+    })?);
     Ok(RunningServer {
         address,
         store,
@@ -62,7 +62,7 @@ fn serve_until(
     store: Store,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
+) -> anyhow::Result<impl Future<Output = std::io::Result<()>> + Send + 'static> {
     let settings = ApiSettings {
         session_lifetime: chrono::Duration::hours(i64::from(config.session_hours)),
         secure_cookies: config.secure_cookies,
@@ -78,7 +78,7 @@ fn serve_until(
     // The public status routes live in their own crate; they are merged here so that
     // the API's router knows nothing of them.
     let publisher =
-        reserv_fallback::start_publisher(store.clone(), config.fallback.publish_settings());
+        reserv_fallback::start_publisher(store.clone(), config.fallback.publish_settings()?);
     let app = router(store.clone(), schema, &settings, reserv_webapp::app_shell()).merge(
         reserv_fallback::status_routes(store.clone(), config.fallback.live_settings()),
     );
@@ -91,7 +91,7 @@ fn serve_until(
         Some(webhooks) => app.merge(webhooks),
         None => app,
     };
-    async move {
+    Ok(async move {
         let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -104,7 +104,7 @@ fn serve_until(
             publisher.abort();
         }
         served
-    }
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -114,7 +114,7 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
         .with_context(|| format!("listen: cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "Reserv is listening; GraphiQL at /graphql");
     let worker = start_delivery_worker(config, &store)?;
-    serve_until(config, store, listener, shutdown_signal()).await?;
+    serve_until(config, store, listener, shutdown_signal())?.await?;
     if let Some((stop, task)) = worker {
         let _ = stop.send(());
         task.await.context("the outbox worker failed")?;

@@ -1,7 +1,7 @@
 //! The `[sms]` section of the configuration: the Twilio-compatible provider the outbox
 //! worker sends through. Without it Reserv runs and says that SMS is off.
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, read_secret};
 use reserv_notify::twilio::TwilioSettings;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -74,22 +74,12 @@ impl SmsConfig {
                 self.provider
             )));
         }
-        let auth_token = match (&self.auth_token, &self.auth_token_file) {
-            (Some(token), None) => token.clone(),
-            (None, Some(file)) => std::fs::read_to_string(file)
-                .map(|token| token.trim().to_owned())
-                .map_err(|error| {
-                    ConfigError::new(format!(
-                        "sms.auth_token_file: cannot read {}: {error}",
-                        file.display()
-                    ))
-                })?,
-            _ => {
-                return Err(ConfigError::new(
-                    "sms: set exactly one of auth_token and auth_token_file".into(),
-                ));
-            }
-        };
+        let auth_token = read_secret(
+            "sms.auth_token",
+            self.auth_token.as_ref(),
+            self.auth_token_file.as_ref(),
+        )?
+        .ok_or_else(|| ConfigError::new("sms: set auth_token or auth_token_file".into()))?;
         for sender in &self.senders {
             reserv_domain::phone::E164::parse("sms.senders", sender)
                 .map_err(|error| ConfigError::new(error.to_string()))?;
