@@ -19,6 +19,8 @@ const DISCARD: &str = "mutation($id: ID!) { discardDraft(versionId: $id) }";
 const APPROVE: &str = "mutation($id: ID!) { approvePlanVersion(id: $id) { state approvedBy } }";
 const VERSION: &str = "query($id: ID!) { planVersion(id: $id) { id version state lastEditedBy activities { id name dependencies { id kind } } routines { id title } } }";
 const DIFF: &str = "query($from: ID!, $to: ID!) { planVersionDiff(fromId: $from, toId: $to) { from { version } to { version } unchanged changes { field old new } activities { name kind changes { field old new } } dependencies { activity kind dependencyKind system { name } name } routines { key title kind changes { field old new } steps { position kind old { who what when } new { who what when } } recoverySteps { position kind } materials { kind old { name location } new { name location } } } } }";
+const SUGGEST: &str = "query($systems: [ID!]!) { suggestPlaybooks(itSystemIds: $systems) { playbookId title titleEn kind matchedSystems { name } units { id name } routines { key title units { id } } peopleInvolved } }";
+const ACTIVATE_EXERCISE: &str = "mutation($playbook: String!) { activatePlaybook(playbookId: $playbook, exercise: true, idempotencyKey: \"forslag-1\") { activatedPlans { unitId } checklistRuns { unitId routineId } } }";
 const AUDIT: &str = "query($type: String, $id: ID, $action: String) { auditEvents(objectType: $type, objectId: $id, action: $action) { edges { node { action actor outcome } } } }";
 
 async fn plan(client: &Client, id: &str) -> anyhow::Result<Value> {
@@ -53,6 +55,33 @@ async fn audited(
             ))
         })
         .collect()
+}
+
+/// Loads the shipped playbooks, as the server does at start.
+async fn import_shipped_playbooks(server: &reserv_tests::TestServer) -> anyhow::Result<()> {
+    let folder = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playbooks");
+    reserv::playbooks::import(&server.store()?, &folder).await?;
+    Ok(())
+}
+
+/// The suggestion for `playbook` among `suggestions`.
+fn suggestion<'a>(suggestions: &'a Value, playbook: &str) -> anyhow::Result<&'a Value> {
+    suggestions
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["playbookId"] == playbook))
+        .ok_or_else(|| anyhow::anyhow!("no suggestion {playbook} in {suggestions}"))
+}
+
+/// The sorted texts at `field` of each item of `list`.
+fn sorted(list: &Value, field: &str) -> Vec<String> {
+    let mut values: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item[field].as_str().map(str::to_owned))
+        .collect();
+    values.sort();
+    values
 }
 
 fn success(actor: &str) -> (String, String) {
@@ -295,6 +324,63 @@ on_every_database! {
         let worker = server.sign_in_as("underskoterska").await?;
         let draft = text(&create_draft(&manager, &written.plan).await?["id"])?;
         assert_eq!(worker.error(APPROVE, json!({ "id": draft })).await?.0, "FORBIDDEN", "approval rights still count");
+        Ok(())
+    }
+
+    async fn a_crisis_lead_sees_which_playbooks_fit_the_systems_that_are_down(server: sample_municipality) {
+        import_shipped_playbooks(&server).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        let care = system_id(&lead, CARE_SYSTEM).await?;
+        let alarm = system_id(&lead, "Trygghetslarm och larmmottagning").await?;
+        let identity = system_id(&lead, "Identitetstjänst och inloggning").await?;
+        let home_alarm = system_id(&lead, "Boendelarm Solgården").await?;
+
+        let found = lead.data(SUGGEST, json!({ "systems": [care, alarm] })).await?;
+        let found = &found["suggestPlaybooks"];
+        assert_eq!(sorted(found, "playbookId"), ["trygghetslarm-ur-funktion", "verksamhetssystem-vard-nere"]);
+        let documentation = suggestion(found, "verksamhetssystem-vard-nere")?;
+        assert_eq!(documentation["matchedSystems"], json!([{ "name": CARE_SYSTEM }]));
+        assert_eq!(documentation["kind"], "IT_OUTAGE");
+        let units = sorted(&documentation["units"], "name");
+        assert!(units.contains(&NORR.to_owned()) && !units.contains(&SYD.to_owned()), "units with an approved plan only: {units:?}");
+        let alarms = suggestion(found, "trygghetslarm-ur-funktion")?;
+        assert_eq!(alarms["matchedSystems"], json!([{ "name": "Trygghetslarm och larmmottagning" }]));
+        assert!(alarms["units"].as_array().is_some_and(|u| !u.is_empty()), "{alarms}");
+
+        // It says what an activation would do: the same units, one checklist run per
+        // routine and unit.
+        let activated = lead.data(ACTIVATE_EXERCISE, json!({ "playbook": "verksamhetssystem-vard-nere" })).await?;
+        let activated = &activated["activatePlaybook"];
+        assert_eq!(sorted(&activated["activatedPlans"], "unitId"), sorted(&documentation["units"], "id"));
+        let mut runs: Vec<(String, String)> = Vec::new();
+        for routine in documentation["routines"].as_array().into_iter().flatten() {
+            assert!(routine["title"].as_str().is_some_and(|t| !t.is_empty()), "{routine}");
+            for unit in routine["units"].as_array().into_iter().flatten() {
+                runs.push((text(&unit["id"])?, text(&routine["key"])?));
+            }
+        }
+        let started = activated["checklistRuns"].as_array().map_or(0, Vec::len);
+        assert!(started > 0 && runs.len() == started, "{} routines in units suggested, {started} runs started", runs.len());
+
+        // Everyone is involved when the whole municipality's sign-in is gone.
+        let everything = lead.data(SUGGEST, json!({ "systems": [identity] })).await?;
+        let total = suggestion(&everything["suggestPlaybooks"], "it-avbrott-cyberattack")?;
+        let involved = |s: &Value| s["peopleInvolved"].as_i64().unwrap_or(0);
+        assert!(involved(documentation) > 0 && involved(total) >= involved(documentation), "{} ≥ {}", involved(total), involved(documentation));
+        assert!(total["units"].as_array().map_or(0, Vec::len) >= documentation["units"].as_array().map_or(0, Vec::len));
+        assert_eq!(lead.data(SUGGEST, json!({ "systems": [home_alarm] })).await?["suggestPlaybooks"], json!([]), "no playbook names it");
+
+        for (systems, message) in [
+            (json!([]), "itSystemIds: "),
+            (json!(["99999"]), "there is no IT system 99999"),
+            (json!(["larm"]), "itSystemIds"),
+        ] {
+            let (code, got) = lead.error(SUGGEST, json!({ "systems": systems })).await?;
+            assert_eq!(code, "VALIDATION", "{systems}: {got}");
+            assert!(got.contains(message), "{systems}: {got}");
+        }
+        let manager = server.sign_in_as("enhetschef").await?;
+        assert_eq!(manager.error(SUGGEST, json!({ "systems": [care] })).await?.0, "FORBIDDEN", "for those who may activate");
         Ok(())
     }
 }

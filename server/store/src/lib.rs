@@ -24,6 +24,7 @@ mod page;
 mod passwords;
 mod per_key;
 mod plans;
+mod playbook_suggestions;
 mod playbooks;
 mod sessions;
 mod subtree;
@@ -45,6 +46,7 @@ pub use per_key::PerKey;
 pub use plans::{
     ActivityContents, DependencyEntry, PlanFilter, PlanVersions, RoutineWithContext, VersionPlace,
 };
+pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
 pub use sessions::SessionSummary;
 
