@@ -181,7 +181,7 @@ on_every_database! {
                 json!({ "version": written.version, "input": routine_input(Some(&written.activity), "Kodlista till läkemedelsförrådet", 2) }),
             )
             .await?;
-        approve(&manager, &written.version).await?;
+        approve(&lead, &written.version).await?;
 
         let seen = impact(&worker, &system).await?;
         assert_eq!(names(&seen["units"]), [NORR]);
@@ -230,7 +230,7 @@ on_every_database! {
         manager.data("mutation($id: ID!) { removeDependency(id: $id) }", json!({ "id": dependency })).await?;
         assert_eq!(impact(&lead, &system).await?, before, "a draft beside an approved version changes nothing");
 
-        approve(&manager, &draft).await?;
+        approve(&lead, &draft).await?;
         let after = impact(&lead, &system).await?;
         let expected: Vec<_> = care_system_outage()
             .into_iter()

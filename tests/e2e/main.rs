@@ -14,6 +14,7 @@ mod impact;
 mod incidents;
 mod messages;
 mod notices;
+mod plan_upkeep;
 mod plans;
 mod playbooks;
 mod protection;

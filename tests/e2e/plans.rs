@@ -200,8 +200,10 @@ fn to_the_second(stamp: &Value) -> anyhow::Result<String> {
 }
 
 on_every_database! {
-    async fn a_unit_manager_writes_a_plan_for_her_unit_and_approves_it(server: sample_municipality) {
+    async fn a_unit_manager_writes_a_plan_for_her_unit_and_a_second_person_approves_it(server: sample_municipality) {
         let manager = server.sign_in_as("enhetschef").await?;
+        // A second person approves: the four-eyes rule keeps the writer from it.
+        let reviewer = server.sign_in_as("krisledare").await?;
         let unit = unit_id(&manager, NORR).await?;
         let system = system_id(&manager, CARE_SYSTEM).await?;
         let people = manager.data("{ people(first: 200) { nodes { id name } } }", json!({})).await?;
@@ -258,9 +260,9 @@ on_every_database! {
         assert_eq!(routine["addRoutine"]["activity"]["name"], "Läkemedelsöverlämning");
         assert_eq!(routine["addRoutine"]["recoverySteps"][0]["when"], "Inom 48 timmar");
 
-        let approved = approve(&manager, &version).await?;
+        let approved = approve(&reviewer, &version).await?;
         assert_eq!(approved["state"], "APPROVED");
-        assert_eq!(approved["approvedBy"], "enhetschef");
+        assert_eq!(approved["approvedBy"], "krisledare");
 
         let stored = version_content(&manager, &version).await?;
         assert_eq!(
@@ -303,10 +305,12 @@ on_every_database! {
 
     async fn an_approved_version_cannot_be_changed(server: sample_municipality) {
         let manager = server.sign_in_as("enhetschef").await?;
+        // A second person approves: the four-eyes rule keeps the writer from it.
+        let reviewer = server.sign_in_as("krisledare").await?;
         let unit = unit_id(&manager, NORR).await?;
         let system = system_id(&manager, CARE_SYSTEM).await?;
         let written = write_plan(&manager, &unit, &system).await?;
-        approve(&manager, &written.version).await?;
+        approve(&reviewer, &written.version).await?;
         let before = version_content(&manager, &written.version).await?;
 
         let attempts = [
@@ -333,6 +337,8 @@ on_every_database! {
 
     async fn a_new_draft_copies_the_approved_version_which_stays_as_it_was(server: sample_municipality) {
         let manager = server.sign_in_as("enhetschef").await?;
+        // A second person approves: the four-eyes rule keeps the writer from it.
+        let reviewer = server.sign_in_as("krisledare").await?;
         let unit = unit_id(&manager, NORR).await?;
         let system = system_id(&manager, CARE_SYSTEM).await?;
         let written = write_plan(&manager, &unit, &system).await?;
@@ -342,7 +348,7 @@ on_every_database! {
         manager
             .data(ADD_ROUTINE, json!({ "version": written.version, "input": routine_input(None, "Rutin utan aktivitet", 2) }))
             .await?;
-        approve(&manager, &written.version).await?;
+        approve(&reviewer, &written.version).await?;
         let first = version_content(&manager, &written.version).await?;
 
         let draft = create_draft(&manager, &written.plan).await?;
@@ -383,14 +389,16 @@ on_every_database! {
 
     async fn approving_the_next_version_retires_the_previous_one(server: sample_municipality) {
         let manager = server.sign_in_as("enhetschef").await?;
+        // A second person approves: the four-eyes rule keeps the writer from it.
+        let reviewer = server.sign_in_as("krisledare").await?;
         let unit = unit_id(&manager, NORR).await?;
         let system = system_id(&manager, CARE_SYSTEM).await?;
         let written = write_plan(&manager, &unit, &system).await?;
-        approve(&manager, &written.version).await?;
+        approve(&reviewer, &written.version).await?;
         let first_due = plan_state(&manager, &written.plan).await?["reviewDueAt"].clone();
 
         let second = text(&create_draft(&manager, &written.plan).await?["id"])?;
-        let approved = approve(&manager, &second).await?;
+        let approved = approve(&reviewer, &second).await?;
         assert_eq!((&approved["version"], &approved["state"]), (&json!(2), &json!("APPROVED")));
 
         let state = plan_state(&manager, &written.plan).await?;
@@ -415,12 +423,14 @@ on_every_database! {
 
     async fn retiring_the_approved_version_leaves_no_version_in_force(server: sample_municipality) {
         let manager = server.sign_in_as("enhetschef").await?;
+        // A second person approves: the four-eyes rule keeps the writer from it.
+        let reviewer = server.sign_in_as("krisledare").await?;
         let unit = unit_id(&manager, NORR).await?;
         let system = system_id(&manager, CARE_SYSTEM).await?;
         let written = write_plan(&manager, &unit, &system).await?;
         let (code, _) = manager.error(RETIRE, json!({ "id": written.version })).await?;
         assert_eq!(code, "CONFLICT", "only an approved version is retired");
-        approve(&manager, &written.version).await?;
+        approve(&reviewer, &written.version).await?;
         let due = plan_state(&manager, &written.plan).await?["reviewDueAt"].clone();
 
         let retired = manager.data(RETIRE, json!({ "id": written.version })).await?;
@@ -545,6 +555,8 @@ on_every_database! {
 
     async fn routines_keep_their_key_across_versions_and_keys_are_unique_in_a_version(server: sample_municipality) {
         let manager = server.sign_in_as("enhetschef").await?;
+        // A second person approves: the four-eyes rule keeps the writer from it.
+        let reviewer = server.sign_in_as("krisledare").await?;
         let unit = unit_id(&manager, NORR).await?;
         let system = system_id(&manager, CARE_SYSTEM).await?;
         let written = write_plan(&manager, &unit, &system).await?;
@@ -578,7 +590,7 @@ on_every_database! {
         renamed["key"] = json!("signeringslista-papper");
         manager.data(UPDATE_ROUTINE, json!({ "id": numbered, "input": renamed })).await?;
 
-        approve(&manager, &written.version).await?;
+        approve(&reviewer, &written.version).await?;
         let draft = create_draft(&manager, &written.plan).await?;
         let copied = manager.data(KEYS, json!({ "id": text(&draft["id"])? })).await?;
         let copied_keys: Vec<&Value> = copied["planVersion"]["routines"].as_array().into_iter().flatten().map(|r| &r["key"]).collect();

@@ -154,6 +154,12 @@ impl TestServer {
         Self::sample_municipality_with(backend, |_| ()).await
     }
 
+    /// The demo municipality in a deployment that lets an editor approve their own plan
+    /// draft (`plans.four_eyes = false`).
+    pub async fn a_deployment_without_four_eyes(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| config.plans.four_eyes = false).await
+    }
+
     /// The demo municipality, publishing its fallback site to the folder `site` in the
     /// server's data folder.
     pub async fn publishing_to_a_folder(backend: Backend) -> anyhow::Result<Self> {

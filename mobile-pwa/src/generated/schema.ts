@@ -46,6 +46,12 @@ export interface Activation {
   replayed: boolean;
 }
 
+export interface ActivityDiff {
+  name: string;
+  kind: DiffKind;
+  changes: Array<FieldChange>;
+}
+
 export interface ActivityInput {
   name: string;
   description?: string | null;
@@ -168,6 +174,14 @@ export interface Dependency {
   name: string | null;
 }
 
+export interface DependencyDiff {
+  activity: string;
+  kind: DiffKind;
+  dependencyKind: DependencyKind;
+  system: ItSystem | null;
+  name: string | null;
+}
+
 export interface DependencyInput {
   kind: DependencyKind;
   systemId?: string | null;
@@ -176,11 +190,19 @@ export interface DependencyInput {
 
 export type DependencyKind = 'IT_SYSTEM' | 'SUPPLIER' | 'STAFF_ROLE';
 
+export type DiffKind = 'ADDED' | 'REMOVED' | 'CHANGED';
+
 export interface FallbackPublishStatus {
   target: string;
   lastSuccess: string | null;
   lastFailure: string | null;
   lastError: string | null;
+}
+
+export interface FieldChange {
+  field: string;
+  old: string | null;
+  new: string | null;
 }
 
 export interface Hotline {
@@ -319,6 +341,12 @@ export interface Material {
   location: string | null;
 }
 
+export interface MaterialDiff {
+  kind: DiffKind;
+  old: Material | null;
+  new: Material | null;
+}
+
 export interface MaterialInput {
   name: string;
   location?: string | null;
@@ -372,6 +400,8 @@ export interface Mutation {
   sendMessage: Message;
   acknowledgeMessage: Message;
   createPlan: Plan;
+  updatePlan: Plan;
+  discardDraft: string;
   updateDraft: PlanVersion;
   addActivity: CriticalActivity;
   updateActivity: CriticalActivity;
@@ -504,8 +534,19 @@ export interface PlanVersion {
   createdAt: string;
   approvedAt: string | null;
   approvedBy: string | null;
+  lastEditedBy: string | null;
   activities: Array<CriticalActivity>;
   routines: Array<Routine>;
+}
+
+export interface PlanVersionDiff {
+  from: PlanVersion;
+  to: PlanVersion;
+  unchanged: boolean;
+  changes: Array<FieldChange>;
+  activities: Array<ActivityDiff>;
+  dependencies: Array<DependencyDiff>;
+  routines: Array<RoutineDiff>;
 }
 
 export interface Playbook {
@@ -525,6 +566,17 @@ export interface PlaybookProblem {
   field: string;
   message: string;
   foundAt: string;
+}
+
+export interface PlaybookSuggestion {
+  playbookId: string;
+  title: string;
+  titleEn: string | null;
+  kind: IncidentKind;
+  matchedSystems: Array<ItSystem>;
+  units: Array<Unit>;
+  routines: Array<SuggestedRoutine>;
+  peopleInvolved: number;
 }
 
 export interface PublicNotice {
@@ -556,11 +608,13 @@ export interface Query {
   plans: PlanConnection;
   plan: Plan;
   planVersion: PlanVersion;
+  planVersionDiff: PlanVersionDiff;
   routine: Routine;
   routines: Array<Routine>;
   impact: Impact;
   playbooks: Array<Playbook>;
   playbookProblems: Array<PlaybookProblem>;
+  suggestPlaybooks: Array<PlaybookSuggestion>;
   fallbackPublishStatus: Array<FallbackPublishStatus>;
 }
 
@@ -608,6 +662,16 @@ export interface Routine {
   versionState: PlanState;
 }
 
+export interface RoutineDiff {
+  key: string;
+  title: string;
+  kind: DiffKind;
+  changes: Array<FieldChange>;
+  steps: Array<StepDiff>;
+  recoverySteps: Array<StepDiff>;
+  materials: Array<MaterialDiff>;
+}
+
 export interface RoutineInput {
   activityId?: string | null;
   key?: string | null;
@@ -651,9 +715,22 @@ export interface Session {
   current: boolean;
 }
 
+export interface StepDiff {
+  position: number;
+  kind: DiffKind;
+  old: RoutineStep | null;
+  new: RoutineStep | null;
+}
+
 export interface Subscription {
   incidentUpdated: IncidentUpdate;
   incidentsChanged: IncidentUpdate;
+}
+
+export interface SuggestedRoutine {
+  key: string;
+  title: string;
+  units: Array<Unit>;
 }
 
 export type SystemState = 'OPERATIONAL' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';

@@ -16,6 +16,7 @@ mod loaders;
 mod messages;
 mod notices;
 mod plans;
+mod playbook_suggestions;
 mod playbooks;
 mod protection;
 mod schema;

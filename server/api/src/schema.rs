@@ -9,6 +9,7 @@ use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
 use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
+use crate::playbook_suggestions::PlaybookSuggestionQuery;
 use crate::playbooks::{PlaybookMutation, PlaybookQuery};
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
@@ -23,6 +24,7 @@ pub struct Query(
     NoticeQuery,
     PlanQuery,
     PlaybookQuery,
+    PlaybookSuggestionQuery,
     PublishingQuery,
 );
 

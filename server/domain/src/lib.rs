@@ -67,6 +67,7 @@ pub mod messages;
 pub mod notices;
 pub mod people;
 pub mod phone;
+pub mod plan_diff;
 pub mod plans;
 pub mod publishing;
 pub mod sign_in;

@@ -83,20 +83,103 @@ pub struct NewPlan {
 
 impl NewPlan {
     pub fn validate(self) -> Result<ValidNewPlan> {
-        let interval = self.review_interval_months.unwrap_or(12);
-        if !(1..=36).contains(&interval) {
-            return Err(DomainError::validation(
-                "reviewIntervalMonths",
-                format!("must be 1 to 36 months, not {interval}"),
-            ));
-        }
         Ok(ValidNewPlan {
             unit_id: self.unit_id,
             title: required_text("title", &self.title, 200)?,
             owner_id: self.owner_id,
-            review_interval_months: interval as u32,
+            review_interval_months: review_interval(self.review_interval_months.unwrap_or(12))?,
         })
     }
+}
+
+/// Checks a review interval: 1 to 36 months.
+fn review_interval(months: i64) -> Result<u32> {
+    match u32::try_from(months) {
+        Ok(valid @ 1..=36) => Ok(valid),
+        _ => Err(DomainError::validation(
+            "reviewIntervalMonths",
+            format!("must be 1 to 36 months, not {months}"),
+        )),
+    }
+}
+
+/// A change to a plan's own fields; what is left out stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanEdit {
+    pub title: Option<String>,
+    /// `Some(None)` removes the owner.
+    pub owner_id: Option<Option<PersonId>>,
+    pub review_interval_months: Option<i64>,
+}
+
+impl PlanEdit {
+    /// Checks every given field; an edit that changes nothing is refused, so that a
+    /// client that forgot its fields hears of it.
+    pub fn validate(self) -> Result<ValidPlanEdit> {
+        if self.title.is_none() && self.owner_id.is_none() && self.review_interval_months.is_none()
+        {
+            return Err(DomainError::validation(
+                "input",
+                "ange minst ett av title, ownerId, reviewIntervalMonths; give at least one of title, ownerId, reviewIntervalMonths",
+            ));
+        }
+        Ok(ValidPlanEdit {
+            title: self
+                .title
+                .map(|title| required_text("title", &title, 200))
+                .transpose()?,
+            owner_id: self.owner_id,
+            review_interval_months: self
+                .review_interval_months
+                .map(review_interval)
+                .transpose()?,
+        })
+    }
+}
+
+/// A [`PlanEdit`] whose fields have been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPlanEdit {
+    pub title: Option<String>,
+    pub owner_id: Option<Option<PersonId>>,
+    pub review_interval_months: Option<u32>,
+}
+
+/// The four-eyes rule: a draft is approved by someone other than whoever changed it
+/// last. A version whose last editor is unknown (written before editors were
+/// recorded) has nobody to compare with and passes.
+pub fn ensure_second_person(version: &PlanVersion, approver: &str) -> Result<()> {
+    match version.last_edited_by.as_deref() {
+        Some(editor) if editor == approver => Err(DomainError::forbidden(format!(
+            "Version {} ändrades senast av dig; en annan person med rätt att godkänna måste godkänna den. \
+             Version {} was last edited by you; another person with approval rights must approve it (four-eyes rule).",
+            version.version, version.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Only drafts may be discarded: an approved or retired version is part of the plan's
+/// history. The only version of a plan is kept, so that the plan always has one.
+pub fn ensure_discardable(version: &PlanVersion, versions_of_plan: usize) -> Result<()> {
+    if version.state != PlanState::Draft {
+        return Err(DomainError::conflict(format!(
+            "Version {} är {} och kan inte kastas; bara utkast kan kastas. \
+             Version {} is {} and cannot be discarded; only drafts can.",
+            version.version,
+            version.state.as_str(),
+            version.version,
+            version.state.as_str()
+        )));
+    }
+    if versions_of_plan <= 1 {
+        return Err(DomainError::conflict(format!(
+            "Version {} är planens enda version; redigera den i stället. \
+             Version {} is the plan's only version; edit it instead of discarding it.",
+            version.version, version.version
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +209,8 @@ pub struct PlanVersion {
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
     pub approved_by: Option<String>,
+    /// Who changed the version last; approval needs someone else (four eyes).
+    pub last_edited_by: Option<String>,
 }
 
 /// The editable text of a draft version.

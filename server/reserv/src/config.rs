@@ -50,6 +50,33 @@ pub struct Config {
     pub fallback: FallbackConfig,
     /// The SMS provider; none means SMS is off.
     pub sms: Option<crate::sms_config::SmsConfig>,
+    /// How continuity plans are kept (`[plans]`, `RESERV_PLANS__<KEY>`).
+    pub plans: PlansConfig,
+}
+
+/// Settings of continuity plans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlansConfig {
+    /// Approving a draft needs a person other than its last editor (four eyes).
+    pub four_eyes: bool,
+}
+
+impl Default for PlansConfig {
+    fn default() -> Self {
+        Self {
+            four_eyes: reserv_store::PlanSettings::default().four_eyes,
+        }
+    }
+}
+
+impl PlansConfig {
+    /// The store's plan settings.
+    pub fn plan_settings(&self) -> reserv_store::PlanSettings {
+        reserv_store::PlanSettings {
+            four_eyes: self.four_eyes,
+        }
+    }
 }
 
 /// Settings of password sign-in.
@@ -123,6 +150,7 @@ impl Default for Config {
             playbooks_dir: PathBuf::from("playbooks"),
             fallback: FallbackConfig::default(),
             sms: None,
+            plans: PlansConfig::default(),
         }
     }
 }
@@ -281,6 +309,7 @@ impl std::fmt::Debug for Config {
                 &self.offline_max_confidentiality,
             )
             .field("log", &self.log)
+            .field("plans", &self.plans)
             .field("playbooks_dir", &self.playbooks_dir)
             .field("fallback", &self.fallback)
             .field("sms", &self.sms)
@@ -403,6 +432,35 @@ mod tests {
                     .as_ref()
                     .is_err_and(|m| m.contains("fallback.targets[1].endpoint")),
                 "{message:?}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn four_eyes_is_on_unless_the_file_or_environment_turns_it_off() {
+        Jail::expect_with(|jail| {
+            assert!(
+                Config::load(None)
+                    .map_err(|e| e.to_string())?
+                    .plans
+                    .four_eyes
+            );
+            jail.create_file("reserv.toml", "[plans]\nfour_eyes = false\n")?;
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(!config.plans.plan_settings().four_eyes);
+            jail.set_env("RESERV_PLANS__FOUR_EYES", "true");
+            assert!(
+                Config::load(None)
+                    .map_err(|e| e.to_string())?
+                    .plans
+                    .four_eyes
+            );
+            jail.create_file("reserv.toml", "[plans]\nfour_eye = false\n")?;
+            let refused = Config::load(None).err().map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|m| m.contains("four_eye")),
+                "{refused:?}"
             );
             Ok(())
         });

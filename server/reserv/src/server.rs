@@ -19,7 +19,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open(&location, Arc::new(SystemClock))
         .await
         .with_context(|| format!("cannot open the database {}", location.redacted()))?;
-    Ok(store.with_sign_in_settings(config.sign_in_settings()))
+    Ok(store
+        .with_sign_in_settings(config.sign_in_settings())
+        .with_plan_settings(config.plans.plan_settings()))
 }
 
 /// A server running in the background, as tests and `serve` use it.

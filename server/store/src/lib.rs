@@ -24,6 +24,7 @@ mod page;
 mod passwords;
 mod per_key;
 mod plans;
+mod playbook_suggestions;
 mod playbooks;
 mod sessions;
 mod subtree;
@@ -45,6 +46,7 @@ pub use per_key::PerKey;
 pub use plans::{
     ActivityContents, DependencyEntry, PlanFilter, PlanVersions, RoutineWithContext, VersionPlace,
 };
+pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
 pub use sessions::SessionSummary;
 
@@ -76,6 +78,19 @@ impl Default for SignInSettings {
     }
 }
 
+/// How continuity plans are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanSettings {
+    /// Approving a draft needs someone other than its last editor (four eyes).
+    pub four_eyes: bool,
+}
+
+impl Default for PlanSettings {
+    fn default() -> Self {
+        Self { four_eyes: true }
+    }
+}
+
 /// The handle through which the rest of the server reads and changes stored data.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -100,6 +115,7 @@ pub struct Store {
     statements: Arc<AtomicU64>,
     /// Reads gathered for one request; see [`Store::for_request`].
     read_ledger: Option<Arc<audit::ReadLedger>>,
+    plan_settings: PlanSettings,
 }
 
 impl Store {
@@ -126,6 +142,7 @@ impl Store {
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,
             statements,
+            plan_settings: PlanSettings::default(),
         })
     }
 
@@ -138,6 +155,15 @@ impl Store {
                 settings.throttle,
             )),
             session_idle: settings.session_idle,
+            ..self
+        }
+    }
+
+    /// The same store keeping plans under `settings`. Call it right after
+    /// [`Store::open`]: clones made before keep the old settings.
+    pub fn with_plan_settings(self, settings: PlanSettings) -> Self {
+        Self {
+            plan_settings: settings,
             ..self
         }
     }

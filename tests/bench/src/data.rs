@@ -266,7 +266,10 @@ async fn an_approved_plan(
             )
             .await?;
     }
-    store.approve_version(operator, draft.id).await?;
+    // A second person approves (the four-eyes rule).
+    store
+        .approve_version(&Principal::operator("benchmark reviewer"), draft.id)
+        .await?;
     Ok(())
 }
 

@@ -6,13 +6,15 @@
 //! rule and state transition lives there. Nested objects are resolved through the store
 //! too, so a version's activities are never shown to someone who may not read it.
 
+mod diff;
 mod inputs;
 mod objects;
 
 use crate::context::{connection, page_request, parse_id, principal, store};
 use crate::error::ApiResult;
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MaybeUndefined, Object};
+use diff::VersionDiffObject;
 use inputs::{
     ActivityInput, DependencyInput, PlanFilterInput, PlanInput, RoutineInput, VersionContentInput,
 };
@@ -20,8 +22,9 @@ use objects::{
     ActivityObject, DependencyObject, ImpactObject, PlanObject, PlanVersionObject, RoutineObject,
 };
 use reserv_domain::ids::{
-    ActivityId, DependencyId, PlanId, PlanVersionId, RoutineId, SystemId, UnitId,
+    ActivityId, DependencyId, PersonId, PlanId, PlanVersionId, RoutineId, SystemId, UnitId,
 };
+use reserv_domain::plans::PlanEdit;
 
 #[derive(Default)]
 pub struct PlanQuery;
@@ -59,6 +62,25 @@ impl PlanQuery {
         let id = PlanVersionId(parse_id("id", &id)?);
         Ok(PlanVersionObject(
             store(ctx)?.plan_version(principal(ctx)?, id).await.api()?,
+        ))
+    }
+
+    /// What changed from one version of a plan to another (usually the approved
+    /// version to the draft), so that an approver sees what they approve. Both
+    /// versions must belong to the same plan.
+    async fn plan_version_diff(
+        &self,
+        ctx: &Context<'_>,
+        from_id: ID,
+        to_id: ID,
+    ) -> async_graphql::Result<VersionDiffObject> {
+        let from = PlanVersionId(parse_id("fromId", &from_id)?);
+        let to = PlanVersionId(parse_id("toId", &to_id)?);
+        Ok(VersionDiffObject(
+            store(ctx)?
+                .plan_version_diff(principal(ctx)?, from, to)
+                .await
+                .api()?,
         ))
     }
 
@@ -117,6 +139,46 @@ impl PlanMutation {
                 .await
                 .api()?,
         ))
+    }
+
+    /// Changes a plan's title, owner or review interval; arguments left out stay as
+    /// they are and `ownerId: null` removes the owner.
+    async fn update_plan(
+        &self,
+        ctx: &Context<'_>,
+        plan_id: ID,
+        title: Option<String>,
+        #[graphql(default)] owner_id: MaybeUndefined<ID>,
+        review_interval_months: Option<i32>,
+    ) -> async_graphql::Result<PlanObject> {
+        let plan = PlanId(parse_id("planId", &plan_id)?);
+        let owner_id = match owner_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(id) => Some(Some(PersonId(parse_id("ownerId", &id)?))),
+        };
+        let edit = PlanEdit {
+            title,
+            owner_id,
+            review_interval_months: review_interval_months.map(i64::from),
+        };
+        Ok(PlanObject(
+            store(ctx)?
+                .update_plan(principal(ctx)?, plan, edit)
+                .await
+                .api()?,
+        ))
+    }
+
+    /// Discards a draft with its contents; approved and retired versions are kept.
+    /// Returns the discarded version's id.
+    async fn discard_draft(&self, ctx: &Context<'_>, version_id: ID) -> async_graphql::Result<ID> {
+        let version = PlanVersionId(parse_id("versionId", &version_id)?);
+        store(ctx)?
+            .discard_draft(principal(ctx)?, version)
+            .await
+            .api()?;
+        Ok(version_id)
     }
 
     async fn update_draft(

@@ -114,6 +114,11 @@ impl PlanVersionObject {
     async fn approved_by(&self) -> Option<&str> {
         self.0.approved_by.as_deref()
     }
+    /// The username of whoever changed the version last; with the four-eyes rule on,
+    /// someone else must approve it.
+    async fn last_edited_by(&self) -> Option<&str> {
+        self.0.last_edited_by.as_deref()
+    }
     async fn activities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActivityObject>> {
         let activities: Vec<CriticalActivity> = load(ctx, ActivitiesOf(self.0.id)).await?;
         Ok(activities.into_iter().map(ActivityObject).collect())

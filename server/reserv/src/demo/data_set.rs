@@ -87,7 +87,10 @@ pub(super) struct DemoPlan {
     pub(super) confidentiality: i64,
     pub(super) integrity: i64,
     pub(super) availability: i64,
-    pub(super) approved: bool,
+    /// The account that approves the plan, someone other than the loader that writes
+    /// it (the four-eyes rule); none leaves the plan a draft.
+    #[serde(default)]
+    pub(super) approved_by: Option<String>,
     #[serde(default)]
     pub(super) activities: Vec<DemoActivity>,
     #[serde(default)]

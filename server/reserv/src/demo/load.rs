@@ -254,8 +254,12 @@ impl<'a> Loader<'a> {
                 .await
                 .with_context(|| format!("routine '{}'", routine.title))?;
         }
-        if plan.approved {
-            store.approve_version(operator, draft.id).await?;
+        if let Some(approver) = plan.approved_by {
+            let approver = store
+                .principal_by_username(operator, &approver)
+                .await
+                .with_context(|| format!("the approver '{approver}'"))?;
+            store.approve_version(&approver, draft.id).await?;
         }
         Ok(())
     }

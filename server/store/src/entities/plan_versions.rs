@@ -21,6 +21,8 @@ pub struct Model {
     pub created_by: Option<String>,
     pub approved_at: Option<DateTimeUtc>,
     pub approved_by: Option<String>,
+    /// The username of whoever changed the version last (created it, edited it).
+    pub last_edited_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

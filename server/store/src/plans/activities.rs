@@ -28,7 +28,8 @@ impl Store {
         let result = async {
             version_for_update(&tx, version)
                 .await?
-                .ensure_editable_by(who)?;
+                .ensure_editable_by(&tx, who)
+                .await?;
             let request = request.validate()?;
             let last = critical_activities::Entity::find()
                 .filter(critical_activities::Column::VersionId.eq(version.0))
@@ -184,6 +185,7 @@ async fn activity_for_update(
     let row = find_activity(db, id).await?;
     version_for_update(db, PlanVersionId(row.version_id))
         .await?
-        .ensure_editable_by(who)?;
+        .ensure_editable_by(db, who)
+        .await?;
     Ok(row)
 }

@@ -12,6 +12,7 @@ mod activities;
 mod routines;
 pub(crate) mod rows;
 mod tree;
+mod upkeep;
 pub(crate) mod versions;
 
 #[cfg(test)]
@@ -136,6 +137,7 @@ impl Store {
                 created_by: Set(Some(who.username.clone())),
                 approved_at: Set(None),
                 approved_by: Set(None),
+                last_edited_by: Set(Some(who.username.clone())),
             }
             .insert(&tx)
             .await?;
@@ -224,10 +226,21 @@ impl VersionInScope {
     }
 
     /// Allows changing the version's content: editors of the unit who may read it, and
-    /// only while it is a draft.
-    fn ensure_editable_by(&self, who: &Principal) -> Result<()> {
+    /// only while it is a draft. Records `who` as the draft's last editor, in the
+    /// caller's transaction, for the four-eyes rule of approval.
+    async fn ensure_editable_by(&self, db: &impl ConnectionTrait, who: &Principal) -> Result<()> {
         self.authorize(who, Action::EditPlans)?;
         self.version.state.ensure_editable(self.version.version)?;
+        if self.version.last_edited_by.as_deref() != Some(who.username.as_str()) {
+            plan_versions::Entity::update_many()
+                .col_expr(
+                    plan_versions::Column::LastEditedBy,
+                    sea_orm::sea_query::Expr::value(who.username.clone()),
+                )
+                .filter(plan_versions::Column::Id.eq(self.version.id.0))
+                .exec(db)
+                .await?;
+        }
         Ok(())
     }
 }

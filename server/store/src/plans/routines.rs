@@ -227,7 +227,7 @@ impl Store {
             let (row, scope) = routine_for_update(&tx, id).await?;
             let level = crate::convert::confidentiality(row.confidentiality)?;
             who.authorize_read(Action::EditPlans, Scope::Unit(&scope.path), level)?;
-            scope.ensure_editable_by(who)?;
+            scope.ensure_editable_by(&tx, who).await?;
             routine_steps::Entity::delete_many()
                 .filter(routine_steps::Column::RoutineId.eq(id.0))
                 .exec(&tx)
@@ -254,7 +254,7 @@ async fn checked_request(
     scope: &VersionInScope,
     request: RoutineRequest,
 ) -> Result<RoutineRequest> {
-    scope.ensure_editable_by(who)?;
+    scope.ensure_editable_by(db, who).await?;
     who.authorize_read(
         Action::EditPlans,
         Scope::Unit(&scope.path),

@@ -59,6 +59,7 @@ pub(crate) fn version(row: plan_versions::Model) -> Result<PlanVersion> {
         created_at: row.created_at,
         approved_at: row.approved_at,
         approved_by: row.approved_by,
+        last_edited_by: row.last_edited_by,
     })
 }
 

@@ -9,7 +9,9 @@ use crate::{Result, Store, StoreError};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::ids::{ActivityId, PlanId, PlanVersionId};
-use reserv_domain::plans::{PlanState, PlanVersion, VersionContent, ensure_approvable, review_due};
+use reserv_domain::plans::{
+    PlanState, PlanVersion, VersionContent, ensure_approvable, ensure_second_person, review_due,
+};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -35,7 +37,7 @@ impl Store {
         let tx = self.begin().await?;
         let result = async {
             let scope = version_for_update(&tx, id).await?;
-            scope.ensure_editable_by(who)?;
+            scope.ensure_editable_by(&tx, who).await?;
             // Classifying above one's own clearance would lock the editor out of the
             // draft they are writing.
             who.authorize_read(
@@ -108,6 +110,7 @@ impl Store {
                 created_by: Set(Some(who.username.clone())),
                 approved_at: Set(None),
                 approved_by: Set(None),
+                last_edited_by: Set(Some(who.username.clone())),
             }
             .insert(&tx)
             .await
@@ -138,6 +141,9 @@ impl Store {
                 .count(&tx)
                 .await?;
             ensure_approvable(usize::try_from(activities).unwrap_or(usize::MAX), number)?;
+            if self.plan_settings.four_eyes {
+                ensure_second_person(&scope.version, &who.username)?;
+            }
             plan_versions::Entity::update_many()
                 .col_expr(
                     plan_versions::Column::State,
