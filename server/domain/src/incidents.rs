@@ -448,6 +448,13 @@ pub enum IncidentChange {
     TaskChanged {
         task: Task,
     },
+    /// A step of one of the incident's checklist runs was ticked, unticked or commented.
+    ChecklistMarked {
+        incident_id: IncidentId,
+        mark: crate::checklists::Mark,
+        /// The step's number in its run, from 1.
+        step: i64,
+    },
 }
 
 impl IncidentChange {
@@ -458,6 +465,7 @@ impl IncidentChange {
             }
             IncidentChange::LogEntryAdded { entry } => entry.incident_id,
             IncidentChange::TaskChanged { task } => task.incident_id,
+            IncidentChange::ChecklistMarked { incident_id, .. } => *incident_id,
         }
     }
 }

@@ -219,16 +219,20 @@ impl IncidentMutation {
         ))
     }
 
+    /// Moves the incident along its life cycle. Moving to RECOVERING opens the recovery
+    /// checklist runs; closing while one of them has unticked steps takes a `reason`,
+    /// which is written to the crisis log.
     async fn change_incident_state(
         &self,
         ctx: &Context<'_>,
         id: ID,
         state: IncidentState,
+        reason: Option<String>,
     ) -> async_graphql::Result<IncidentObject> {
         let id = IncidentId(parse_id("id", &id)?);
         Ok(IncidentObject(
             store(ctx)?
-                .change_incident_state(principal(ctx)?, id, state.into())
+                .change_incident_state_for(principal(ctx)?, id, state.into(), reason)
                 .await
                 .api()?,
         ))

@@ -153,6 +153,19 @@ impl IncidentObject {
             .map(crate::playbooks::ChecklistRunObject)
             .collect())
     }
+    /// How far the checklist runs in `phase` (all runs when left out) have come, in all
+    /// and per unit.
+    async fn checklist_progress(
+        &self,
+        ctx: &Context<'_>,
+        phase: Option<crate::checklists::ChecklistPhase>,
+    ) -> async_graphql::Result<crate::checklists::IncidentProgressObject> {
+        let progress = store(ctx)?
+            .incident_checklist_progress(principal(ctx)?, self.0.id, phase.map(Into::into))
+            .await
+            .api()?;
+        Ok(crate::checklists::IncidentProgressObject(progress))
+    }
 }
 
 /// An entry of the crisis log. Entries never change; a correction is a later entry
