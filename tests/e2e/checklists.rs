@@ -141,6 +141,23 @@ on_every_database! {
         Ok(())
     }
 
+    async fn a_tick_sent_twice_at_once_applies_once(server: sample_municipality) {
+        let (_lead, incident) = an_activated_outage(&server, "natt-5", false).await?;
+        let worker = server.sign_in_as("underskoterska").await?;
+        let run = run_where(&runs(&worker, &incident).await?, "FALLBACK", true)?;
+        let vars = json!({ "run": run["id"], "step": 2, "client": "samtidigt-1" });
+        let answers = futures_util::future::join_all((0..4).map(|_| worker.data(TICK, vars.clone()))).await;
+        let mut ids = Vec::new();
+        for answer in answers {
+            let answer = answer?;
+            ids.push(answer["tickChecklistStep"]["mark"]["id"].clone());
+        }
+        assert!(ids.windows(2).all(|pair| pair[0] == pair[1]), "every answer is the first tick: {ids:?}");
+        let after = run_where(&runs(&worker, &incident).await?, "FALLBACK", true)?;
+        assert_eq!(after["steps"][1]["marks"].as_array().map(Vec::len), Some(1), "{after}");
+        Ok(())
+    }
+
     async fn another_units_run_is_forbidden_and_a_bad_step_is_named(server: sample_municipality) {
         let (lead, incident) = an_activated_outage(&server, "natt-2", false).await?;
         let all = runs(&lead, &incident).await?;

@@ -108,12 +108,51 @@ export interface AuditEventEdge {
 
 export type AuditOutcome = 'SUCCESS' | 'DENIED' | 'FAILED';
 
+export interface ChecklistMark {
+  id: string;
+  runId: string;
+  step: number;
+  kind: ChecklistMarkKind;
+  ticked: boolean;
+  comment: string | null;
+  author: string;
+  recordedAt: string;
+  clientId: string;
+  exercise: boolean;
+}
+
+export type ChecklistMarkKind = 'TICK' | 'UNTICK' | 'COMMENT';
+
+export type ChecklistPhase = 'FALLBACK' | 'RECOVERY';
+
+export interface ChecklistProgress {
+  done: number;
+  total: number;
+  complete: boolean;
+}
+
 export interface ChecklistRun {
   id: string;
   unitId: string;
+  unit: Unit | null;
   routineId: string;
+  routineTitle: string;
+  phase: ChecklistPhase;
   exercise: boolean;
   startedAt: string;
+  steps: Array<ChecklistStep>;
+  progress: ChecklistProgress;
+}
+
+export interface ChecklistStep {
+  number: number;
+  who: string;
+  what: string;
+  when: string | null;
+  ticked: boolean;
+  tickedBy: string | null;
+  tickedAt: string | null;
+  marks: Array<ChecklistMark>;
 }
 
 export interface Classification {
@@ -222,6 +261,14 @@ export interface Incident {
   tasks: Array<Task>;
   activatedPlans: Array<ActivatedPlan>;
   checklistRuns: Array<ChecklistRun>;
+  checklistProgress: IncidentChecklistProgress;
+}
+
+export interface IncidentChecklistProgress {
+  done: number;
+  total: number;
+  complete: boolean;
+  units: Array<UnitChecklistProgress>;
 }
 
 export interface IncidentConnection {
@@ -251,9 +298,10 @@ export interface IncidentUpdate {
   incident: Incident | null;
   logEntry: LogEntry | null;
   task: Task | null;
+  checklistMark: ChecklistMark | null;
 }
 
-export type IncidentUpdateKind = 'REPORTED' | 'STATE_CHANGED' | 'LOG_ENTRY_ADDED' | 'TASK_CHANGED';
+export type IncidentUpdateKind = 'REPORTED' | 'STATE_CHANGED' | 'LOG_ENTRY_ADDED' | 'TASK_CHANGED' | 'CHECKLIST_MARKED';
 
 export interface ItSystem {
   id: string;
@@ -314,6 +362,13 @@ export interface LoginResult {
   me: Me;
 }
 
+export interface MarkedStep {
+  mark: ChecklistMark;
+  run: ChecklistRun;
+  replayed: boolean;
+  exercise: boolean;
+}
+
 export interface Material {
   name: string;
   location: string | null;
@@ -350,6 +405,9 @@ export interface Mutation {
   revokeSessions: number;
   setAccountDisabled: Account;
   createAccount: CreatedAccount;
+  tickChecklistStep: MarkedStep;
+  untickChecklistStep: MarkedStep;
+  commentChecklistStep: MarkedStep;
   createUnit: Unit;
   renameUnit: Unit;
   createPerson: Person;
@@ -686,6 +744,15 @@ export interface Unit {
   kind: UnitKind;
   parent: Unit | null;
   path: Array<string>;
+}
+
+export interface UnitChecklistProgress {
+  unitId: string;
+  unit: Unit | null;
+  runs: number;
+  done: number;
+  total: number;
+  complete: boolean;
 }
 
 export interface UnitInput {

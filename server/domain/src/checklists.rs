@@ -115,14 +115,18 @@ pub struct Progress {
     pub total: usize,
 }
 
-impl Progress {
-    pub fn add(self, other: Progress) -> Progress {
+impl std::ops::Add for Progress {
+    type Output = Progress;
+
+    fn add(self, other: Progress) -> Progress {
         Progress {
             done: self.done + other.done,
             total: self.total + other.total,
         }
     }
+}
 
+impl Progress {
     pub fn is_complete(self) -> bool {
         self.done >= self.total
     }
@@ -187,7 +191,7 @@ mod tests {
         let ticked = mark(MarkKind::Tick, true);
         let unticked = mark(MarkKind::Untick, false);
         let remark = mark(MarkKind::Comment, false);
-        assert!(is_ticked(&[ticked.clone()]));
+        assert!(is_ticked(std::slice::from_ref(&ticked)));
         assert!(is_ticked(&[ticked.clone(), remark.clone()]));
         assert!(!is_ticked(&[ticked.clone(), unticked.clone()]));
         assert!(is_ticked(&[unticked, ticked]));

@@ -78,7 +78,7 @@ impl Store {
         let tx = change.tx();
         let kind = mark.kind;
         let run = markable_run(tx, who, run_id).await?;
-        let steps = steps_of(tx, &[run.clone()]).await?;
+        let steps = steps_of(tx, std::slice::from_ref(&run)).await?;
         let steps = steps.get(&run_id).map(Vec::as_slice).unwrap_or_default();
         let routine = routines::Entity::find_by_id(run.routine_id)
             .one(tx)
@@ -164,7 +164,7 @@ impl Store {
             return Ok(None);
         };
         let run = markable_run(&self.db, who, run_id).await?;
-        let steps = steps_of(&self.db, &[run.clone()]).await?;
+        let steps = steps_of(&self.db, std::slice::from_ref(&run)).await?;
         let step_id = usize::try_from(mark.step)
             .ok()
             .and_then(|number| number.checked_sub(1))

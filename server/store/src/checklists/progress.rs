@@ -149,7 +149,7 @@ pub(super) fn sum_per_unit<'a>(runs: impl IntoIterator<Item = &'a RunDetail>) ->
     let mut summed = IncidentProgress::default();
     for detail in runs {
         let progress = detail.progress();
-        summed.progress = summed.progress.add(progress);
+        summed.progress = summed.progress + progress;
         match summed
             .units
             .iter_mut()
@@ -157,7 +157,7 @@ pub(super) fn sum_per_unit<'a>(runs: impl IntoIterator<Item = &'a RunDetail>) ->
         {
             Some(unit) => {
                 unit.runs += 1;
-                unit.progress = unit.progress.add(progress);
+                unit.progress = unit.progress + progress;
             }
             None => summed.units.push(UnitProgress {
                 unit_id: detail.run.unit_id,
