@@ -21,6 +21,7 @@ mod m20261203_000200_playbooks;
 mod m20261204_000100_activations;
 mod m20261204_000201_session_last_seen;
 mod m20261205_000300_checklist_phases;
+mod m20261205_000301_paper_log_entries;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000201_session_last_seen::Migration),
             Box::new(m20261204_000100_activations::Migration),
             Box::new(m20261205_000300_checklist_phases::Migration),
+            Box::new(m20261205_000301_paper_log_entries::Migration),
         ]
     }
 }

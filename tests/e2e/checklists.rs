@@ -266,4 +266,28 @@ on_every_database! {
         assert_eq!(closed["changeIncidentState"]["state"], "CLOSED", "{closed}");
         Ok(())
     }
+
+    async fn a_paper_note_entered_afterwards_is_marked_with_whose_note_it_was(server: sample_municipality) {
+        let (_lead, incident) = an_activated_outage(&server, "natt-6", false).await?;
+        let worker = server.sign_in_as("underskoterska").await?;
+        let add = "mutation($id: ID!, $input: LogEntryInput!) { addLogEntry(incidentId: $id, input: $input) {
+            text author occurredAt fromPaper onBehalfOf } }";
+        let entered = worker.data(add, json!({ "id": incident, "input": {
+            "kind": "OBSERVATION", "text": "03:10 larmet hos brukaren på Storgatan besvarat via telefon",
+            "occurredAt": "2026-01-01T02:10:00Z", "clientId": "papper-1",
+            "paperNote": { "writtenBy": "Sara Ek, nattpatrullen" } } })).await?;
+        let entry = &entered["addLogEntry"];
+        assert_eq!(entry["fromPaper"], true, "{entered}");
+        assert_eq!(entry["author"], "underskoterska", "who entered it");
+        assert_eq!(entry["onBehalfOf"], "Sara Ek, nattpatrullen", "whose note it was");
+        assert_eq!(entry["occurredAt"], "2026-01-01T02:10:00+00:00");
+        let (code, message) = worker.error(add, json!({ "id": incident, "input": {
+            "kind": "OBSERVATION", "text": "Utan tid", "paperNote": {} } })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("occurredAt"), "{message}");
+        let ordinary = worker.data(add, json!({ "id": incident, "input": { "kind": "OBSERVATION", "text": "Direkt i loggen" } })).await?;
+        assert_eq!(ordinary["addLogEntry"]["fromPaper"], false);
+        assert_eq!(ordinary["addLogEntry"]["onBehalfOf"], Value::Null);
+        Ok(())
+    }
 }

@@ -342,6 +342,8 @@ export interface LogEntry {
   occurredAt: string;
   recordedAt: string;
   author: string;
+  fromPaper: boolean;
+  onBehalfOf: string | null;
   corrects: string | null;
   correctedBy: Array<string>;
 }
@@ -352,6 +354,7 @@ export interface LogEntryInput {
   occurredAt?: string | null;
   corrects?: string | null;
   clientId?: string | null;
+  paperNote?: PaperNoteInput | null;
 }
 
 export type LogEntryKind = 'OBSERVATION' | 'DECISION' | 'ACTION' | 'MESSAGE' | 'MEETING';
@@ -475,6 +478,10 @@ export interface PageInfo {
   hasNextPage: boolean;
   startCursor: string | null;
   endCursor: string | null;
+}
+
+export interface PaperNoteInput {
+  writtenBy?: string | null;
 }
 
 export interface Person {

@@ -213,6 +213,34 @@ pub struct LogEntry {
     pub author: String,
     /// The entry this one corrects, if any.
     pub corrects: Option<LogEntryId>,
+    /// Set when the entry was entered afterwards from notes taken on paper.
+    pub paper: Option<PaperNote>,
+}
+
+/// An entry entered afterwards from notes taken on paper while the systems were down:
+/// the author is who typed it in, `written_by` whoever wrote the note, when that was
+/// someone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperNote {
+    pub written_by: Option<String>,
+}
+
+impl PaperNote {
+    /// Checks the note's writer and that the entry says when the note was taken: an
+    /// entry from paper written down "now" would misdate what happened.
+    pub fn validate(self, entry: &NewLogEntry) -> Result<Self> {
+        if entry.occurred_at.is_none() {
+            return Err(DomainError::validation(
+                "occurredAt",
+                "give the time written on the paper note: an entry from paper is dated when the note was taken",
+            ));
+        }
+        let written_by = match self.written_by.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(name) => Some(required_text("paperNote.writtenBy", name, 128)?),
+        };
+        Ok(Self { written_by })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -415,6 +443,7 @@ mod tests {
             recorded_at: Utc::now(),
             author: "anna".into(),
             corrects: None,
+            paper: None,
         };
         assert!(ensure_correction_target(IncidentId(2), Some(&entry), LogEntryId(7)).is_ok());
         assert!(ensure_correction_target(IncidentId(3), Some(&entry), LogEntryId(7)).is_err());
