@@ -20,6 +20,8 @@ mod m20261203_000100_routine_keys;
 mod m20261203_000200_playbooks;
 mod m20261204_000100_activations;
 mod m20261204_000201_session_last_seen;
+mod m20261205_000300_checklist_phases;
+mod m20261205_000301_paper_log_entries;
 mod m20261205_000400_plan_version_editors;
 
 pub struct Migrator;
@@ -40,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000100_messages::Migration),
             Box::new(m20261204_000201_session_last_seen::Migration),
             Box::new(m20261204_000100_activations::Migration),
+            Box::new(m20261205_000300_checklist_phases::Migration),
+            Box::new(m20261205_000301_paper_log_entries::Migration),
             Box::new(m20261205_000400_plan_version_editors::Migration),
         ]
     }

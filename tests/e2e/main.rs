@@ -6,6 +6,7 @@ mod activation;
 mod audit_trail;
 mod bad_input;
 mod binders;
+mod checklists;
 mod crisis_log;
 mod directory;
 mod fallback_site;

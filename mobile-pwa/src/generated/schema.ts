@@ -114,12 +114,51 @@ export interface AuditEventEdge {
 
 export type AuditOutcome = 'SUCCESS' | 'DENIED' | 'FAILED';
 
+export interface ChecklistMark {
+  id: string;
+  runId: string;
+  step: number;
+  kind: ChecklistMarkKind;
+  ticked: boolean;
+  comment: string | null;
+  author: string;
+  recordedAt: string;
+  clientId: string;
+  exercise: boolean;
+}
+
+export type ChecklistMarkKind = 'TICK' | 'UNTICK' | 'COMMENT';
+
+export type ChecklistPhase = 'FALLBACK' | 'RECOVERY';
+
+export interface ChecklistProgress {
+  done: number;
+  total: number;
+  complete: boolean;
+}
+
 export interface ChecklistRun {
   id: string;
   unitId: string;
+  unit: Unit | null;
   routineId: string;
+  routineTitle: string;
+  phase: ChecklistPhase;
   exercise: boolean;
   startedAt: string;
+  steps: Array<ChecklistStep>;
+  progress: ChecklistProgress;
+}
+
+export interface ChecklistStep {
+  number: number;
+  who: string;
+  what: string;
+  when: string | null;
+  ticked: boolean;
+  tickedBy: string | null;
+  tickedAt: string | null;
+  marks: Array<ChecklistMark>;
 }
 
 export interface Classification {
@@ -244,6 +283,14 @@ export interface Incident {
   tasks: Array<Task>;
   activatedPlans: Array<ActivatedPlan>;
   checklistRuns: Array<ChecklistRun>;
+  checklistProgress: IncidentChecklistProgress;
+}
+
+export interface IncidentChecklistProgress {
+  done: number;
+  total: number;
+  complete: boolean;
+  units: Array<UnitChecklistProgress>;
 }
 
 export interface IncidentConnection {
@@ -273,9 +320,10 @@ export interface IncidentUpdate {
   incident: Incident | null;
   logEntry: LogEntry | null;
   task: Task | null;
+  checklistMark: ChecklistMark | null;
 }
 
-export type IncidentUpdateKind = 'REPORTED' | 'STATE_CHANGED' | 'LOG_ENTRY_ADDED' | 'TASK_CHANGED';
+export type IncidentUpdateKind = 'REPORTED' | 'STATE_CHANGED' | 'LOG_ENTRY_ADDED' | 'TASK_CHANGED' | 'CHECKLIST_MARKED';
 
 export interface ItSystem {
   id: string;
@@ -316,6 +364,8 @@ export interface LogEntry {
   occurredAt: string;
   recordedAt: string;
   author: string;
+  fromPaper: boolean;
+  onBehalfOf: string | null;
   corrects: string | null;
   correctedBy: Array<string>;
 }
@@ -326,6 +376,7 @@ export interface LogEntryInput {
   occurredAt?: string | null;
   corrects?: string | null;
   clientId?: string | null;
+  paperNote?: PaperNoteInput | null;
 }
 
 export type LogEntryKind = 'OBSERVATION' | 'DECISION' | 'ACTION' | 'MESSAGE' | 'MEETING';
@@ -334,6 +385,13 @@ export interface LoginResult {
   token: string;
   expiresAt: string;
   me: Me;
+}
+
+export interface MarkedStep {
+  mark: ChecklistMark;
+  run: ChecklistRun;
+  replayed: boolean;
+  exercise: boolean;
 }
 
 export interface Material {
@@ -378,6 +436,9 @@ export interface Mutation {
   revokeSessions: number;
   setAccountDisabled: Account;
   createAccount: CreatedAccount;
+  tickChecklistStep: MarkedStep;
+  untickChecklistStep: MarkedStep;
+  commentChecklistStep: MarkedStep;
   createUnit: Unit;
   renameUnit: Unit;
   createPerson: Person;
@@ -447,6 +508,10 @@ export interface PageInfo {
   hasNextPage: boolean;
   startCursor: string | null;
   endCursor: string | null;
+}
+
+export interface PaperNoteInput {
+  writtenBy?: string | null;
 }
 
 export interface Person {
@@ -763,6 +828,15 @@ export interface Unit {
   kind: UnitKind;
   parent: Unit | null;
   path: Array<string>;
+}
+
+export interface UnitChecklistProgress {
+  unitId: string;
+  unit: Unit | null;
+  runs: number;
+  done: number;
+  total: number;
+  complete: boolean;
 }
 
 export interface UnitInput {

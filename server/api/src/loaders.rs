@@ -20,7 +20,7 @@ use reserv_domain::people::Person;
 use reserv_domain::plans::{CriticalActivity, Plan, Routine};
 use reserv_domain::systems::ItSystem;
 use reserv_domain::units::OrgUnit;
-use reserv_store::{ActivityContents, PlanVersions, Store, StoreError, VersionPlace};
+use reserv_store::{ActivityContents, PlanVersions, RunDetail, Store, StoreError, VersionPlace};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -119,6 +119,8 @@ below! {
     LogOf(IncidentId) => Vec<LogEntry>, crisis_logs;
     /// An incident's tasks.
     TasksOf(IncidentId) => Vec<Task>, task_lists;
+    /// A checklist run's routine title and steps as they stand.
+    DetailOf(i64) => RunDetail, checklist_run_details;
 }
 
 /// Loads one key through the request's loader, with the same errors a direct read

@@ -1,5 +1,6 @@
 //! Playbooks in use, what is wrong with their files, and activating them.
 
+pub(crate) use crate::checklists::ChecklistRunObject;
 use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
 use crate::incidents::{IncidentKind, IncidentObject};
@@ -7,7 +8,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::ids::{IncidentId, UnitId};
 use reserv_store::{
-    ActivatedPlan, Activation, ActivationRequest, ChecklistRun, PlaybookProblem, PlaybookSummary,
+    ActivatedPlan, Activation, ActivationRequest, PlaybookProblem, PlaybookSummary,
 };
 
 #[derive(Default)]
@@ -221,27 +222,5 @@ impl ActivatedPlanObject {
     }
     async fn activated_at(&self) -> DateTime<Utc> {
         self.0.activated_at
-    }
-}
-
-/// A run through an activated routine's steps for one unit.
-pub struct ChecklistRunObject(pub ChecklistRun);
-
-#[Object(name = "ChecklistRun")]
-impl ChecklistRunObject {
-    async fn id(&self) -> ID {
-        self.0.id.into()
-    }
-    async fn unit_id(&self) -> ID {
-        self.0.unit_id.0.into()
-    }
-    async fn routine_id(&self) -> ID {
-        self.0.routine_id.0.into()
-    }
-    async fn exercise(&self) -> bool {
-        self.0.exercise
-    }
-    async fn started_at(&self) -> DateTime<Utc> {
-        self.0.started_at
     }
 }

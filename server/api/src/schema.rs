@@ -1,6 +1,7 @@
 //! The GraphQL schema, composed from one slice per domain area.
 
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::checklists::ChecklistMutation;
 use crate::client_settings::ClientSettingsQuery;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
@@ -31,6 +32,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     AccountMutation,
+    ChecklistMutation,
     DirectoryMutation,
     IncidentMutation,
     NoticeMutation,

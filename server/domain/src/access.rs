@@ -54,6 +54,7 @@ impl Role {
                     | ReportIncident
                     | WriteCrisisLog
                     | UpdateOwnTasks
+                    | TickChecklists
             ),
             // Care workers write field observations into the log of incidents that
             // affect their own units.
@@ -65,6 +66,7 @@ impl Role {
                     | ReportIncident
                     | WriteCrisisLog
                     | UpdateOwnTasks
+                    | TickChecklists
             ),
             // Communicators write what staff and residents are told; that is their job
             // in the crisis management group.
@@ -119,6 +121,8 @@ pub enum Action {
     PublishNotices,
     /// Send crisis messages and follow who has been reached.
     SendMessages,
+    /// Tick, untick and comment the steps of a unit's checklist runs.
+    TickChecklists,
 }
 
 impl Action {
@@ -141,6 +145,7 @@ impl Action {
             Action::ActivatePlaybooks => "activate playbooks",
             Action::PublishNotices => "publish public notices",
             Action::SendMessages => "send crisis messages",
+            Action::TickChecklists => "tick checklist steps",
         }
     }
 }

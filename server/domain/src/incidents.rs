@@ -213,6 +213,34 @@ pub struct LogEntry {
     pub author: String,
     /// The entry this one corrects, if any.
     pub corrects: Option<LogEntryId>,
+    /// Set when the entry was entered afterwards from notes taken on paper.
+    pub paper: Option<PaperNote>,
+}
+
+/// An entry entered afterwards from notes taken on paper while the systems were down:
+/// the author is who typed it in, `written_by` whoever wrote the note, when that was
+/// someone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperNote {
+    pub written_by: Option<String>,
+}
+
+impl PaperNote {
+    /// Checks the note's writer and that the entry says when the note was taken: an
+    /// entry from paper written down "now" would misdate what happened.
+    pub fn validate(self, entry: &NewLogEntry) -> Result<Self> {
+        if entry.occurred_at.is_none() {
+            return Err(DomainError::validation(
+                "occurredAt",
+                "give the time written on the paper note: an entry from paper is dated when the note was taken",
+            ));
+        }
+        let written_by = match self.written_by.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(name) => Some(required_text("paperNote.writtenBy", name, 128)?),
+        };
+        Ok(Self { written_by })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -415,6 +443,7 @@ mod tests {
             recorded_at: Utc::now(),
             author: "anna".into(),
             corrects: None,
+            paper: None,
         };
         assert!(ensure_correction_target(IncidentId(2), Some(&entry), LogEntryId(7)).is_ok());
         assert!(ensure_correction_target(IncidentId(3), Some(&entry), LogEntryId(7)).is_err());
@@ -448,6 +477,13 @@ pub enum IncidentChange {
     TaskChanged {
         task: Task,
     },
+    /// A step of one of the incident's checklist runs was ticked, unticked or commented.
+    ChecklistMarked {
+        incident_id: IncidentId,
+        mark: crate::checklists::Mark,
+        /// The step's number in its run, from 1.
+        step: i64,
+    },
 }
 
 impl IncidentChange {
@@ -458,6 +494,7 @@ impl IncidentChange {
             }
             IncidentChange::LogEntryAdded { entry } => entry.incident_id,
             IncidentChange::TaskChanged { task } => task.incident_id,
+            IncidentChange::ChecklistMarked { incident_id, .. } => *incident_id,
         }
     }
 }

@@ -59,6 +59,7 @@ pub(crate) use named_enum;
 
 pub mod access;
 pub mod audit;
+pub mod checklists;
 pub mod classification;
 pub mod error;
 pub mod ids;

@@ -15,6 +15,7 @@ use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Role, Scope};
+use reserv_domain::checklists::RunPhase;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{IncidentId, PersonId, PlanVersionId, RoutineId, UnitId};
 use reserv_domain::incidents::{LogEntryKind, NewIncident, NewLogEntry, NewTask};
@@ -60,6 +61,7 @@ pub struct ChecklistRun {
     pub incident_id: IncidentId,
     pub unit_id: UnitId,
     pub routine_id: RoutineId,
+    pub phase: RunPhase,
     pub exercise: bool,
     pub started_at: DateTime<Utc>,
 }
@@ -235,6 +237,7 @@ impl Store {
                     activation_id: Set(activation.id),
                     unit_id: Set(unit.id),
                     routine_id: Set(routine.id),
+                    phase: Set(RunPhase::Fallback.as_str().to_owned()),
                     exercise: Set(request.exercise),
                     started_at: Set(now),
                 }
@@ -401,7 +404,7 @@ fn exercise_prefix(exercise: bool) -> &'static str {
     if exercise { "ÖVNING: " } else { "" }
 }
 
-fn action_entry(text: String) -> NewLogEntry {
+pub(crate) fn action_entry(text: String) -> NewLogEntry {
     NewLogEntry {
         kind: LogEntryKind::Action,
         text,
@@ -420,12 +423,18 @@ fn plan_of(row: incident_plan_activations::Model) -> ActivatedPlan {
     }
 }
 
-fn run_of(row: checklist_runs::Model) -> ChecklistRun {
+pub(crate) fn run_of(row: checklist_runs::Model) -> ChecklistRun {
     ChecklistRun {
         id: row.id,
         incident_id: IncidentId(row.incident_id),
         unit_id: UnitId(row.unit_id),
         routine_id: RoutineId(row.routine_id),
+        // Only this store writes the column, with one of the two names.
+        phase: if row.phase == RunPhase::Recovery.as_str() {
+            RunPhase::Recovery
+        } else {
+            RunPhase::Fallback
+        },
         exercise: row.exercise,
         started_at: row.started_at,
     }

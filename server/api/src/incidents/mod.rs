@@ -19,7 +19,9 @@ use chrono::{DateTime, Utc};
 use objects::{IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState};
 use reserv_domain::DomainError;
 use reserv_domain::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
-use reserv_domain::incidents::{ClientWriteId, NewIncident, NewLogEntry, NewTask, Severity};
+use reserv_domain::incidents::{
+    ClientWriteId, NewIncident, NewLogEntry, NewTask, PaperNote, Severity,
+};
 use reserv_store::{IncidentEdit, IncidentFilter};
 
 /// Which incidents to list; fields left out do not filter.
@@ -142,6 +144,16 @@ pub struct LogEntryInput {
     /// An id the client chose (a UUID), for writes it may send again: an entry already
     /// written by the same person with this id is returned and nothing new is written.
     pub client_id: Option<String>,
+    /// Set when the entry is entered afterwards from notes taken on paper; it is then
+    /// marked as such and needs `occurredAt`, the time on the note.
+    pub paper_note: Option<PaperNoteInput>,
+}
+
+/// Where an entry entered from paper came from.
+#[derive(InputObject)]
+pub struct PaperNoteInput {
+    /// Who wrote the note, when not the one entering it.
+    pub written_by: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -219,16 +231,20 @@ impl IncidentMutation {
         ))
     }
 
+    /// Moves the incident along its life cycle. Moving to RECOVERING opens the recovery
+    /// checklist runs; closing while one of them has unticked steps takes a `reason`,
+    /// which is written to the crisis log.
     async fn change_incident_state(
         &self,
         ctx: &Context<'_>,
         id: ID,
         state: IncidentState,
+        reason: Option<String>,
     ) -> async_graphql::Result<IncidentObject> {
         let id = IncidentId(parse_id("id", &id)?);
         Ok(IncidentObject(
             store(ctx)?
-                .change_incident_state(principal(ctx)?, id, state.into())
+                .change_incident_state_for(principal(ctx)?, id, state.into(), reason)
                 .await
                 .api()?,
         ))
@@ -320,12 +336,22 @@ impl IncidentMutation {
         };
         let store = store(ctx)?;
         let who = principal(ctx)?;
-        let entry = match input.client_id {
-            Some(id) => {
-                let id = ClientWriteId::parse("clientId", &id).api()?;
-                store.add_log_entry_once(who, incident, request, id).await
+        let client_id = input
+            .client_id
+            .map(|id| ClientWriteId::parse("clientId", &id))
+            .transpose()
+            .api()?;
+        let entry = match (input.paper_note, client_id) {
+            (Some(note), client_id) => {
+                let note = PaperNote {
+                    written_by: note.written_by,
+                };
+                store
+                    .add_paper_log_entry(who, incident, request, note, client_id)
+                    .await
             }
-            None => store.add_log_entry(who, incident, request).await,
+            (None, Some(id)) => store.add_log_entry_once(who, incident, request, id).await,
+            (None, None) => store.add_log_entry(who, incident, request).await,
         };
         Ok(LogEntryObject::new(entry.api()?))
     }

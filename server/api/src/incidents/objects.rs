@@ -153,6 +153,19 @@ impl IncidentObject {
             .map(crate::playbooks::ChecklistRunObject)
             .collect())
     }
+    /// How far the checklist runs in `phase` (all runs when left out) have come, in all
+    /// and per unit.
+    async fn checklist_progress(
+        &self,
+        ctx: &Context<'_>,
+        phase: Option<crate::checklists::ChecklistPhase>,
+    ) -> async_graphql::Result<crate::checklists::IncidentProgressObject> {
+        let progress = store(ctx)?
+            .incident_checklist_progress(principal(ctx)?, self.0.id, phase.map(Into::into))
+            .await
+            .api()?;
+        Ok(crate::checklists::IncidentProgressObject(progress))
+    }
 }
 
 /// An entry of the crisis log. Entries never change; a correction is a later entry
@@ -210,8 +223,20 @@ impl LogEntryObject {
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.entry.recorded_at
     }
+    /// Who wrote the entry (for an entry from paper: who typed it in).
     async fn author(&self) -> &str {
         &self.entry.author
+    }
+    /// Whether the entry was entered afterwards from notes taken on paper.
+    async fn from_paper(&self) -> bool {
+        self.entry.paper.is_some()
+    }
+    /// For an entry from paper: who wrote the note, when not the author.
+    async fn on_behalf_of(&self) -> Option<&str> {
+        self.entry
+            .paper
+            .as_ref()
+            .and_then(|note| note.written_by.as_deref())
     }
     /// The entry this one corrects.
     async fn corrects(&self) -> Option<ID> {

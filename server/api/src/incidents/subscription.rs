@@ -2,6 +2,7 @@
 //! committed.
 
 use super::objects::{IncidentObject, LogEntryObject, TaskObject};
+use crate::checklists::ChecklistMarkObject;
 use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
 use async_graphql::{Context, Enum, ID, SimpleObject, Subscription};
@@ -18,6 +19,8 @@ pub enum IncidentUpdateKind {
     StateChanged,
     LogEntryAdded,
     TaskChanged,
+    /// A step of one of the incident's checklist runs was ticked, unticked or commented.
+    ChecklistMarked,
 }
 
 /// One change to an incident, pushed to those watching it.
@@ -28,10 +31,13 @@ pub struct IncidentUpdate {
     pub incident: Option<IncidentObject>,
     pub log_entry: Option<LogEntryObject>,
     pub task: Option<TaskObject>,
+    /// The mark, for CHECKLIST_MARKED; the incident's `checklistProgress` is current.
+    pub checklist_mark: Option<ChecklistMarkObject>,
 }
 
 impl IncidentUpdate {
     fn new(change: IncidentChange, incident: Incident) -> Self {
+        let exercise = incident.exercise;
         let incident = Some(IncidentObject(incident));
         match change {
             IncidentChange::Reported { .. } => Self {
@@ -39,24 +45,35 @@ impl IncidentUpdate {
                 incident,
                 log_entry: None,
                 task: None,
+                checklist_mark: None,
             },
             IncidentChange::StateChanged { .. } => Self {
                 kind: IncidentUpdateKind::StateChanged,
                 incident,
                 log_entry: None,
                 task: None,
+                checklist_mark: None,
             },
             IncidentChange::LogEntryAdded { entry } => Self {
                 kind: IncidentUpdateKind::LogEntryAdded,
                 incident,
                 log_entry: Some(LogEntryObject::new(entry)),
                 task: None,
+                checklist_mark: None,
             },
             IncidentChange::TaskChanged { task } => Self {
                 kind: IncidentUpdateKind::TaskChanged,
                 incident,
                 log_entry: None,
                 task: Some(TaskObject(task)),
+                checklist_mark: None,
+            },
+            IncidentChange::ChecklistMarked { mark, step, .. } => Self {
+                kind: IncidentUpdateKind::ChecklistMarked,
+                log_entry: None,
+                task: None,
+                checklist_mark: Some(ChecklistMarkObject::new(mark, step, exercise)),
+                incident,
             },
         }
     }

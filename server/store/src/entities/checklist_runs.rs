@@ -11,6 +11,8 @@ pub struct Model {
     pub activation_id: i64,
     pub unit_id: i64,
     pub routine_id: i64,
+    /// `fallback` or `recovery`: which of the routine's step lists the run works through.
+    pub phase: String,
     pub exercise: bool,
     pub started_at: DateTimeUtc,
 }

@@ -18,6 +18,10 @@ pub struct Model {
     pub corrects_id: Option<i64>,
     /// The id the writing client gave the entry, unique per author; see `add_log_entry_once`.
     pub client_id: Option<String>,
+    /// Entered afterwards from notes taken on paper.
+    pub from_paper: bool,
+    /// Who wrote the paper note, when not the author who typed it in.
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

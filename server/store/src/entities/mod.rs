@@ -7,6 +7,7 @@ pub mod activations;
 pub mod activity_dependencies;
 pub mod audit_events;
 pub mod checklist_runs;
+pub mod checklist_ticks;
 pub mod crisis_log_entries;
 pub mod critical_activities;
 pub mod incident_plan_activations;

@@ -14,7 +14,8 @@ use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
 use reserv_domain::ids::{IncidentId, LogEntryId};
 use reserv_domain::incidents::{
-    ClientWriteId, IncidentChange, LogEntry, NewLogEntry, ensure_correction_target, ensure_open,
+    ClientWriteId, IncidentChange, LogEntry, NewLogEntry, PaperNote, ensure_correction_target,
+    ensure_open,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
@@ -38,7 +39,29 @@ impl Store {
         incident_id: IncidentId,
         entry: NewLogEntry,
     ) -> Result<LogEntry> {
-        self.append_log_entry(who, incident_id, entry, None).await
+        self.append_log_entry(who, incident_id, entry, None, None)
+            .await
+    }
+
+    /// Appends an entry entered afterwards from a paper note, marked as such with who
+    /// wrote the note; `client_id` makes a retry apply once, as for
+    /// [`Store::add_log_entry_once`].
+    pub async fn add_paper_log_entry(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+        entry: NewLogEntry,
+        paper: PaperNote,
+        client_id: Option<ClientWriteId>,
+    ) -> Result<LogEntry> {
+        let paper = paper.validate(&entry)?;
+        if let Some(id) = &client_id
+            && let Some(first) = self.replayed_entry(who, incident_id, id).await?
+        {
+            return Ok(first);
+        }
+        self.append_log_entry(who, incident_id, entry, client_id, Some(paper))
+            .await
     }
 
     /// Appends an entry at most once per `client_id` and author: a retry of an entry
@@ -51,21 +74,34 @@ impl Store {
         entry: NewLogEntry,
         client_id: ClientWriteId,
     ) -> Result<LogEntry> {
-        if let Some(first) = self.entry_by_client_id(who, &client_id).await? {
-            if first.incident_id != incident_id {
-                return Err(DomainError::conflict(format!(
-                    "clientId {} was already used for an entry in another incident",
-                    client_id.as_str()
-                ))
-                .into());
-            }
-            // The caller must still be allowed to read the log the entry is in.
-            self.readable_incident(who, incident_id, "crisis_log")
-                .await?;
+        if let Some(first) = self.replayed_entry(who, incident_id, &client_id).await? {
             return Ok(first);
         }
-        self.append_log_entry(who, incident_id, entry, Some(client_id))
+        self.append_log_entry(who, incident_id, entry, Some(client_id), None)
             .await
+    }
+
+    /// The entry the caller already wrote with `client_id`, if any.
+    async fn replayed_entry(
+        &self,
+        who: &Principal,
+        incident_id: IncidentId,
+        client_id: &ClientWriteId,
+    ) -> Result<Option<LogEntry>> {
+        let Some(first) = self.entry_by_client_id(who, client_id).await? else {
+            return Ok(None);
+        };
+        if first.incident_id != incident_id {
+            return Err(DomainError::conflict(format!(
+                "clientId {} was already used for an entry in another incident",
+                client_id.as_str()
+            ))
+            .into());
+        }
+        // The caller must still be allowed to read the log the entry is in.
+        self.readable_incident(who, incident_id, "crisis_log")
+            .await?;
+        Ok(Some(first))
     }
 
     async fn entry_by_client_id(
@@ -91,10 +127,11 @@ impl Store {
         incident_id: IncidentId,
         entry: NewLogEntry,
         client_id: Option<ClientWriteId>,
+        paper: Option<PaperNote>,
     ) -> Result<LogEntry> {
         let mut change = self.change().await?;
         let result = self
-            .append_log_entry_in(&mut change, who, incident_id, entry, client_id)
+            .append_entry_in(&mut change, who, incident_id, entry, client_id, paper)
             .await;
         self.conclude(
             change,
@@ -114,6 +151,20 @@ impl Store {
         incident_id: IncidentId,
         entry: NewLogEntry,
         client_id: Option<ClientWriteId>,
+    ) -> Result<LogEntry> {
+        self.append_entry_in(change, who, incident_id, entry, client_id, None)
+            .await
+    }
+
+    /// [`Store::append_log_entry_in`], from a paper note when `paper` is set.
+    async fn append_entry_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        incident_id: IncidentId,
+        entry: NewLogEntry,
+        client_id: Option<ClientWriteId>,
+        paper: Option<PaperNote>,
     ) -> Result<LogEntry> {
         let tx = change.tx();
         let entry = async {
@@ -138,6 +189,8 @@ impl Store {
                 author: Set(who.username.chars().take(64).collect()),
                 corrects_id: Set(entry.corrects.map(|id| id.0)),
                 client_id: Set(client_id.map(|id| id.as_str().to_owned())),
+                from_paper: Set(paper.is_some()),
+                on_behalf_of: Set(paper.and_then(|note| note.written_by)),
             }
             .insert(tx)
             .await?;
@@ -218,5 +271,8 @@ fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
         recorded_at: row.recorded_at,
         author: row.author,
         corrects: row.corrects_id.map(LogEntryId),
+        paper: row.from_paper.then_some(PaperNote {
+            written_by: row.on_behalf_of,
+        }),
     })
 }

@@ -23,9 +23,12 @@ use crate::subtree::Subtrees;
 use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::checklists::ensure_may_close;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
-use reserv_domain::incidents::{Incident, IncidentChange, IncidentState, NewIncident, Severity};
+use reserv_domain::incidents::{
+    Incident, IncidentChange, IncidentState, LogEntryKind, NewIncident, NewLogEntry, Severity,
+};
 use rows::{
     ensure_systems_exist, incident, links, locate, locate_many, managed_incident,
     open_managed_incident, replace_systems, replace_units, save, sorted, touch_open_incident,
@@ -178,28 +181,93 @@ impl Store {
         Ok(found.incident)
     }
 
-    /// Moves the incident along its life cycle; closing it stamps `closed_at`.
+    /// Moves the incident along its life cycle; closing it stamps `closed_at`. Moving to
+    /// recovering opens the recovery checklist runs. Closing while a recovery run has
+    /// unticked steps takes a `reason`, which is written to the crisis log; without one
+    /// the refusal names each unit and routine still open.
     pub async fn change_incident_state(
         &self,
         who: &Principal,
         id: IncidentId,
         state: IncidentState,
     ) -> Result<Incident> {
-        let tx = self.begin().await?;
-        let result = async {
-            let current = managed_incident(&tx, who, id).await?;
-            let next = current.incident.state.transition_to(state)?;
-            let now = self.now();
-            let mut row = current.row.into_active_model();
-            row.state = Set(next.as_str().to_owned());
-            if next.is_closed() {
-                row.closed_at = Set(Some(now));
+        self.change_incident_state_for(who, id, state, None).await
+    }
+
+    /// [`Store::change_incident_state`] with the reason for the change, which is logged;
+    /// closing with recovery steps left needs one.
+    pub async fn change_incident_state_for(
+        &self,
+        who: &Principal,
+        id: IncidentId,
+        state: IncidentState,
+        reason: Option<String>,
+    ) -> Result<Incident> {
+        let mut change = self.change().await?;
+        let result = self
+            .change_incident_state_in(&mut change, who, id, state, reason)
+            .await;
+        self.conclude(
+            change,
+            who,
+            Audit::new("change_state", "incident").on(id),
+            result,
+        )
+        .await
+    }
+
+    /// [`Store::change_incident_state`] as part of a larger change.
+    pub(crate) async fn change_incident_state_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        id: IncidentId,
+        state: IncidentState,
+        reason: Option<String>,
+    ) -> Result<Incident> {
+        let current = managed_incident(change.tx(), who, id).await?;
+        let next = current.incident.state.transition_to(state)?;
+        match next {
+            IncidentState::Recovering => {
+                self.open_recovery_runs_in(change, who, id).await?;
             }
-            save(&tx, current.incident.state, row, now).await
+            IncidentState::Closed => {
+                let open = self.open_recoveries(change.tx(), id).await?;
+                let reason = ensure_may_close(&open, reason.as_deref())?;
+                if let Some(reason) = reason {
+                    // Written while the incident is still open: a closed log takes no entry.
+                    let text = if open.is_empty() {
+                        format!("Incidenten avslutas. Skäl: {reason}")
+                    } else {
+                        let left: Vec<String> = open
+                            .iter()
+                            .map(|run| format!("{}: {}", run.unit, run.routine))
+                            .collect();
+                        format!(
+                            "Incidenten avslutas trots ej avbockade återställningssteg ({}). Skäl: {reason}",
+                            left.join("; ")
+                        )
+                    };
+                    let entry = NewLogEntry {
+                        kind: LogEntryKind::Decision,
+                        text,
+                        occurred_at: None,
+                        corrects: None,
+                    };
+                    self.append_log_entry_in(change, who, id, entry, None)
+                        .await?;
+                }
+            }
+            _ => {}
         }
-        .await;
-        self.finish_incident_change(tx, who, "change_state", id, result)
-            .await
+        let now = self.now();
+        let mut row = current.row.into_active_model();
+        row.state = Set(next.as_str().to_owned());
+        if next.is_closed() {
+            row.closed_at = Set(Some(now));
+        }
+        let incident = save(change.tx(), current.incident.state, row, now).await?;
+        incident_changed_in(self, change, who, "change_state", incident)
     }
 
     /// Names the person who leads the response.
