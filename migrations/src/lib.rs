@@ -20,6 +20,7 @@ mod m20261203_000100_routine_keys;
 mod m20261203_000200_playbooks;
 mod m20261204_000100_activations;
 mod m20261204_000201_session_last_seen;
+mod m20261205_000500_second_factor;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000100_messages::Migration),
             Box::new(m20261204_000201_session_last_seen::Migration),
             Box::new(m20261204_000100_activations::Migration),
+            Box::new(m20261205_000500_second_factor::Migration),
         ]
     }
 }

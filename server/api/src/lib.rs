@@ -19,6 +19,7 @@ mod plans;
 mod playbooks;
 mod protection;
 mod schema;
+mod second_factor;
 mod types;
 
 pub use http::{ApiSettings, router, sign_in_from_request};

@@ -10,6 +10,7 @@ use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbooks::{PlaybookMutation, PlaybookQuery};
+use crate::second_factor::SecondFactorMutation;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
@@ -35,6 +36,7 @@ pub struct Mutation(
     MessageMutation,
     PlanMutation,
     PlaybookMutation,
+    SecondFactorMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -69,6 +69,7 @@ pub mod people;
 pub mod phone;
 pub mod plans;
 pub mod publishing;
+pub mod second_factor;
 pub mod sign_in;
 pub mod swedish_time;
 pub mod systems;

@@ -67,6 +67,21 @@ pub struct LoginConfig {
     pub window_minutes: NonZeroU32,
     /// How long a locked username or address must wait, in minutes.
     pub lockout_minutes: NonZeroU32,
+    /// Who must prove a second factor: `everyone`, `above_care_worker` or `off`. Left
+    /// out, `above_care_worker`, except for `serve --demo`, where it is `off` so that
+    /// the demo accounts sign in with their printed passwords.
+    pub require_second_factor: Option<reserv_domain::second_factor::SecondFactorRequirement>,
+    /// How long a session opened with an emergency code (break-glass) lasts, in
+    /// minutes.
+    pub break_glass_minutes: NonZeroU32,
+}
+
+impl LoginConfig {
+    /// The demo's choice when nothing is configured: no second factor required.
+    pub fn demo_default(&mut self) {
+        self.require_second_factor
+            .get_or_insert(reserv_domain::second_factor::SecondFactorRequirement::Off);
+    }
 }
 
 impl Default for LoginConfig {
@@ -82,6 +97,8 @@ impl Default for LoginConfig {
             address_attempts: NonZeroU32::new(rules.address_failures).unwrap_or(NonZeroU32::MIN),
             window_minutes: minutes(rules.window),
             lockout_minutes: minutes(rules.lockout),
+            require_second_factor: None,
+            break_glass_minutes: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
         }
     }
 }
@@ -99,6 +116,12 @@ impl Config {
                 lockout: chrono::Duration::minutes(i64::from(login.lockout_minutes.get())),
             },
             session_idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            second_factor: login
+                .require_second_factor
+                .unwrap_or(reserv_domain::second_factor::SecondFactorRequirement::AboveCareWorker),
+            break_glass_lifetime: chrono::Duration::minutes(i64::from(
+                login.break_glass_minutes.get(),
+            )),
         }
     }
 }
@@ -246,6 +269,12 @@ impl Config {
                 self.login.hash_concurrency
             )));
         }
+        if self.login.break_glass_minutes.get() > 12 * 60 {
+            return Err(ConfigError(format!(
+                "login.break_glass_minutes must be 1 to 720 (a break-glass session is short), not {}",
+                self.login.break_glass_minutes
+            )));
+        }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err(ConfigError(format!(
                 "max_body_bytes must be 1024 to 16777216, not {}",
@@ -380,6 +409,41 @@ mod tests {
                 [TargetConfig::Dir {
                     path: "/srv/status".into()
                 }]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_second_factor_requirement_defaults_to_roles_above_care_worker() {
+        use reserv_domain::second_factor::SecondFactorRequirement;
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            assert_eq!(
+                config.sign_in_settings().second_factor,
+                SecondFactorRequirement::AboveCareWorker
+            );
+            let mut demo = config.clone();
+            demo.login.demo_default();
+            assert_eq!(
+                demo.sign_in_settings().second_factor,
+                SecondFactorRequirement::Off
+            );
+            jail.set_env("RESERV_LOGIN__REQUIRE_SECOND_FACTOR", "everyone");
+            let mut config = Config::load(None).map_err(|error| error.to_string())?;
+            config.login.demo_default();
+            assert_eq!(
+                config.sign_in_settings().second_factor,
+                SecondFactorRequirement::Everyone,
+                "a configured requirement wins over the demo's default"
+            );
+            jail.set_env("RESERV_LOGIN__REQUIRE_SECOND_FACTOR", "sometimes");
+            let message = Config::load(None).err().map(|error| error.to_string());
+            assert!(
+                message
+                    .as_deref()
+                    .is_some_and(|message| message.contains("require_second_factor")),
+                "{message:?}"
             );
             Ok(())
         });
