@@ -290,3 +290,101 @@ on_every_database! {
         Ok(())
     }
 }
+
+/// Break-glass: sealed one-time emergency codes.
+mod break_glass {
+    use super::*;
+
+    const ISSUE: &str = "mutation($u: [String!]!) { issueEmergencyCodes(usernames: $u) { issuedAt html codes { username name code } } }";
+    const EMERGENCY: &str = "mutation($u: String!, $c: String!) { signInWithEmergencyCode(username: $u, code: $c) { token expiresAt me { username factors breakGlass mustEnrolSecondFactor } } }";
+
+    async fn audit_events(admin: &Client, filter: &str) -> anyhow::Result<Vec<Value>> {
+        let events = admin
+            .data(
+                &format!("{{ auditEvents({filter}, first: 200) {{ edges {{ node {{ actor action objectType objectId outcome }} }} }} }}"),
+                json!({}),
+            )
+            .await?;
+        Ok(events["auditEvents"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|edge| edge["node"].clone())
+            .collect())
+    }
+
+    on_every_database! {
+        async fn break_glass_lets_a_named_person_in_once_and_tells_every_admin_and_crisis_lead(server: requiring_a_second_factor_above_care_worker) {
+            let admin = server.sign_in_as("admin").await?;
+            // The administrator's own session must enrol first; then it may issue codes.
+            let (code, _) = admin.error(ISSUE, json!({ "u": ["enhetschef"] })).await?;
+            assert_eq!(code, "FORBIDDEN");
+            enrol(&admin).await?;
+            let refused = server.sign_in_as("underskoterska").await?.send(ISSUE, json!({ "u": ["enhetschef"] })).await?;
+            assert_eq!(code_of(&refused), "FORBIDDEN", "only administrators issue codes: {refused}");
+            let unknown = admin.send(ISSUE, json!({ "u": ["enhetschef", "ingen-alls"] })).await?;
+            assert_eq!(code_of(&unknown), "VALIDATION", "{unknown}");
+            assert_eq!(unknown["errors"][0]["extensions"]["field"], "usernames[1]", "{unknown}");
+
+            let sheet = admin.data(ISSUE, json!({ "u": ["enhetschef", "underskoterska"] })).await?;
+            let sheet = &sheet["issueEmergencyCodes"];
+            let html = sheet["html"].as_str().unwrap_or_default();
+            let codes: Vec<(String, String)> = sheet["codes"].as_array().into_iter().flatten()
+                .map(|slip| (slip["username"].as_str().unwrap_or_default().to_owned(), slip["code"].as_str().unwrap_or_default().to_owned()))
+                .collect();
+            assert_eq!(codes.len(), 2, "{sheet}");
+            for (username, code) in &codes {
+                assert!(html.contains(username.as_str()) && html.contains(code.as_str()), "the sheet holds {username}'s slip");
+            }
+            let swedish = html.find("Använd bara när vanlig inloggning inte fungerar").unwrap_or(usize::MAX);
+            let english = html.find("Use only when ordinary sign-in does not work").unwrap_or(0);
+            assert!(swedish < english, "instructions in Swedish first, then English");
+            assert!(sheet["codes"][0]["name"].is_string(), "the person's name is on the slip: {sheet}");
+
+            // The day the identity provider is down: the unit manager breaks the glass.
+            let (_, chef_code) = &codes[0];
+            let wrong = server.anonymous().send(EMERGENCY, json!({ "u": "enhetschef", "c": "AAAA-BBBB-CCCC-DDDD" })).await?;
+            assert_eq!(code_of(&wrong), "UNAUTHENTICATED", "{wrong}");
+            let other = server.anonymous().send(EMERGENCY, json!({ "u": "enhetschef", "c": codes[1].1 })).await?;
+            assert_eq!(code_of(&other), "UNAUTHENTICATED", "a code is only its own person's: {other}");
+            let signed_in = server.anonymous().data(EMERGENCY, json!({ "u": "enhetschef", "c": chef_code })).await?;
+            let session = &signed_in["signInWithEmergencyCode"];
+            assert_eq!(session["me"]["breakGlass"], true, "{signed_in}");
+            assert_eq!(session["me"]["factors"], json!(["EMERGENCY_CODE"]));
+            assert_eq!(session["me"]["mustEnrolSecondFactor"], false, "nobody stops to enrol an app on the worst day");
+            let expires: chrono::DateTime<chrono::Utc> = session["expiresAt"].as_str().unwrap_or_default().parse()?;
+            let left = expires - chrono::Utc::now();
+            assert!(left <= chrono::Duration::minutes(120) && left > chrono::Duration::minutes(110), "a short session: {left}");
+            let chef = server.anonymous().with_token(session["token"].as_str().unwrap_or_default());
+            chef.data("{ units { id } }", json!({})).await?;
+            let me = chef.data("{ me { breakGlass } sessions { current breakGlass factors } }", json!({})).await?;
+            assert_eq!(me["me"]["breakGlass"], true);
+            assert!(me["sessions"].as_array().into_iter().flatten().any(|s| s["current"] == true && s["breakGlass"] == true), "{me}");
+
+            // A used code cannot be used again.
+            let reused = server.anonymous().send(EMERGENCY, json!({ "u": "enhetschef", "c": chef_code })).await?;
+            assert_eq!(code_of(&reused), "UNAUTHENTICATED", "{reused}");
+
+            // It is loud in the audit trail, and every admin and crisis lead gets a message.
+            let events = audit_events(&admin, "action: \"break_glass_sign_in\"").await?;
+            let outcomes: Vec<(&str, &str)> = events.iter().map(|e| (e["actor"].as_str().unwrap_or_default(), e["outcome"].as_str().unwrap_or_default())).collect();
+            assert_eq!(outcomes.iter().filter(|o| **o == ("enhetschef", "SUCCESS")).count(), 1, "{outcomes:?}");
+            assert_eq!(outcomes.iter().filter(|o| o.1 == "DENIED").count(), 3, "{outcomes:?}");
+            let alerts = audit_events(&admin, "objectType: \"message\", action: \"send\"").await?;
+            let alert = alerts.iter().find(|e| e["actor"] == "operator (break-glass alarm)")
+                .ok_or_else(|| anyhow::anyhow!("no break-glass message in {alerts:?}"))?;
+            let message = admin.data("query($id: ID!) { message(id: $id) { bodySv bodyEn recipientCount } }", json!({ "id": alert["objectId"] })).await?;
+            let body = message["message"]["bodySv"].as_str().unwrap_or_default();
+            assert!(body.starts_with("NÖDINLOGGNING") && body.contains("enhetschef"), "{body}");
+            assert_eq!(message["message"]["recipientCount"], 6, "the administrator and the five crisis leads: {message}");
+
+            // A sheet is lost: the administrator revokes every unused code at once.
+            let revoked = admin.data("mutation { revokeEmergencyCodes }", json!({})).await?;
+            assert_eq!(revoked["revokeEmergencyCodes"], 1, "the care worker's code was still unused: {revoked}");
+            let after = server.anonymous().send(EMERGENCY, json!({ "u": "underskoterska", "c": codes[1].1 })).await?;
+            assert_eq!(code_of(&after), "UNAUTHENTICATED", "{after}");
+            assert_eq!(audit_events(&admin, "objectType: \"emergency_code\", action: \"revoke_all\"").await?.len(), 1);
+            Ok(())
+        }
+    }
+}

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod break_glass;
 mod client_settings;
 mod context;
 mod directory;

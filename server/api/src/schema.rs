@@ -1,6 +1,7 @@
 //! The GraphQL schema, composed from one slice per domain area.
 
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::break_glass::BreakGlassMutation;
 use crate::client_settings::ClientSettingsQuery;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
@@ -37,6 +38,7 @@ pub struct Mutation(
     PlanMutation,
     PlaybookMutation,
     SecondFactorMutation,
+    BreakGlassMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -9,6 +9,7 @@
 mod accounts;
 mod activation;
 mod audit;
+mod break_glass;
 mod connect;
 mod convert;
 mod directory;
@@ -32,6 +33,7 @@ mod subtree;
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, SignedIn};
 pub use activation::{ActivatedPlan, Activation, ActivationRequest, ChecklistRun};
 pub use audit::{AuditFilter, ChainReport};
+pub use break_glass::{EmergencyCode, EmergencySheet};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
