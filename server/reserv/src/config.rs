@@ -440,9 +440,10 @@ mod tests {
             jail.set_env("RESERV_LOGIN__REQUIRE_SECOND_FACTOR", "sometimes");
             let message = Config::load(None).err().map(|error| error.to_string());
             assert!(
-                message
-                    .as_deref()
-                    .is_some_and(|message| message.contains("require_second_factor")),
+                message.as_deref().is_some_and(|message| message
+                    .to_lowercase()
+                    .contains("require_second_factor")
+                    && message.contains("above_care_worker")),
                 "{message:?}"
             );
             Ok(())
