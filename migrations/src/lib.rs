@@ -23,6 +23,7 @@ mod m20261204_000201_session_last_seen;
 mod m20261205_000300_checklist_phases;
 mod m20261205_000301_paper_log_entries;
 mod m20261205_000400_plan_version_editors;
+mod m20261205_000500_second_factor;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000300_checklist_phases::Migration),
             Box::new(m20261205_000301_paper_log_entries::Migration),
             Box::new(m20261205_000400_plan_version_editors::Migration),
+            Box::new(m20261205_000500_second_factor::Migration),
         ]
     }
 }

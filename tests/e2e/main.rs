@@ -23,6 +23,7 @@ mod publishing;
 mod reach;
 mod read_path;
 mod routines;
+mod second_factor;
 mod sessions;
 mod sign_in;
 mod sms_delivery;

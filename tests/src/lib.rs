@@ -128,6 +128,8 @@ impl TestServer {
             log: "warn".into(),
             ..Config::default()
         };
+        // As `serve --demo`: no second factor required unless a test asks for one.
+        config.login.demo_default();
         adjust(&mut config);
         let postgres = match backend {
             Backend::Sqlite => None,
@@ -395,6 +397,12 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same client sending `token` from now on (a session opened by hand).
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
     }

@@ -231,6 +231,20 @@ export type DependencyKind = 'IT_SYSTEM' | 'SUPPLIER' | 'STAFF_ROLE';
 
 export type DiffKind = 'ADDED' | 'REMOVED' | 'CHANGED';
 
+export interface EmergencyCodeSheet {
+  issuedAt: string;
+  codes: Array<EmergencyCodeSlip>;
+  html: string;
+}
+
+export interface EmergencyCodeSlip {
+  username: string;
+  name: string | null;
+  code: string;
+}
+
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE';
+
 export interface FallbackPublishStatus {
   target: string;
   lastSuccess: string | null;
@@ -414,6 +428,10 @@ export interface Me {
   username: string;
   person: Person | null;
   roles: Array<RoleAssignment>;
+  factors: Array<Factor>;
+  breakGlass: boolean;
+  mustEnrolSecondFactor: boolean;
+  secondFactor: SecondFactorStatus;
 }
 
 export interface Message {
@@ -476,6 +494,14 @@ export interface Mutation {
   approvePlanVersion: PlanVersion;
   retirePlanVersion: PlanVersion;
   activatePlaybook: Activation;
+  signIn: SignInResult;
+  completeSignIn: LoginResult;
+  beginTotpEnrolment: TotpEnrolmentObject;
+  confirmTotpEnrolment: Array<string>;
+  removeTotp: boolean;
+  issueEmergencyCodes: EmergencyCodeSheet;
+  revokeEmergencyCodes: number;
+  signInWithEmergencyCode: LoginResult;
 }
 
 export interface NoticeInput {
@@ -760,6 +786,16 @@ export interface RoutineStepInput {
   when?: string | null;
 }
 
+export interface SecondFactorChallenge {
+  challenge: string;
+  expiresAt: string;
+}
+
+export interface SecondFactorStatus {
+  totpEnrolled: boolean;
+  recoveryCodesLeft: number;
+}
+
 export interface SendMessageInput {
   incidentId?: string | null;
   audience: AudienceInput;
@@ -778,6 +814,13 @@ export interface Session {
   idleUntil: string;
   clientAddress: string | null;
   current: boolean;
+  factors: Array<Factor>;
+  breakGlass: boolean;
+}
+
+export interface SignInResult {
+  session: LoginResult | null;
+  secondFactor: SecondFactorChallenge | null;
 }
 
 export interface StepDiff {
@@ -821,6 +864,12 @@ export interface TaskInput {
 }
 
 export type TaskState = 'OPEN' | 'IN_PROGRESS' | 'DONE' | 'CANCELLED';
+
+export interface TotpEnrolmentObject {
+  otpauthUrl: string;
+  qrCodeDataUrl: string;
+  secret: string;
+}
 
 export interface Unit {
   id: string;

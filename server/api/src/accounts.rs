@@ -1,30 +1,93 @@
 //! Sign-in, the signed-in person, accounts and the audit trail.
 
-use crate::context::{connection, facts, page_request, parse_id, principal, store};
+use crate::context::{
+    connection, facts, page_request, parse_id, principal, signed_in_principal, store,
+};
 use crate::error::ApiResult;
 use crate::http::{ApiSettings, session_cookie};
-use crate::types::{AuditEventObject, AuditOutcome, PersonObject, Role, Unit, person_by_id};
+use crate::types::{
+    AuditEventObject, AuditOutcome, Factor, PersonObject, Role, Unit, person_by_id,
+};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Principal, RoleGrant};
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
-use reserv_store::{AccountSummary, AuditFilter, NewAccount, SessionSummary};
+use reserv_domain::second_factor::Factors;
+use reserv_store::{
+    AccountSummary, AuditFilter, NewAccount, SessionSummary, SignInOutcome, SignedIn,
+};
 
-/// The signed-in account.
-pub struct Me(Principal);
+/// The signed-in account, with what its session was opened with.
+pub struct Me {
+    pub(crate) principal: Principal,
+    pub(crate) factors: Factors,
+    pub(crate) break_glass: bool,
+    pub(crate) must_enrol_second_factor: bool,
+}
+
+impl Me {
+    pub(crate) fn signed_in(signed_in: SignedIn, must_enrol_second_factor: bool) -> Self {
+        Self {
+            principal: signed_in.principal,
+            factors: signed_in.factors,
+            break_glass: signed_in.break_glass,
+            must_enrol_second_factor,
+        }
+    }
+}
 
 #[Object]
 impl Me {
     async fn username(&self) -> &str {
-        &self.0.username
+        &self.principal.username
     }
     async fn person(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
-        person_by_id(ctx, self.0.person_id).await
+        if self.must_enrol_second_factor {
+            return Ok(None);
+        }
+        person_by_id(ctx, self.principal.person_id).await
     }
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleAssignment>> {
-        role_assignments(ctx, &self.0, &self.0.grants).await
+        role_assignments(ctx, &self.principal, &self.principal.grants).await
     }
+    /// What was proved to open this session, in order (`PASSWORD`, `TOTP` …).
+    async fn factors(&self) -> Vec<Factor> {
+        self.factors.0.iter().copied().map(Into::into).collect()
+    }
+    /// The session was opened with an emergency code (break-glass): it is short, every
+    /// admin and crisis lead has been told, and the UI must show it.
+    async fn break_glass(&self) -> bool {
+        self.break_glass
+    }
+    /// The role requires a second factor this session has not proved: until one is
+    /// enrolled (`beginTotpEnrolment`, `confirmTotpEnrolment`) everything else is
+    /// refused.
+    async fn must_enrol_second_factor(&self) -> bool {
+        self.must_enrol_second_factor
+    }
+    /// Whether an authenticator app (TOTP) is enrolled, and how many unused recovery
+    /// codes are left.
+    async fn second_factor(&self, ctx: &Context<'_>) -> async_graphql::Result<SecondFactorStatus> {
+        let Some(account) = self.principal.account_id else {
+            return Ok(SecondFactorStatus {
+                totp_enrolled: false,
+                recovery_codes_left: 0,
+            });
+        };
+        let (totp_enrolled, left) = store(ctx)?.second_factor_status(account).await.api()?;
+        Ok(SecondFactorStatus {
+            totp_enrolled,
+            recovery_codes_left: i32::try_from(left).unwrap_or(i32::MAX),
+        })
+    }
+}
+
+/// The second factor of an account.
+#[derive(SimpleObject)]
+pub struct SecondFactorStatus {
+    totp_enrolled: bool,
+    recovery_codes_left: i32,
 }
 
 /// The roles of an account, with their units read as `reader` may read them.
@@ -104,9 +167,41 @@ impl Session {
     async fn current(&self) -> bool {
         self.0.current
     }
+    /// What was proved to open it.
+    async fn factors(&self) -> Vec<Factor> {
+        self.0.factors.0.iter().copied().map(Into::into).collect()
+    }
+    /// Opened with an emergency code (break-glass).
+    async fn break_glass(&self) -> bool {
+        self.0.break_glass
+    }
 }
 
-fn optional_account(id: Option<ID>) -> async_graphql::Result<Option<AccountId>> {
+/// The answer to a completed sign-in: the session cookie is set and the token and
+/// account returned.
+pub(crate) async fn session_answer(
+    ctx: &Context<'_>,
+    signed_in: SignedIn,
+    lifetime: chrono::Duration,
+) -> async_graphql::Result<LoginResult> {
+    let settings = ctx.data::<ApiSettings>()?;
+    ctx.append_http_header(
+        "Set-Cookie",
+        session_cookie(&signed_in.token, lifetime, settings.secure_cookies),
+    );
+    let must_enrol = store(ctx)?.must_enrol_second_factor(
+        &signed_in.principal,
+        &signed_in.factors,
+        signed_in.break_glass,
+    );
+    Ok(LoginResult {
+        token: signed_in.token.clone(),
+        expires_at: signed_in.expires_at,
+        me: Me::signed_in(signed_in, must_enrol),
+    })
+}
+
+pub(crate) fn optional_account(id: Option<ID>) -> async_graphql::Result<Option<AccountId>> {
     id.map(|id| parse_id("accountId", &id).map(AccountId))
         .transpose()
 }
@@ -121,9 +216,9 @@ pub struct RoleAssignment {
 #[derive(SimpleObject)]
 pub struct LoginResult {
     /// Send as `Authorization: Bearer <token>`; the PWA uses the cookie set alongside.
-    token: String,
-    expires_at: DateTime<Utc>,
-    me: Me,
+    pub(crate) token: String,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) me: Me,
 }
 
 #[derive(SimpleObject)]
@@ -154,9 +249,16 @@ pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
-    /// The signed-in account.
+    /// The signed-in account; also for a session that must enrol a second factor.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
-        Ok(Me(principal(ctx)?.clone()))
+        let principal = signed_in_principal(ctx)?.clone();
+        let facts = facts(ctx);
+        Ok(Me {
+            principal,
+            factors: facts.map(|facts| facts.factors.clone()).unwrap_or_default(),
+            break_glass: facts.is_some_and(|facts| facts.break_glass),
+            must_enrol_second_factor: facts.is_some_and(|facts| facts.enrolling.is_some()),
+        })
     }
 
     /// All accounts, oldest first; for administrators.
@@ -227,8 +329,9 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Signs in with username and password. The session token is returned and also set
-    /// as an HttpOnly cookie.
+    /// Signs in with username and password, for accounts without a second factor
+    /// (an account with one gets CONFLICT: use `signIn` and `completeSignIn`). The
+    /// session token is returned and also set as an HttpOnly cookie.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -245,25 +348,14 @@ impl AccountMutation {
                 settings.session_lifetime,
             )
             .await
+            .and_then(SignInOutcome::into_session)
             .api()?;
-        ctx.append_http_header(
-            "Set-Cookie",
-            session_cookie(
-                &signed_in.token,
-                settings.session_lifetime,
-                settings.secure_cookies,
-            ),
-        );
-        Ok(LoginResult {
-            token: signed_in.token,
-            expires_at: signed_in.expires_at,
-            me: Me(signed_in.principal),
-        })
+        session_answer(ctx, signed_in, settings.session_lifetime).await
     }
 
     /// Ends the current session and clears the cookie.
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let who = principal(ctx)?;
+        let who = signed_in_principal(ctx)?;
         if let Some(token) = facts(ctx).and_then(|facts| facts.token.as_deref()) {
             store(ctx)?.sign_out(who, token).await.api()?;
         }

@@ -6,15 +6,44 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, OutputType};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
-use reserv_store::{Page, PageRequest, Store};
+use reserv_domain::second_factor::{Factors, enrol_first_message};
+use reserv_store::{LiveSession, Page, PageRequest, Store};
 
 /// Per-request facts the HTTP layer puts into the GraphQL context.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequestFacts {
+    /// The signed-in person, when their session may do what their roles allow.
     pub principal: Option<Principal>,
+    /// The signed-in person whose role requires a second factor they have not proved:
+    /// they may only see themselves and enrol one.
+    pub enrolling: Option<Principal>,
     /// The session token the request came with, so that `logout` can end it.
     pub token: Option<String>,
     pub client_address: Option<String>,
+    /// What the session's owner proved to open it.
+    pub factors: Factors,
+    /// The session was opened with an emergency code.
+    pub break_glass: bool,
+}
+
+impl RequestFacts {
+    /// Takes in the live session of the request's token.
+    pub fn with_session(mut self, session: Option<LiveSession>) -> Self {
+        self.principal = None;
+        self.enrolling = None;
+        self.factors = Factors::default();
+        self.break_glass = false;
+        if let Some(session) = session {
+            self.factors = session.factors;
+            self.break_glass = session.break_glass;
+            if session.must_enrol_second_factor {
+                self.enrolling = Some(session.principal);
+            } else {
+                self.principal = Some(session.principal);
+            }
+        }
+        self
+    }
 }
 
 /// The store; `build_schema` always puts one in, so an error here is a wiring mistake.
@@ -26,14 +55,30 @@ pub(crate) fn facts<'a>(ctx: &Context<'a>) -> Option<&'a RequestFacts> {
     ctx.data_opt::<RequestFacts>()
 }
 
-/// The signed-in principal, or UNAUTHENTICATED.
+/// The signed-in principal, or UNAUTHENTICATED; FORBIDDEN for a session that must
+/// enrol a second factor first.
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
-    facts(ctx)
+    let facts = facts(ctx);
+    if facts.is_some_and(|facts| facts.enrolling.is_some()) {
+        return Err(enrol_first_message()).api();
+    }
+    facts
         .and_then(|facts| facts.principal.as_ref())
-        .ok_or_else(|| {
-            DomainError::Unauthenticated("Sign in first: this needs a valid session".into())
-        })
+        .ok_or_else(not_signed_in)
         .api()
+}
+
+/// The signed-in principal, also of a session that may only enrol a second factor;
+/// for the few fields such a session may use (`me`, enrolment, `logout`).
+pub(crate) fn signed_in_principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    facts(ctx)
+        .and_then(|facts| facts.principal.as_ref().or(facts.enrolling.as_ref()))
+        .ok_or_else(not_signed_in)
+        .api()
+}
+
+fn not_signed_in() -> DomainError {
+    DomainError::Unauthenticated("Sign in first: this needs a valid session".into())
 }
 
 /// Parses a GraphQL id for `field`.

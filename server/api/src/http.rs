@@ -157,10 +157,11 @@ async fn serve_socket(
             // that cannot send cookies on a WebSocket.
             let mut facts = cookie_facts;
             if let Some(token) = init_token(&payload) {
-                facts.principal = store
-                    .principal_for_token(&token, facts.client_address.clone())
+                let session = store
+                    .live_session(&token, facts.client_address.clone())
                     .await
                     .map_err(|_| async_graphql::Error::new("Sign-in could not be checked"))?;
+                facts = facts.with_session(session);
                 facts.token = Some(token);
             }
             if let (Some(_), Some(token)) = (&facts.principal, &facts.token) {
@@ -268,12 +269,9 @@ async fn request_facts(
             .then(|| cookie_token(headers))
             .flatten()
     });
-    let principal = match &token {
-        Some(token) => match store
-            .principal_for_token(token, client_address.clone())
-            .await
-        {
-            Ok(principal) => principal,
+    let session = match &token {
+        Some(token) => match store.live_session(token, client_address.clone()).await {
+            Ok(session) => session,
             Err(error) => {
                 tracing::error!(%error, "session lookup failed");
                 None
@@ -282,10 +280,11 @@ async fn request_facts(
         None => None,
     };
     RequestFacts {
-        principal,
         token,
         client_address,
+        ..RequestFacts::default()
     }
+    .with_session(session)
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<String> {

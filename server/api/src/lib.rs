@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod break_glass;
 mod checklists;
 mod client_settings;
 mod context;
@@ -21,6 +22,7 @@ mod playbook_suggestions;
 mod playbooks;
 mod protection;
 mod schema;
+mod second_factor;
 mod types;
 
 pub use http::{ApiSettings, router, sign_in_from_request};

@@ -1,6 +1,7 @@
 //! The GraphQL schema, composed from one slice per domain area.
 
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::break_glass::BreakGlassMutation;
 use crate::checklists::ChecklistMutation;
 use crate::client_settings::ClientSettingsQuery;
 use crate::directory::{DirectoryMutation, DirectoryQuery};
@@ -12,6 +13,7 @@ use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbook_suggestions::PlaybookSuggestionQuery;
 use crate::playbooks::{PlaybookMutation, PlaybookQuery};
+use crate::second_factor::SecondFactorMutation;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
 
@@ -39,6 +41,8 @@ pub struct Mutation(
     MessageMutation,
     PlanMutation,
     PlaybookMutation,
+    SecondFactorMutation,
+    BreakGlassMutation,
 );
 
 #[derive(MergedSubscription, Default)]

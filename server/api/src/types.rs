@@ -54,6 +54,19 @@ pub enum Role {
     Viewer,
 }
 
+/// One thing a person proved to open a session.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::second_factor::Factor")]
+pub enum Factor {
+    Password,
+    /// A code from an authenticator app.
+    Totp,
+    /// A single-use recovery code.
+    RecoveryCode,
+    /// A sealed one-time emergency code (break-glass).
+    EmergencyCode,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "reserv_domain::audit::AuditOutcome")]
 pub enum AuditOutcome {

@@ -95,6 +95,21 @@ pub struct LoginConfig {
     pub window_minutes: NonZeroU32,
     /// How long a locked username or address must wait, in minutes.
     pub lockout_minutes: NonZeroU32,
+    /// Who must prove a second factor: `everyone`, `above_care_worker` or `off`. Left
+    /// out, `above_care_worker`, except for `serve --demo`, where it is `off` so that
+    /// the demo accounts sign in with their printed passwords.
+    pub require_second_factor: Option<reserv_domain::second_factor::SecondFactorRequirement>,
+    /// How long a session opened with an emergency code (break-glass) lasts, in
+    /// minutes.
+    pub break_glass_minutes: NonZeroU32,
+}
+
+impl LoginConfig {
+    /// The demo's choice when nothing is configured: no second factor required.
+    pub fn demo_default(&mut self) {
+        self.require_second_factor
+            .get_or_insert(reserv_domain::second_factor::SecondFactorRequirement::Off);
+    }
 }
 
 impl Default for LoginConfig {
@@ -110,6 +125,8 @@ impl Default for LoginConfig {
             address_attempts: NonZeroU32::new(rules.address_failures).unwrap_or(NonZeroU32::MIN),
             window_minutes: minutes(rules.window),
             lockout_minutes: minutes(rules.lockout),
+            require_second_factor: None,
+            break_glass_minutes: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
         }
     }
 }
@@ -127,6 +144,12 @@ impl Config {
                 lockout: chrono::Duration::minutes(i64::from(login.lockout_minutes.get())),
             },
             session_idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            second_factor: login
+                .require_second_factor
+                .unwrap_or(reserv_domain::second_factor::SecondFactorRequirement::AboveCareWorker),
+            break_glass_lifetime: chrono::Duration::minutes(i64::from(
+                login.break_glass_minutes.get(),
+            )),
         }
     }
 }
@@ -237,6 +260,12 @@ impl Config {
             return Err(ConfigError(format!(
                 "login.hash_concurrency must be 0 (one per core) to 256, not {}",
                 self.login.hash_concurrency
+            )));
+        }
+        if self.login.break_glass_minutes.get() > 12 * 60 {
+            return Err(ConfigError(format!(
+                "login.break_glass_minutes must be 1 to 720 (a break-glass session is short), not {}",
+                self.login.break_glass_minutes
             )));
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
@@ -431,6 +460,42 @@ mod tests {
                 message
                     .as_ref()
                     .is_err_and(|m| m.contains("fallback.targets[1].endpoint")),
+                "{message:?}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_second_factor_requirement_defaults_to_roles_above_care_worker() {
+        use reserv_domain::second_factor::SecondFactorRequirement;
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            assert_eq!(
+                config.sign_in_settings().second_factor,
+                SecondFactorRequirement::AboveCareWorker
+            );
+            let mut demo = config.clone();
+            demo.login.demo_default();
+            assert_eq!(
+                demo.sign_in_settings().second_factor,
+                SecondFactorRequirement::Off
+            );
+            jail.set_env("RESERV_LOGIN__REQUIRE_SECOND_FACTOR", "everyone");
+            let mut config = Config::load(None).map_err(|error| error.to_string())?;
+            config.login.demo_default();
+            assert_eq!(
+                config.sign_in_settings().second_factor,
+                SecondFactorRequirement::Everyone,
+                "a configured requirement wins over the demo's default"
+            );
+            jail.set_env("RESERV_LOGIN__REQUIRE_SECOND_FACTOR", "sometimes");
+            let message = Config::load(None).err().map(|error| error.to_string());
+            assert!(
+                message.as_deref().is_some_and(|message| message
+                    .to_lowercase()
+                    .contains("require_second_factor")
+                    && message.contains("above_care_worker")),
                 "{message:?}"
             );
             Ok(())

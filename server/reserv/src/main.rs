@@ -231,7 +231,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             english,
         },
     };
-    let config = Config::load(config.as_deref())?;
+    let mut config = Config::load(config.as_deref())?;
+    if matches!(command, DatabaseCommand::Serve { demo: true }) {
+        config.login.demo_default();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log)?)
         .with_writer(std::io::stderr)
@@ -373,6 +376,10 @@ fn print_demo_logins() -> anyhow::Result<()> {
             login.username, login.password, login.roles
         );
     }
+    println!(
+        "Second factor: login.require_second_factor is '{}' for this demo unless configured, so that every account above signs in with its password alone.",
+        reserv_domain::second_factor::SecondFactorRequirement::Off
+    );
     println!();
     Ok(())
 }

@@ -114,6 +114,9 @@ fn start_server(folder: &Path, port: u16) -> std::io::Result<Child> {
         .env_remove("DATABASE_URL")
         .env("RESERV_LOG", "warn")
         .env("RESERV_LISTEN", format!("127.0.0.1:{port}"))
+        // The administrator signs in with a password alone; second factors are tested
+        // in tests/e2e/second_factor.rs.
+        .env("RESERV_LOGIN__REQUIRE_SECOND_FACTOR", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

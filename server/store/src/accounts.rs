@@ -17,6 +17,7 @@ use reserv_domain::access::{
 };
 use reserv_domain::audit::AuditOutcome;
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
+use reserv_domain::second_factor::{Factor, Factors};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -51,6 +52,52 @@ pub struct SignedIn {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub principal: Principal,
+    /// What the person proved to open the session.
+    pub factors: Factors,
+    /// Opened with an emergency code.
+    pub break_glass: bool,
+}
+
+/// What a password sign-in leads to.
+#[derive(Debug, Clone)]
+pub enum SignInOutcome {
+    /// Signed in: the account has no second factor.
+    SignedIn(SignedIn),
+    /// The password was right; a second factor must follow.
+    SecondFactorNeeded(crate::second_factor::PendingSignIn),
+}
+
+impl SignInOutcome {
+    /// The session, or a conflict saying that a second factor is needed.
+    pub fn into_session(self) -> Result<SignedIn> {
+        match self {
+            Self::SignedIn(signed_in) => Ok(signed_in),
+            Self::SecondFactorNeeded(_) => Err(DomainError::conflict(
+                "this account signs in with a second factor: use signIn and completeSignIn",
+            )
+            .into()),
+        }
+    }
+}
+
+/// A session about to be opened.
+#[derive(Debug, Clone)]
+pub(crate) struct NewSession {
+    pub factors: Factors,
+    pub break_glass: bool,
+    pub client_address: Option<String>,
+    pub lifetime: Duration,
+}
+
+/// The principal of someone trying to sign in, before they are known.
+pub(crate) fn attempt_by(username: &str, client_address: Option<String>) -> Principal {
+    Principal {
+        account_id: None,
+        username: username.chars().take(64).collect(),
+        person_id: None,
+        grants: vec![],
+        client_address,
+    }
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -164,38 +211,56 @@ impl Store {
             .await
     }
 
-    /// Signs in with a password, opening a session that lasts `lifetime`.
+    /// Signs in with a password. Without a second factor this opens a session that
+    /// lasts `lifetime`; with one, it returns a short-lived challenge that
+    /// [`Store::complete_sign_in`] turns into a session once a code is given.
     pub async fn sign_in(
         &self,
         username: &str,
         password: &str,
         client_address: Option<String>,
         lifetime: Duration,
-    ) -> Result<SignedIn> {
-        let username = username.trim();
-        let attempt = Principal {
-            account_id: None,
-            username: username.chars().take(64).collect(),
-            person_id: None,
-            grants: vec![],
-            client_address: client_address.clone(),
-        };
-        let audit = Audit::new("sign_in", "account");
-        // A locked username or address is refused before its password is checked, so
-        // that a guesser also gets no hashing time out of the server.
-        if let Err(locked) = self
-            .throttle
-            .check(username, client_address.as_deref(), self.now())
-        {
-            self.record_alone(
+    ) -> Result<SignInOutcome> {
+        let (account, attempt) = self
+            .check_password(username, password, client_address.clone())
+            .await?;
+        if crate::second_factor::has_totp(&self.db, account.id).await? {
+            // The failure count of the username is kept until the second factor is
+            // proved too: a known password must not buy fresh guesses at codes.
+            return self
+                .open_challenge(&attempt, &account, client_address)
+                .await
+                .map(SignInOutcome::SecondFactorNeeded);
+        }
+        self.throttle.record_success(username.trim());
+        let signed_in = self
+            .open_session(
                 &attempt,
-                &audit,
-                AuditOutcome::Denied,
-                Some("refused: too many failed sign-ins".into()),
+                account,
+                NewSession {
+                    factors: Factors(vec![Factor::Password]),
+                    break_glass: false,
+                    client_address,
+                    lifetime,
+                },
+                Audit::new("sign_in", "account"),
             )
             .await?;
-            return Err(locked.into());
-        }
+        Ok(SignInOutcome::SignedIn(signed_in))
+    }
+
+    /// The account whose password this is, after the throttle allowed the attempt; a
+    /// wrong password counts toward the lockout and leaves a denied audit event.
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        client_address: Option<String>,
+    ) -> Result<(accounts::Model, Principal)> {
+        let username = username.trim();
+        let attempt = attempt_by(username, client_address.clone());
+        let audit = Audit::new("sign_in", "account");
+        self.throttle_check(&attempt, &audit, username).await?;
         let account = accounts::Entity::find()
             .filter(accounts::Column::Username.eq(username))
             .one(&self.db)
@@ -212,24 +277,82 @@ impl Store {
             account_id: account.as_ref().map(|a| AccountId(a.id)),
             ..attempt
         };
-        let Some(account) = account.filter(|_| verified) else {
-            let locked_until =
-                self.throttle
-                    .record_failure(username, client_address.as_deref(), self.now());
-            let detail = locked_until.map(|until| {
-                format!(
-                    "too many failed sign-ins: locked until {}",
-                    until.to_rfc3339()
-                )
-            });
-            self.record_alone(&attempt, &audit, AuditOutcome::Denied, detail)
-                .await?;
-            return Err(DomainError::Unauthenticated(SIGN_IN_FAILED.into()).into());
-        };
+        match account.filter(|_| verified) {
+            Some(account) => Ok((account, attempt)),
+            None => Err(self
+                .sign_in_failed(&attempt, &audit, username, SIGN_IN_FAILED)
+                .await),
+        }
+    }
+
+    /// Refuses an attempt while its username or address is locked, before anything is
+    /// checked, so that a guesser also gets no hashing time out of the server.
+    pub(crate) async fn throttle_check(
+        &self,
+        attempt: &Principal,
+        audit: &Audit,
+        username: &str,
+    ) -> Result<()> {
+        if let Err(locked) =
+            self.throttle
+                .check(username, attempt.client_address.as_deref(), self.now())
+        {
+            self.record_alone(
+                attempt,
+                audit,
+                AuditOutcome::Denied,
+                Some("refused: too many failed sign-ins".into()),
+            )
+            .await?;
+            return Err(locked.into());
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in step toward the lockout, records it, and returns the
+    /// error to answer with.
+    pub(crate) async fn sign_in_failed(
+        &self,
+        attempt: &Principal,
+        audit: &Audit,
+        username: &str,
+        message: &str,
+    ) -> StoreError {
+        let locked_until =
+            self.throttle
+                .record_failure(username, attempt.client_address.as_deref(), self.now());
+        let detail = locked_until.map(|until| {
+            format!(
+                "too many failed sign-ins: locked until {}",
+                until.to_rfc3339()
+            )
+        });
+        if let Err(error) = self
+            .record_alone(attempt, audit, AuditOutcome::Denied, detail)
+            .await
+        {
+            return error;
+        }
+        DomainError::Unauthenticated(message.into()).into()
+    }
+
+    /// Forgets the failed sign-ins of `username` once it is fully signed in.
+    pub(crate) fn sign_in_succeeded(&self, username: &str) {
         self.throttle.record_success(username);
+    }
+
+    /// Opens a session for `account` with the factors it proved, clearing sessions
+    /// that ran out, in one audited transaction.
+    pub(crate) async fn open_session(
+        &self,
+        attempt: &Principal,
+        account: accounts::Model,
+        session: NewSession,
+        audit: Audit,
+    ) -> Result<SignedIn> {
         let token = new_token();
         let now = self.now();
-        let expires_at = now + lifetime;
+        let expires_at = now + session.lifetime;
         let tx = self.begin().await?;
         let result = async {
             sessions::ActiveModel {
@@ -238,8 +361,10 @@ impl Store {
                 token_hash: Set(token_hash(&token)),
                 created_at: Set(now),
                 expires_at: Set(expires_at),
-                client_address: Set(client_address.clone()),
+                client_address: Set(session.client_address.clone()),
                 last_seen_at: Set(Some(now)),
+                factors: Set(session.factors.stored()),
+                break_glass: Set(session.break_glass),
             }
             .insert(&tx)
             .await?;
@@ -251,13 +376,15 @@ impl Store {
             Ok(())
         }
         .await;
-        self.finish(tx, &attempt, audit.on(account.id), result)
+        self.finish(tx, attempt, audit.on(account.id), result)
             .await?;
-        let principal = principal_of(&self.db, account, client_address).await?;
+        let principal = principal_of(&self.db, account, session.client_address).await?;
         Ok(SignedIn {
             token,
             expires_at,
             principal,
+            factors: session.factors,
+            break_glass: session.break_glass,
         })
     }
 
@@ -405,7 +532,7 @@ pub(crate) async fn principal_of(
     })
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -477,7 +604,8 @@ mod tests {
             async move {
                 store
                     .sign_in("anna", "ett-långt-lösenord", None, Duration::hours(hours))
-                    .await
+                    .await?
+                    .into_session()
             }
         };
         let short = sign_in(1).await?;
@@ -516,7 +644,8 @@ mod tests {
         let (store, clock) = a_store_with_one_account(&folder, "berit", settings).await?;
         let signed_in = store
             .sign_in("berit", "ett-långt-lösenord", None, Duration::hours(12))
-            .await?;
+            .await?
+            .into_session()?;
         let at = |minutes: i64| {
             if let Ok(mut now) = clock.0.lock() {
                 *now = start + Duration::minutes(minutes);

@@ -9,6 +9,7 @@
 mod accounts;
 mod activation;
 mod audit;
+mod break_glass;
 mod checklists;
 mod connect;
 mod convert;
@@ -27,12 +28,14 @@ mod per_key;
 mod plans;
 mod playbook_suggestions;
 mod playbooks;
+mod second_factor;
 mod sessions;
 mod subtree;
 
-pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignedIn};
+pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, SignedIn};
 pub use activation::{ActivatedPlan, Activation, ActivationRequest, ChecklistRun};
 pub use audit::{AuditFilter, ChainReport};
+pub use break_glass::{EmergencyCode, EmergencySheet};
 pub use checklists::{ChecklistStep, IncidentProgress, MarkedStep, RunDetail, UnitProgress};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
@@ -50,7 +53,8 @@ pub use plans::{
 };
 pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
-pub use sessions::SessionSummary;
+pub use second_factor::{PendingSignIn, RecoveryCodes, SecondProof, TotpEnrolment};
+pub use sessions::{LiveSession, SessionSummary};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
@@ -68,6 +72,10 @@ pub struct SignInSettings {
     pub throttle: reserv_domain::sign_in::ThrottleRules,
     /// How long a session may go unused before it ends (its expiry still applies).
     pub session_idle: chrono::Duration,
+    /// Who must prove a second factor; the others may still enrol one.
+    pub second_factor: reserv_domain::second_factor::SecondFactorRequirement,
+    /// How long a session opened with an emergency code lasts.
+    pub break_glass_lifetime: chrono::Duration,
 }
 
 impl Default for SignInSettings {
@@ -76,6 +84,8 @@ impl Default for SignInSettings {
             hash_concurrency: 0,
             throttle: reserv_domain::sign_in::ThrottleRules::default(),
             session_idle: chrono::Duration::hours(4),
+            second_factor: reserv_domain::second_factor::SecondFactorRequirement::AboveCareWorker,
+            break_glass_lifetime: chrono::Duration::hours(2),
         }
     }
 }
@@ -109,6 +119,10 @@ pub struct Store {
     throttle: Arc<reserv_domain::sign_in::SignInThrottle>,
     /// How long a session may go unused before it ends.
     session_idle: chrono::Duration,
+    /// Who must prove a second factor.
+    second_factor: reserv_domain::second_factor::SecondFactorRequirement,
+    /// How long a break-glass session lasts.
+    break_glass_lifetime: chrono::Duration,
     /// Ticks after sessions were ended, for open subscriptions.
     session_ends: Arc<watch::Sender<()>>,
     audit_writer: audit::AuditWriter,
@@ -140,6 +154,8 @@ impl Store {
             passwords: passwords::Passwords::new(),
             throttle: Arc::default(),
             session_idle: SignInSettings::default().session_idle,
+            second_factor: SignInSettings::default().second_factor,
+            break_glass_lifetime: SignInSettings::default().break_glass_lifetime,
             session_ends: Arc::new(watch::Sender::new(())),
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,
@@ -157,6 +173,8 @@ impl Store {
                 settings.throttle,
             )),
             session_idle: settings.session_idle,
+            second_factor: settings.second_factor,
+            break_glass_lifetime: settings.break_glass_lifetime,
             ..self
         }
     }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
 use reserv_domain::ids::AccountId;
+use reserv_domain::second_factor::Factors;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// A session as its owner and administrators see it; never with its token.
@@ -28,6 +29,22 @@ pub struct SessionSummary {
     pub client_address: Option<String>,
     /// Whether this is the session the request came with.
     pub current: bool,
+    /// What was proved to open it.
+    pub factors: Factors,
+    /// Opened with an emergency code.
+    pub break_glass: bool,
+}
+
+/// The person behind a live session, with what the session allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    pub principal: Principal,
+    pub factors: Factors,
+    /// Opened with an emergency code: short, and marked wherever it is shown.
+    pub break_glass: bool,
+    /// The person's role requires a second factor they have not proved: the session
+    /// may only enrol one.
+    pub must_enrol_second_factor: bool,
 }
 
 /// A session's last use is written at most this often, so that a busy client does not
@@ -42,6 +59,19 @@ impl Store {
         token: &str,
         client_address: Option<String>,
     ) -> Result<Option<Principal>> {
+        Ok(self
+            .live_session(token, client_address)
+            .await?
+            .map(|session| session.principal))
+    }
+
+    /// The live session of `token` with its factors, or `None` as for
+    /// [`Store::principal_for_token`]. Records the use, at most once a minute.
+    pub async fn live_session(
+        &self,
+        token: &str,
+        client_address: Option<String>,
+    ) -> Result<Option<LiveSession>> {
         self.live_principal(token, client_address, true).await
     }
 
@@ -56,7 +86,7 @@ impl Store {
         token: &str,
         client_address: Option<String>,
         touch: bool,
-    ) -> Result<Option<Principal>> {
+    ) -> Result<Option<LiveSession>> {
         let now = self.now();
         let Some(session) = sessions::Entity::find()
             .filter(sessions::Column::TokenHash.eq(token_hash(token)))
@@ -92,7 +122,16 @@ impl Store {
                 .exec(&self.db)
                 .await?;
         }
-        Ok(Some(principal_of(&self.db, account, client_address).await?))
+        let principal = principal_of(&self.db, account, client_address).await?;
+        let factors = Factors::parse(&session.factors)?;
+        let must_enrol_second_factor =
+            self.must_enrol_second_factor(&principal, &factors, session.break_glass);
+        Ok(Some(LiveSession {
+            principal,
+            factors,
+            break_glass: session.break_glass,
+            must_enrol_second_factor,
+        }))
     }
 
     /// The live sessions of `account` (the reader's own when `None`), newest first;
@@ -126,6 +165,8 @@ impl Store {
                     idle_until: (last_seen_at + self.session_idle).min(row.expires_at),
                     client_address: row.client_address,
                     current: current.as_deref() == Some(row.token_hash.as_str()),
+                    factors: Factors::parse(&row.factors).unwrap_or_default(),
+                    break_glass: row.break_glass,
                 }
             })
             .filter(|session| session.idle_until > now)
@@ -197,6 +238,20 @@ impl Store {
 
     pub(crate) fn announce_sessions_ended(&self) {
         self.session_ends.send_modify(|_| ());
+    }
+
+    /// Whether a session of `principal` opened with `factors` may only enrol a second
+    /// factor: their role requires one and they have not proved it. A break-glass
+    /// session is exempt: on the worst day nobody must stop to enrol an app.
+    pub fn must_enrol_second_factor(
+        &self,
+        principal: &Principal,
+        factors: &Factors,
+        break_glass: bool,
+    ) -> bool {
+        !break_glass
+            && !factors.has_second_factor()
+            && self.second_factor.applies_to(&principal.grants)
     }
 
     /// The idle timeout sessions live under.

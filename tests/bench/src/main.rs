@@ -128,13 +128,16 @@ async fn read_path(
     run: &load::Run,
 ) -> anyhow::Result<()> {
     let folder = tempfile::tempdir()?;
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse()?,
         data_dir: folder.path().to_path_buf(),
         database_url,
         log: "warn".into(),
         ..Config::default()
     };
+    // The read path is measured, not sign-in: the crisis lead signs in with a password
+    // alone, as in the demo.
+    config.login.demo_default();
     let store = open_store(&config).await?;
     let server = start(&config, store.clone()).await?;
     let base_url = format!("http://{}", server.address);

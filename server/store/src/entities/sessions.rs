@@ -14,6 +14,10 @@ pub struct Model {
     pub client_address: Option<String>,
     /// When the session was last used, to the minute; `None` until its first use.
     pub last_seen_at: Option<DateTimeUtc>,
+    /// The factors it was opened with, comma-separated (`password,totp`).
+    pub factors: String,
+    /// Opened with an emergency code: short, and marked wherever it is shown.
+    pub break_glass: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

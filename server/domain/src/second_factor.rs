@@ -1,0 +1,128 @@
+//! Who must have a second factor, and which factors a session was opened with.
+//!
+//! This module decides; it never stores secrets or checks codes (the store does).
+
+use crate::access::{Role, RoleGrant};
+use crate::{DomainError, Result};
+
+crate::named_enum! {
+    /// Which accounts must prove a second factor after their password.
+    pub enum SecondFactorRequirement as "login.require_second_factor" {
+            /// Every account.
+            Everyone = "everyone",
+            /// Accounts holding a role that may read more than a care worker
+            /// (administrators, crisis leads, unit managers, communicators).
+            AboveCareWorker = "above_care_worker",
+            /// Nobody must; those who enrolled still use theirs.
+            Off = "off",
+        }
+}
+
+impl SecondFactorRequirement {
+    /// Whether an account holding `grants` must have a second factor.
+    pub fn applies_to(self, grants: &[RoleGrant]) -> bool {
+        match self {
+            Self::Everyone => true,
+            Self::AboveCareWorker => grants
+                .iter()
+                .any(|grant| grant.role.clearance() > Role::CareWorker.clearance()),
+            Self::Off => false,
+        }
+    }
+}
+
+crate::named_enum! {
+    /// One thing a person proved when a session was opened.
+    pub enum Factor as "factor" {
+            Password = "password",
+            /// A code from an authenticator app (RFC 6238).
+            Totp = "totp",
+            /// One of the single-use recovery codes given at TOTP enrolment.
+            RecoveryCode = "recovery_code",
+            /// A sealed one-time emergency code (break-glass).
+            EmergencyCode = "emergency_code",
+        }
+}
+
+/// The factors of a session, in the order they were proved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Factors(pub Vec<Factor>);
+
+impl Factors {
+    /// Whether a factor beyond the password was proved.
+    pub fn has_second_factor(&self) -> bool {
+        self.0
+            .iter()
+            .any(|factor| matches!(factor, Factor::Totp | Factor::RecoveryCode))
+    }
+
+    /// The stored form, `password,totp`.
+    pub fn stored(&self) -> String {
+        self.0
+            .iter()
+            .map(|factor| factor.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Reads the stored form.
+    pub fn parse(stored: &str) -> Result<Self> {
+        stored
+            .split(',')
+            .filter(|part| !part.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<_>>>()
+            .map(Self)
+    }
+}
+
+/// The message for a session that may do nothing but enrol a second factor.
+pub fn enrol_first_message() -> DomainError {
+    DomainError::forbidden(
+        "Din roll kräver en andra faktor: lägg till en autentiseringsapp (beginTotpEnrolment) innan du gör något annat. Your role requires a second factor: enrol an authenticator app (beginTotpEnrolment) before anything else.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UnitId;
+
+    fn grant(role: Role) -> RoleGrant {
+        RoleGrant {
+            role,
+            unit: role.is_unit_scoped().then_some(UnitId(1)),
+        }
+    }
+
+    #[test]
+    fn roles_above_care_worker_need_a_second_factor() {
+        let rule = SecondFactorRequirement::AboveCareWorker;
+        for role in [
+            Role::Admin,
+            Role::CrisisLead,
+            Role::UnitManager,
+            Role::Communicator,
+        ] {
+            assert!(rule.applies_to(&[grant(role)]), "{role}");
+        }
+        for role in [Role::CareWorker, Role::Viewer] {
+            assert!(!rule.applies_to(&[grant(role)]), "{role}");
+        }
+        assert!(rule.applies_to(&[grant(Role::CareWorker), grant(Role::UnitManager)]));
+        assert!(SecondFactorRequirement::Everyone.applies_to(&[grant(Role::Viewer)]));
+        assert!(!SecondFactorRequirement::Off.applies_to(&[grant(Role::Admin)]));
+    }
+
+    #[test]
+    fn factors_round_trip_and_know_a_second_factor() -> Result<()> {
+        let factors = Factors(vec![Factor::Password, Factor::Totp]);
+        assert_eq!(factors.stored(), "password,totp");
+        assert_eq!(Factors::parse("password,totp")?, factors);
+        assert!(factors.has_second_factor());
+        assert!(!Factors(vec![Factor::Password]).has_second_factor());
+        assert!(!Factors(vec![Factor::EmergencyCode]).has_second_factor());
+        assert!(Factors::parse("password,sms").is_err());
+        Ok(())
+    }
+}
