@@ -447,6 +447,12 @@ export interface Message {
   recipientCount: number;
 }
 
+export interface MessageEstimate {
+  recipients: number;
+  withoutPhone: number;
+  sms: SmsEstimate | null;
+}
+
 export interface Mutation {
   login: LoginResult;
   logout: boolean;
@@ -694,6 +700,8 @@ export interface Query {
   incident: Incident;
   myTasks: Array<Task>;
   message: Message;
+  smsChannel: SmsChannelObject;
+  messageEstimate: MessageEstimate;
   rollCall: RollCall;
   publicNotices: Array<PublicNotice>;
   plans: PlanConnection;
@@ -736,6 +744,7 @@ export interface RollCall {
   messageId: string;
   overall: DeliveryCountsObject;
   units: Array<UnitRollCall>;
+  smsLeft: SmsEstimate | null;
   notReached: Array<Person>;
 }
 
@@ -821,6 +830,21 @@ export interface Session {
 export interface SignInResult {
   session: LoginResult | null;
   secondFactor: SecondFactorChallenge | null;
+}
+
+export interface SmsChannelObject {
+  enabled: boolean;
+  senders: number;
+  segmentsPerSecond: number;
+  maxSegments: number;
+}
+
+export interface SmsEstimate {
+  texts: number;
+  segments: number;
+  senders: number;
+  seconds: number;
+  summary: string;
 }
 
 export interface StepDiff {
