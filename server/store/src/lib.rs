@@ -29,6 +29,7 @@ mod plans;
 mod playbook_suggestions;
 mod playbooks;
 mod second_factor;
+mod secrets;
 mod sessions;
 mod subtree;
 
@@ -53,7 +54,8 @@ pub use plans::{
 };
 pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
-pub use second_factor::{PendingSignIn, RecoveryCodes, SecondProof, TotpEnrolment};
+pub use second_factor::{PendingSignIn, RecoveryCodes, SealReport, SecondProof, TotpEnrolment};
+pub use secrets::{KEY_BYTES, SecretKey};
 pub use sessions::{LiveSession, SessionSummary};
 
 use reserv_domain::Clock;
@@ -136,6 +138,9 @@ pub struct Store {
     /// Whether messages also go out by SMS, and how fast; checked before anything is
     /// queued so that a text too long for SMS is refused while the sender is there.
     sms_channel: SmsChannel,
+    /// Seals the secrets the server must read back (TOTP seeds); kept outside the
+    /// database. Without it nobody can enrol a second factor.
+    secret_key: Option<SecretKey>,
 }
 
 impl Store {
@@ -166,6 +171,7 @@ impl Store {
             statements,
             plan_settings: PlanSettings::default(),
             sms_channel: SmsChannel::Off,
+            secret_key: None,
         })
     }
 
@@ -200,6 +206,25 @@ impl Store {
             sms_channel: channel,
             ..self
         }
+    }
+
+    /// The same store sealing secrets at rest with `key`. Call it right after
+    /// [`Store::open`]: clones made before have no key.
+    pub fn with_secret_key(self, key: SecretKey) -> Self {
+        Self {
+            secret_key: Some(key),
+            ..self
+        }
+    }
+
+    fn secret_key(&self) -> Result<&SecretKey> {
+        self.secret_key.as_ref().ok_or_else(|| {
+            StoreError::Database(sea_orm::DbErr::Custom(
+                "this server has no secret key for secrets at rest; start it through \
+                 `reserv serve`, which reads or creates secret_key_file"
+                    .into(),
+            ))
+        })
     }
 
     /// Whether SMS is on, and what it carries.
