@@ -694,6 +694,8 @@ export interface Query {
   incident: Incident;
   myTasks: Array<Task>;
   message: Message;
+  myMessages: Array<ReceivedMessage>;
+  recentMessages: Array<Message>;
   rollCall: RollCall;
   publicNotices: Array<PublicNotice>;
   plans: PlanConnection;
@@ -707,6 +709,11 @@ export interface Query {
   playbookProblems: Array<PlaybookProblem>;
   suggestPlaybooks: Array<PlaybookSuggestion>;
   fallbackPublishStatus: Array<FallbackPublishStatus>;
+}
+
+export interface ReceivedMessage {
+  message: Message;
+  acknowledgedAt: string | null;
 }
 
 export interface ReportIncidentInput {

@@ -1,6 +1,6 @@
 // Sending queued writes. A write leaves the outbox only when the server accepted it;
 // a refusal is kept and shown until the person dismisses it, never dropped.
-import type { OfflineStore, OutboxItem } from './store';
+import type { OfflineStore, OutboxItem, OutboxWrite, ReportInput } from './store';
 
 export type SendOutcome = { ok: true } | { ok: false; rejected: string };
 
@@ -11,23 +11,60 @@ export function newClientId(): string {
   return crypto.randomUUID();
 }
 
+async function queue(store: OfflineStore, write: OutboxWrite, now: Date): Promise<OutboxItem> {
+  const item = {
+    ...write,
+    clientId: newClientId(),
+    createdAt: now.toISOString(),
+    state: 'pending',
+  } as OutboxItem;
+  await store.enqueue(item);
+  return item;
+}
+
 export async function queueLogEntry(
   store: OfflineStore,
   incidentId: string,
   input: { kind: string; text: string },
   now = new Date(),
 ): Promise<OutboxItem> {
-  const item: OutboxItem = {
-    clientId: newClientId(),
-    kind: 'logEntry',
-    incidentId,
-    // The time it was written on the phone, not when it finally arrives.
-    input: { ...input, occurredAt: now.toISOString() },
-    createdAt: now.toISOString(),
-    state: 'pending',
-  };
-  await store.enqueue(item);
-  return item;
+  // The time it was written on the phone, not when it finally arrives.
+  return queue(store, { kind: 'logEntry', incidentId, input: { ...input, occurredAt: now.toISOString() } }, now);
+}
+
+/**
+ * Queues "I have read this message". Tapping twice, or again before the first one
+ * was sent, queues nothing new: the pending acknowledgement is returned.
+ */
+export async function queueAcknowledgement(store: OfflineStore, messageId: string, now = new Date()): Promise<OutboxItem> {
+  const waiting = (await store.outbox()).find((o) => o.kind === 'acknowledge' && o.messageId === messageId && o.state === 'pending');
+  return waiting ?? queue(store, { kind: 'acknowledge', messageId }, now);
+}
+
+/** Queues a tick of step `step` of a checklist run; a tick already waiting is kept, not doubled. */
+export async function queueTick(store: OfflineStore, runId: string, step: number, now = new Date()): Promise<OutboxItem> {
+  const waiting = (await store.outbox()).find((o) => o.kind === 'tick' && o.runId === runId && o.step === step && o.state === 'pending');
+  return waiting ?? queue(store, { kind: 'tick', runId, step }, now);
+}
+
+/** Queues a report from the floor. */
+export async function queueReport(store: OfflineStore, input: ReportInput, now = new Date()): Promise<OutboxItem> {
+  return queue(store, { kind: 'report', input }, now);
+}
+
+/** The steps of a run waiting to be ticked on this device. */
+export function pendingTicks(outbox: OutboxItem[], runId: string): Set<number> {
+  return new Set(outbox.flatMap((o) => (o.kind === 'tick' && o.runId === runId ? [o.step] : [])));
+}
+
+/** What a queued write is, in a few words, for the outbox list. */
+export function describe(item: OutboxItem): string {
+  switch (item.kind) {
+    case 'logEntry': return item.input.text;
+    case 'acknowledge': return `✓ ${item.messageId}`;
+    case 'tick': return `✓ ${item.step}`;
+    case 'report': return item.input.title;
+  }
 }
 
 /**
