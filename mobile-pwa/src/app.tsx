@@ -69,12 +69,13 @@ export function App() {
 
   useEffect(() => { document.documentElement.lang = language; }, [language]);
 
+  const signedIn = session?.token;
   useEffect(() => {
-    if (!session) return;
+    if (!signedIn) return;
     let open: OfflineStore | undefined;
     void OfflineStore.open().then((s) => { open = s; setStore(s); });
     return () => open?.close();
-  }, [session]);
+  }, [signedIn]);
 
   const send = useCallback(async (item: OutboxItem): Promise<SendOutcome> => {
     const token = session?.token;
@@ -260,7 +261,10 @@ export function App() {
     <>
       <header class="bar">
         <a href="#/routines" class="brand">{t.appName}</a>
-        <a href="#/status" class="status-link" aria-current={tab === 'status' ? 'page' : undefined}>{t.status}</a>
+        <span>
+          <a href="#/incidents" aria-current={tab === 'incidents' ? 'page' : undefined}>{t.incidents}</a>
+          <a href="#/status" aria-current={tab === 'status' ? 'page' : undefined}>{t.status}</a>
+        </span>
       </header>
       {session.breakGlass && (
         <div class="banner glass" role="alert" data-testid="break-glass-banner">
@@ -275,7 +279,7 @@ export function App() {
       )}
       <main>{screen}</main>
       <nav class="tabs" aria-label={t.appName}>
-        {(['routines', 'messages', 'report', 'incidents', 'contacts'] as const).map((name) => (
+        {(['routines', 'messages', 'report', 'contacts'] as const).map((name) => (
           <a key={name} href={`#/${name}`} aria-current={tab === name ? 'page' : undefined} class={name === 'report' ? 'report' : undefined}>
             {t.tabs[name]}
             {name === 'messages' && unread > 0 && <span class="badge" aria-label={t.unread(unread)} data-testid="unread">{unread}</span>}

@@ -31,7 +31,7 @@ const sv = {
   tickedBy: (who: string, at: string) => `Avbockat av ${who} ${at}`, tickPending: 'Avbockat – skickas när nätet är tillbaka',
   // Report
   report: 'Rapportera', reportTitle: 'Rapportera ett problem', whatIsWrong: 'Vad fungerar inte?',
-  somethingElse: 'Något annat', describe: 'Berätta kort vad som händer (frivilligt)', describeRequired: 'Berätta kort vad som inte fungerar',
+  somethingElse: 'Något annat – beskriv nedan', choose: 'Välj system …', describe: 'Berätta kort vad som händer (frivilligt)', describeRequired: 'Berätta kort vad som inte fungerar',
   howBad: 'Hur allvarligt är det?',
   severity: { 1: 'Akut – någon kan komma till skada', 2: 'Allvarligt – vi kan inte arbeta som vanligt', 3: 'Besvärligt – det går med reservrutin', 4: 'Lindrigt – bra att känna till' } as Record<number, string>,
   sendReport: 'Skicka rapporten', notWorking: (name: string) => `${name} fungerar inte`,
@@ -87,7 +87,7 @@ const en: Strings = {
   progress: (done: number, total: number) => `${done} of ${total} steps done`, tick: 'Tick step',
   tickedBy: (who: string, at: string) => `Ticked by ${who} ${at}`, tickPending: 'Ticked – sent when the network is back',
   report: 'Report', reportTitle: 'Report a problem', whatIsWrong: 'What does not work?',
-  somethingElse: 'Something else', describe: 'Say briefly what is happening (optional)', describeRequired: 'Say briefly what does not work',
+  somethingElse: 'Something else – describe below', choose: 'Choose a system …', describe: 'Say briefly what is happening (optional)', describeRequired: 'Say briefly what does not work',
   howBad: 'How bad is it?',
   severity: { 1: 'Urgent – someone may come to harm', 2: 'Serious – we cannot work as usual', 3: 'Troublesome – the fallback routine works', 4: 'Minor – good to know' },
   sendReport: 'Send the report', notWorking: (name: string) => `${name} does not work`,

@@ -53,21 +53,13 @@ export function Report({ t, units, systems, onReport }: {
   return (
     <form class="card" onSubmit={submit} data-testid="report">
       <h1>{t.reportTitle}</h1>
-      <fieldset>
-        <legend>{t.whatIsWrong}</legend>
-        <div class="choices">
-          {systems.map((s) => (
-            <label key={s.id} class="choice">
-              <input type="radio" name="what" value={s.id} checked={what === s.id} onChange={() => setWhat(s.id)} required />
-              {s.name}
-            </label>
-          ))}
-          <label class="choice">
-            <input type="radio" name="what" value={OTHER} checked={what === OTHER} onChange={() => setWhat(OTHER)} required />
-            {t.somethingElse}
-          </label>
-        </div>
-      </fieldset>
+      <label>{t.whatIsWrong}
+        <select name="what" required value={what} onChange={(e) => setWhat((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="" disabled>{t.choose}</option>
+          {systems.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+          <option value={OTHER}>{t.somethingElse}</option>
+        </select>
+      </label>
       <label>{what === OTHER ? t.describeRequired : t.describe}
         <textarea name="description" rows={3} required={what === OTHER} />
       </label>
