@@ -283,6 +283,9 @@ try {
     assert.equal(notReached, counted.notReached.length - 1, 'the second acknowledgement leaves the not-reached list');
     await shot(lead_.tab, 'roll-call');
     await accessible(lead_.tab, 'the roll-call');
+    await lead_.tab.emulateMedia({ colorScheme: 'dark' });
+    await shot(lead_.tab, 'roll-call-dark');
+    await accessible(lead_.tab, 'the roll-call in dark mode');
     await lead_.context.close();
   });
 
@@ -382,6 +385,10 @@ try {
     await tab.waitForSelector('[data-testid=notices] >> text=Dygnet runt');
     await shot(tab, 'status-notices');
     await accessible(tab, 'the status screen');
+    await tab.emulateMedia({ colorScheme: 'dark' });
+    await shot(tab, 'status-notices-dark');
+    await accessible(tab, 'the status screen in dark mode');
+    await tab.emulateMedia({ colorScheme: 'light' });
     await tab.goto('/#/contacts');
     await tab.waitForSelector('h1');
     await accessible(tab, 'the contacts');

@@ -36,7 +36,7 @@ export function Messages({ t, received, outbox, onAcknowledge, mayFollowUp, toke
             {acknowledgedAt
               ? <p class="done" data-testid="acknowledged">✓ {t.acknowledgedAt(time(acknowledgedAt))}</p>
               : waiting.has(m.id)
-                ? <p class="done" data-testid="acknowledge-pending">⏳ {t.acknowledgePending}</p>
+                ? <p class="done" data-testid="acknowledge-pending">{t.acknowledgePending}</p>
                 : <button class="primary" data-testid="acknowledge" onClick={() => onAcknowledge(m.id)}>{t.acknowledge}</button>}
           </li>
         ))}
@@ -74,12 +74,18 @@ const share = (part: number, whole: number) => (whole ? Math.round((100 * part) 
 
 export function RollCall({ t, id, token, online }: { t: Strings; id: string; token: string; online: boolean }) {
   const [data, setData] = useState<RollCallData>();
+  const [message, setMessage] = useState<MessageView>();
   const [updated, setUpdated] = useState<string>();
   useEffect(() => {
     if (!online) return;
     let stopped = false;
-    const load = () => request<{ rollCall: RollCallData }>(ops, 'RollCall', { id }, token)
-      .then((answer) => { if (!stopped) { setData(answer.rollCall); setUpdated(new Date().toISOString()); } })
+    const load = () => request<{ rollCall: RollCallData; message: MessageView }>(ops, 'RollCall', { id }, token)
+      .then((answer) => {
+        if (stopped) return;
+        setData(answer.rollCall);
+        setMessage(answer.message);
+        setUpdated(new Date().toISOString());
+      })
       .catch(() => undefined);
     void load();
     const timer = setInterval(load, ROLL_CALL_POLL_MS);
@@ -89,7 +95,13 @@ export function RollCall({ t, id, token, online }: { t: Strings; id: string; tok
   return (
     <article data-testid="roll-call">
       <a class="back" href="#/messages">← {t.back}</a>
-      <h1>{t.rollCall}</h1>
+      <h1>{t.rollCall}{message && ` ${message.reference}`}</h1>
+      {message && (
+        <blockquote class="quoted">
+          <small>{message.exercise && <strong class="exercise">{t.exercise} · </strong>}{time(message.createdAt)} · {message.sentBy}</small>
+          <p>{body(message)}</p>
+        </blockquote>
+      )}
       {!online && <p class="note">{t.onlineOnly}</p>}
       {overall && (<>
         <p class="big" data-testid="roll-call-overall">

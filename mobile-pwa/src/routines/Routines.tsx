@@ -58,7 +58,7 @@ function Checklist({ t, run, pending, onTick }: {
               {s.ticked
                 ? <p class="done">✓ {t.tickedBy(s.tickedBy ?? '', s.tickedAt ? time(s.tickedAt) : '')}</p>
                 : waiting
-                  ? <p class="done" data-testid="tick-pending">⏳ {t.tickPending}</p>
+                  ? <p class="done" data-testid="tick-pending">✓ {t.tickPending}</p>
                   : <button class="tick" data-testid="tick" onClick={() => onTick(run.id, s.number)}>{t.tick} {s.number}</button>}
             </li>
           );
