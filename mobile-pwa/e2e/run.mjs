@@ -110,6 +110,15 @@ async function signIn(tab, username) {
 }
 // The shell must be under the service worker's control before going offline.
 const controlled = (tab) => tab.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15000 });
+/** Does `work` offline, sees it wait in the outbox (screenshot `shotName`), comes back online and waits until it is sent. */
+async function offlineThenOnline(context, tab, shotName, work) {
+  await context.setOffline(true);
+  await work();
+  await tab.waitForSelector('[data-testid=outbox-banner]');
+  await shot(tab, shotName);
+  await context.setOffline(false);
+  await outboxEmpty(tab);
+}
 const outboxEmpty = (tab) => tab.waitForSelector('[data-testid=outbox-banner]', { state: 'detached', timeout: 10000 });
 const shot = (tab, name) => tab.screenshot({ path: join(output, `${name}.png`) });
 
@@ -254,13 +263,10 @@ try {
     await shot(tab, 'messages');
     await accessible(tab, 'the messages');
 
-    await context.setOffline(true);
-    await card.locator('[data-testid=acknowledge]').click();
-    await card.locator('[data-testid=acknowledge-pending]').waitFor();
-    await tab.waitForSelector('[data-testid=outbox-banner]');
-    await shot(tab, 'messages-offline-acknowledged');
-    await context.setOffline(false);
-    await outboxEmpty(tab);
+    await offlineThenOnline(context, tab, 'messages-offline-acknowledged', async () => {
+      await card.locator('[data-testid=acknowledge]').click();
+      await card.locator('[data-testid=acknowledge-pending]').waitFor();
+    });
     await card.locator('[data-testid=acknowledged]').waitFor();
     await shot(tab, 'messages-acknowledged');
 
@@ -306,15 +312,12 @@ try {
     await shot(tab, 'checklist');
     await accessible(tab, 'a checklist');
 
-    await context.setOffline(true);
-    for (const step of [1, 2]) {
-      await list.locator(`li[data-step="${step}"] [data-testid=tick]`).click();
-      await list.locator(`li[data-step="${step}"] [data-testid=tick-pending]`).waitFor();
-    }
-    await tab.waitForSelector('[data-testid=outbox-banner]');
-    await shot(tab, 'checklist-offline-ticked');
-    await context.setOffline(false);
-    await outboxEmpty(tab);
+    await offlineThenOnline(context, tab, 'checklist-offline-ticked', async () => {
+      for (const step of [1, 2]) {
+        await list.locator(`li[data-step="${step}"] [data-testid=tick]`).click();
+        await list.locator(`li[data-step="${step}"] [data-testid=tick-pending]`).waitFor();
+      }
+    });
     await list.locator('li[data-step="2"] .done:has-text("underskoterska")').waitFor();
     await shot(tab, 'checklist-ticked');
 
@@ -344,15 +347,13 @@ try {
     await shot(tab, 'report-sent');
 
     await tab.click('[data-testid=report-done] button.primary');
-    await context.setOffline(true);
     const text = `Dörrlarmet på Norrbyvägen tjuter hela tiden ${Date.now()}`;
-    await tab.selectOption('select[name=what]', 'other');
-    await tab.fill('textarea[name=description]', text);
-    await tab.click('[data-testid=report] button.primary');
-    await tab.waitForSelector('[data-testid=report-done] >> text=sparad i telefonen');
-    await shot(tab, 'report-queued');
-    await context.setOffline(false);
-    await outboxEmpty(tab);
+    await offlineThenOnline(context, tab, 'report-queued', async () => {
+      await tab.selectOption('select[name=what]', 'other');
+      await tab.fill('textarea[name=description]', text);
+      await tab.click('[data-testid=report] button.primary');
+      await tab.waitForSelector('[data-testid=report-done] >> text=sparad i telefonen');
+    });
     await context.close();
 
     const lead = await token('krisledare');

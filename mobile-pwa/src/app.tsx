@@ -1,10 +1,10 @@
 // The app's state: the session, the device's data and outbox, the connection, and
 // which screen the hash names. Screens live in their feature folders.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { closeSubscriptions, request, Refused, subscriptions } from './api';
 import { strings, type Language } from './i18n';
 import { clearDevice, OfflineStore, type OutboxItem } from './offline/store';
-import { flushOutbox, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, Unreachable, type SendOutcome } from './offline/outbox';
+import { flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, Unreachable, type SendOutcome } from './offline/outbox';
 import { age, refresh, type Classified, type OfflineData } from './offline/sync';
 import { forgetSession, loadSession, saveSession, type Session } from './session/session';
 import { SignIn } from './session/SignIn';
@@ -34,6 +34,9 @@ interface Data extends OfflineData {
   itSystems: SystemView[];
   publicNotices: NoticeView[];
 }
+
+/** How often the device's data is refreshed while the app is open and online. */
+const REFRESH_MS = 60_000;
 
 /** Roles that send crisis messages and so follow up their roll-call. */
 const SENDERS = ['CRISIS_LEAD', 'COMMUNICATOR', 'ADMIN'];
@@ -109,7 +112,8 @@ export function App() {
 
   // On open and whenever the connection returns: send the outbox first, so the fresh
   // data already contains what was written offline.
-  const sync = useCallback(async () => {
+  const serial = useMemo(oneAtATime, []);
+  const sync = useCallback(() => serial(async () => {
     if (!store || !session || session.mustEnrol) return;
     await flushOutbox(store, send);
     setOutbox(await store.outbox());
@@ -123,7 +127,7 @@ export function App() {
     } catch (error) {
       if (error instanceof Refused && error.code === 'UNAUTHENTICATED') signOut();
     }
-  }, [store, session, send]);
+  }), [store, session, send, serial]);
 
   useEffect(() => { void sync(); }, [sync]);
   useEffect(() => {
@@ -133,6 +137,17 @@ export function App() {
     addEventListener('offline', down);
     return () => { removeEventListener('online', up); removeEventListener('offline', down); };
   }, [sync]);
+
+  // New crisis messages, ticks by colleagues and notices arrive without a reload: refresh
+  // while the app is on screen and when it comes back to it.
+  useEffect(() => {
+    if (!online) return;
+    const visible = () => document.visibilityState === 'visible';
+    const timer = setInterval(() => { if (visible()) void sync(); }, REFRESH_MS);
+    const shown = () => { if (visible()) void sync(); };
+    document.addEventListener('visibilitychange', shown);
+    return () => { clearInterval(timer); document.removeEventListener('visibilitychange', shown); };
+  }, [online, sync]);
 
   // Live crisis log for the incident on screen.
   const incidentId = route[0] === 'incidents' ? route[1] : undefined;

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { OfflineStore, clearDevice, DB_NAME } from './store';
-import { describe as describe_, flushOutbox, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, Unreachable } from './outbox';
+import { describe as describe_, flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, Unreachable } from './outbox';
 import { keepable, refresh, type OfflineData } from './sync';
 
 let n = 0;
@@ -112,6 +112,31 @@ describe('acknowledgements, ticks and reports in the outbox', () => {
     const [stored] = await store.outbox();
     expect(stored).toMatchObject({ kind: 'report', input, clientId: item.clientId, state: 'pending' });
     expect(describe_(stored)).toBe('Journalsystemet fungerar inte');
+  });
+});
+
+describe('syncs one at a time', () => {
+  it('two flushes started together send each queued write once', async () => {
+    const store = await fresh();
+    await queueReport(store, { title: 'Telefonin fungerar inte', kind: 'IT_OUTAGE', severity: 2, unitIds: [], systemIds: [] });
+    await queueTick(store, 'run1', 1);
+    const sent: string[] = [];
+    const slow = async (item: { clientId: string }) => {
+      await new Promise((r) => setTimeout(r, 5));
+      sent.push(item.clientId);
+      return { ok: true } as const;
+    };
+    const serial = oneAtATime();
+    await Promise.all([serial(() => flushOutbox(store, slow)), serial(() => flushOutbox(store, slow))]);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent).size).toBe(2);
+  });
+
+  it('a failed piece of work does not stop the next', async () => {
+    const serial = oneAtATime();
+    const failed = serial(async () => { throw new Error('offline'); });
+    await expect(failed).rejects.toThrow('offline');
+    expect(await serial(async () => 'next')).toBe('next');
   });
 });
 

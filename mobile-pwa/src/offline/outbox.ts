@@ -95,3 +95,17 @@ export async function flushOutbox(
   }
   return accepted;
 }
+
+/**
+ * Runs work one piece at a time, in the order asked. Syncs start from several places
+ * (a tap, the network coming back, the periodic refresh); two flushes at once would
+ * send the same write twice, and a report has no client id for the server to dedupe by.
+ */
+export function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>) => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
