@@ -295,7 +295,7 @@ try {
     await lead_.context.close();
   });
 
-  await test('a care worker ticks two checklist steps offline; online, the server has exactly those ticks once', async () => {
+  await test('a care worker ticks two checklist steps offline; online, the server has exactly those ticks once, and an undo', async () => {
     const lead = await token('krisledare');
     const activation = (await gql(`mutation($key: String!) {
       activatePlaybook(playbookId: "it-avbrott-cyberattack", idempotencyKey: $key, exercise: true) {
@@ -327,6 +327,14 @@ try {
     const marks = steps.flatMap((s) => s.marks.map((m) => `${s.number}:${m.kind}:${m.author}`));
     assert.deepEqual(marks, ['1:TICK:underskoterska', '2:TICK:underskoterska']);
     assert.deepEqual(steps.filter((s) => s.ticked).map((s) => s.number), [1, 2]);
+
+    // A mistaken tick is undone online; the tick stays in the step's history.
+    await list.locator('li[data-step="2"] [data-testid=untick]').click();
+    await list.locator('li[data-step="2"] [data-testid=tick]').waitFor();
+    await outboxEmpty(tab);
+    const after = (await gql('query($id: ID!) { incident(id: $id) { checklistRuns { id steps { number ticked marks { kind } } } } }',
+      { id: activation.incident.id }, lead)).incident.checklistRuns.find((r) => r.id === run.id).steps;
+    assert.deepEqual(after.slice(0, 2).map((s) => [s.ticked, s.marks.map((m) => m.kind)]), [[true, ['TICK']], [false, ['TICK', 'UNTICK']]]);
     await context.close();
   });
 
@@ -420,6 +428,9 @@ try {
 
     const { context, tab } = await page('second factor');
     await tab.goto('/');
+    await tab.waitForSelector('input[name=username]');
+    await shot(tab, 'sign-in');
+    await accessible(tab, 'the sign-in');
     await tab.fill('input[name=username]', 'sakerhet');
     await tab.fill('input[name=password]', passwords.sakerhet);
     await tab.click('button.primary');
@@ -474,6 +485,8 @@ try {
     await tab.click('[data-testid=enrol] button.primary');
     await tab.waitForSelector('[data-testid=recovery-codes]');
     assert.equal(await tab.locator('[data-testid=recovery-codes] li').count(), 10);
+    // From now on the stored session no longer needs to enrol, codes put away or not.
+    assert.equal(await tab.evaluate(() => JSON.parse(localStorage.getItem('reserv.session')).mustEnrol), false);
     await shot(tab, 'enrol-recovery-codes');
     await accessible(tab, 'the recovery codes');
     await tab.click('[data-testid=recovery-codes] button.primary');

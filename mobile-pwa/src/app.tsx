@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { closeSubscriptions, request, Refused, subscriptions } from './api';
 import { strings, type Language } from './i18n';
 import { clearDevice, OfflineStore, type OutboxItem } from './offline/store';
-import { flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, Unreachable, type SendOutcome } from './offline/outbox';
+import { flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, queueUntick, Unreachable, type SendOutcome } from './offline/outbox';
 import { age, refresh, type Classified, type OfflineData } from './offline/sync';
 import { forgetSession, loadSession, saveSession, type Session } from './session/session';
 import { SignIn } from './session/SignIn';
@@ -95,6 +95,9 @@ export function App() {
         case 'tick':
           await request(floorOps, 'TickChecklistStep',
             { runId: item.runId, step: item.step, clientId: item.clientId, comment: item.comment ?? null }, token);
+          break;
+        case 'untick':
+          await request(floorOps, 'UntickChecklistStep', { runId: item.runId, step: item.step, clientId: item.clientId }, token);
           break;
         case 'report':
           await request(floorOps, 'ReportIncident', { input: { ...item.input, classification: REPORT_CLASSIFICATION } }, token);
@@ -202,9 +205,9 @@ export function App() {
     await sync();
   }
 
-  async function tick(runId: string, step: number) {
+  async function tick(runId: string, step: number, ticked: boolean) {
     if (!store) return;
-    await queueTick(store, runId, step);
+    await (ticked ? queueTick : queueUntick)(store, runId, step);
     setOutbox(await store.outbox());
     await sync();
   }
@@ -217,8 +220,12 @@ export function App() {
     return !left ? 'sent' : left.state === 'rejected' ? 'refused' : 'queued';
   }
 
+  // Shown until the person has put the recovery codes away, though the session itself
+  // stops needing to enrol the moment the server confirms the app.
+  const [enrolling, setEnrolling] = useState(false);
   function enrolled() {
     if (!session) return;
+    setEnrolling(true);
     signIn({ ...session, mustEnrol: false });
   }
 
@@ -235,7 +242,9 @@ export function App() {
   }
 
   if (!session) return <main><SignIn t={t} onSignedIn={signIn} /></main>;
-  if (session.mustEnrol) return <main><Enrol t={t} token={session.token} onDone={enrolled} onSignOut={signOut} /></main>;
+  if (session.mustEnrol || enrolling) {
+    return <main><Enrol t={t} token={session.token} onEnrolled={enrolled} onDone={() => setEnrolling(false)} onSignOut={signOut} /></main>;
+  }
 
   const ageText = data ? t.dataAge(age(data.savedAt).minutes) : '…';
   const incidents = data?.data.incidents.nodes ?? [];

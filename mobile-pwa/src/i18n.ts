@@ -16,7 +16,7 @@ const sv = {
   signedInAs: 'Inloggad som', language: 'Language: English', online: 'Ansluten', thisPhone: 'Den här telefonen',
   state: { REPORTED: 'Rapporterad', TRIAGED: 'Bedömd', ACTIVE: 'Aktiv', RECOVERING: 'Återställs', CLOSED: 'Stängd' } as Record<string, string>,
   kind: { OBSERVATION: 'Iakttagelse', DECISION: 'Beslut', ACTION: 'Åtgärd', MESSAGE: 'Meddelande', MEETING: 'Möte' } as Record<string, string>,
-  outboxKind: { logEntry: 'Loggpost', acknowledge: 'Kvittens', tick: 'Avbockning', report: 'Rapport' } as Record<string, string>,
+  outboxKind: { logEntry: 'Loggpost', acknowledge: 'Kvittens', tick: 'Avbockning', untick: 'Ångrad avbockning', report: 'Rapport' } as Record<string, string>,
   // Messages
   messages: 'Meddelanden', noMessages: 'Inga meddelanden till dig', acknowledge: 'Kvittera',
   acknowledgedAt: (at: string) => `Kvitterat ${at}`, acknowledgePending: 'Kvitterat – skickas när nätet är tillbaka',
@@ -29,6 +29,7 @@ const sv = {
   checklist: 'Checklista', recoveryChecklist: 'Checklista för återställning',
   progress: (done: number, total: number) => `${done} av ${total} steg klara`, tick: 'Bocka av steg',
   tickedBy: (who: string, at: string) => `Avbockat av ${who} ${at}`, tickPending: 'Avbockat – skickas när nätet är tillbaka',
+  untick: 'Ångra avbockning', untickPending: 'Avbockning ångrad – skickas när nätet är tillbaka',
   // Report
   report: 'Rapportera', reportTitle: 'Rapportera ett problem', whatIsWrong: 'Vad fungerar inte?',
   somethingElse: 'Något annat – beskriv nedan', choose: 'Välj system …', describe: 'Berätta kort vad som händer (frivilligt)', describeRequired: 'Berätta kort vad som inte fungerar',
@@ -75,7 +76,7 @@ const en: Strings = {
   signedInAs: 'Signed in as', language: 'Språk: svenska', online: 'Connected', thisPhone: 'This phone',
   state: { REPORTED: 'Reported', TRIAGED: 'Triaged', ACTIVE: 'Active', RECOVERING: 'Recovering', CLOSED: 'Closed' },
   kind: { OBSERVATION: 'Observation', DECISION: 'Decision', ACTION: 'Action', MESSAGE: 'Message', MEETING: 'Meeting' },
-  outboxKind: { logEntry: 'Log entry', acknowledge: 'Acknowledgement', tick: 'Tick', report: 'Report' },
+  outboxKind: { logEntry: 'Log entry', acknowledge: 'Acknowledgement', tick: 'Tick', untick: 'Undone tick', report: 'Report' },
   messages: 'Messages', noMessages: 'No messages to you', acknowledge: 'Acknowledge',
   acknowledgedAt: (at: string) => `Acknowledged ${at}`, acknowledgePending: 'Acknowledged – sent when the network is back',
   unread: (n: number) => `${n} not acknowledged`,
@@ -86,6 +87,7 @@ const en: Strings = {
   checklist: 'Checklist', recoveryChecklist: 'Recovery checklist',
   progress: (done: number, total: number) => `${done} of ${total} steps done`, tick: 'Tick step',
   tickedBy: (who: string, at: string) => `Ticked by ${who} ${at}`, tickPending: 'Ticked – sent when the network is back',
+  untick: 'Undo tick', untickPending: 'Tick undone – sent when the network is back',
   report: 'Report', reportTitle: 'Report a problem', whatIsWrong: 'What does not work?',
   somethingElse: 'Something else – describe below', choose: 'Choose a system …', describe: 'Say briefly what is happening (optional)', describeRequired: 'Say briefly what does not work',
   howBad: 'How bad is it?',

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { OfflineStore, clearDevice, DB_NAME } from './store';
-import { describe as describe_, flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, Unreachable } from './outbox';
+import { describe as describe_, flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, queueUntick, Unreachable } from './outbox';
 import { keepable, refresh, type OfflineData } from './sync';
 
 let n = 0;
@@ -84,14 +84,32 @@ describe('acknowledgements, ticks and reports in the outbox', () => {
     await queueTick(store, 'run2', 2, new Date('2026-12-04T08:03:00Z'));
     const outbox = await store.outbox();
     expect(outbox).toHaveLength(3);
-    expect([...pendingTicks(outbox, 'run1')].sort()).toEqual([1, 2]);
-    expect([...pendingTicks(outbox, 'run2')]).toEqual([2]);
+    expect([...pendingTicks(outbox, 'run1')].sort()).toEqual([[1, true], [2, true]]);
+    expect([...pendingTicks(outbox, 'run2')]).toEqual([[2, true]]);
     const order: string[] = [];
     await flushOutbox(store, async (item) => {
       if (item.kind === 'tick') order.push(`${item.runId}/${item.step}`);
       return { ok: true };
     });
     expect(order).toEqual(['run1/2', 'run1/1', 'run2/2']);
+  });
+
+  it('a tick taken back before it was sent cancels out, and so does an untick ticked again', async () => {
+    const store = await fresh();
+    await queueTick(store, 'run1', 3);
+    expect(await queueUntick(store, 'run1', 3)).toBeUndefined();
+    expect(await store.outbox()).toHaveLength(0);
+    // A step ticked on the server, unticked offline and ticked again: nothing to send.
+    await queueUntick(store, 'run1', 4);
+    expect(pendingTicks(await store.outbox(), 'run1').get(4)).toBe(false);
+    await queueTick(store, 'run1', 4);
+    expect(await store.outbox()).toHaveLength(0);
+    // Once sent, unticking is a write of its own.
+    await queueTick(store, 'run1', 5);
+    await flushOutbox(store, async () => ({ ok: true }));
+    const untick = await queueUntick(store, 'run1', 5);
+    expect(untick).toMatchObject({ kind: 'untick', runId: 'run1', step: 5 });
+    expect(pendingTicks(await store.outbox(), 'run1')).toEqual(new Map([[5, false]]));
   });
 
   it('a refused tick is kept with the reason and no longer counts as waiting to be sent', async () => {

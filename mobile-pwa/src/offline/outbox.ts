@@ -41,20 +41,39 @@ export async function queueAcknowledgement(store: OfflineStore, messageId: strin
   return waiting ?? queue(store, { kind: 'acknowledge', messageId }, now);
 }
 
-/** Queues a tick of step `step` of a checklist run; a tick already waiting is kept, not doubled. */
-export async function queueTick(store: OfflineStore, runId: string, step: number, now = new Date()): Promise<OutboxItem> {
-  const waiting = (await store.outbox()).find((o) => o.kind === 'tick' && o.runId === runId && o.step === step && o.state === 'pending');
-  return waiting ?? queue(store, { kind: 'tick', runId, step }, now);
+/**
+ * Queues ticking (or, with `untick`, unticking) step `step` of a checklist run. The same
+ * change already waiting is kept, not doubled; the opposite change still waiting is
+ * taken back instead, as the two together change nothing on the server.
+ */
+export async function queueTick(store: OfflineStore, runId: string, step: number, now = new Date(), untick = false): Promise<OutboxItem | undefined> {
+  const kind = untick ? 'untick' : 'tick';
+  const waiting = (await store.outbox()).filter((o): o is Extract<OutboxItem, { kind: 'tick' | 'untick' }> =>
+    (o.kind === 'tick' || o.kind === 'untick') && o.runId === runId && o.step === step && o.state === 'pending');
+  const last = waiting.at(-1);
+  if (last?.kind === kind) return last;
+  if (last) {
+    await store.remove(last.clientId);
+    return undefined;
+  }
+  return queue(store, { kind, runId, step }, now);
 }
+
+export const queueUntick = (store: OfflineStore, runId: string, step: number, now = new Date()) =>
+  queueTick(store, runId, step, now, true);
 
 /** Queues a report from the floor. */
 export async function queueReport(store: OfflineStore, input: ReportInput, now = new Date()): Promise<OutboxItem> {
   return queue(store, { kind: 'report', input }, now);
 }
 
-/** The steps of a run waiting to be ticked on this device. */
-export function pendingTicks(outbox: OutboxItem[], runId: string): Set<number> {
-  return new Set(outbox.flatMap((o) => (o.kind === 'tick' && o.runId === runId ? [o.step] : [])));
+/** The steps of a run ticked (true) or unticked (false) on this device and not sent yet. */
+export function pendingTicks(outbox: OutboxItem[], runId: string): Map<number, boolean> {
+  const marks = new Map<number, boolean>();
+  for (const o of outbox) {
+    if ((o.kind === 'tick' || o.kind === 'untick') && o.runId === runId && o.state === 'pending') marks.set(o.step, o.kind === 'tick');
+  }
+  return marks;
 }
 
 /** What a queued write is, in a few words, for the outbox list. */
@@ -63,6 +82,7 @@ export function describe(item: OutboxItem): string {
     case 'logEntry': return item.input.text;
     case 'acknowledge': return `✓ ${item.messageId}`;
     case 'tick': return `✓ ${item.step}`;
+    case 'untick': return `✗ ${item.step}`;
     case 'report': return item.input.title;
   }
 }

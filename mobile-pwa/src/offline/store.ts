@@ -20,6 +20,8 @@ export type OutboxWrite =
   | { kind: 'acknowledge'; messageId: string }
   /** Ticking a checklist step; the server applies a clientId once. */
   | { kind: 'tick'; runId: string; step: number; comment?: string }
+  /** Unticking it again (a mistaken tick); the tick stays in the step's history. */
+  | { kind: 'untick'; runId: string; step: number }
   /** A report from the floor of something that does not work. */
   | { kind: 'report'; input: ReportInput };
 

@@ -39,11 +39,12 @@ function Steps({ steps }: { steps: RoutineStep[] }) {
   );
 }
 
-/** A checklist run of the routine, ticked step by step; ticks made offline show as waiting. */
+/** A checklist run of the routine, ticked step by step; changes made offline show as waiting. */
 function Checklist({ t, run, pending, onTick }: {
-  t: Strings; run: RunView; pending: Set<number>; onTick: (runId: string, step: number) => void;
+  t: Strings; run: RunView; pending: Map<number, boolean>; onTick: (runId: string, step: number, ticked: boolean) => void;
 }) {
-  const done = run.steps.filter((s) => s.ticked || pending.has(s.number)).length;
+  const ticked = (s: RunView['steps'][number]) => pending.get(s.number) ?? s.ticked;
+  const done = run.steps.filter(ticked).length;
   return (
     <section class="checklist" data-testid="checklist" data-run={run.id}>
       <h2>{run.exercise && `${t.exercise}: `}{run.phase === 'RECOVERY' ? t.recoveryChecklist : t.checklist}
@@ -51,15 +52,16 @@ function Checklist({ t, run, pending, onTick }: {
       <p class="progress" data-testid="checklist-progress">{t.progress(done, run.steps.length)}</p>
       <ol class="ticks">
         {run.steps.map((s) => {
-          const waiting = !s.ticked && pending.has(s.number);
+          const waiting = pending.has(s.number);
           return (
-            <li key={s.number} class={s.ticked || waiting ? 'ticked' : undefined} data-step={s.number}>
+            <li key={s.number} class={ticked(s) ? 'ticked' : undefined} data-step={s.number}>
               <p><strong>{s.number}. {s.who}</strong>: {s.what}{s.when && <em> ({s.when})</em>}</p>
-              {s.ticked
-                ? <p class="done">✓ {t.tickedBy(s.tickedBy ?? '', s.tickedAt ? time(s.tickedAt) : '')}</p>
-                : waiting
-                  ? <p class="done" data-testid="tick-pending">✓ {t.tickPending}</p>
-                  : <button class="tick" data-testid="tick" onClick={() => onTick(run.id, s.number)}>{t.tick} {s.number}</button>}
+              {waiting
+                ? <p class="done" data-testid="tick-pending">{ticked(s) ? `✓ ${t.tickPending}` : t.untickPending}</p>
+                : s.ticked && <p class="done">✓ {t.tickedBy(s.tickedBy ?? '', s.tickedAt ? time(s.tickedAt) : '')}</p>}
+              {ticked(s)
+                ? <button class="untick" data-testid="untick" onClick={() => onTick(run.id, s.number, false)}>{t.untick} {s.number}</button>
+                : <button class="tick" data-testid="tick" onClick={() => onTick(run.id, s.number, true)}>{t.tick} {s.number}</button>}
             </li>
           );
         })}
@@ -69,8 +71,8 @@ function Checklist({ t, run, pending, onTick }: {
 }
 
 export function RoutineDetail({ t, routine, runs, pendingTicks, onTick }: {
-  t: Strings; routine: RoutineView; runs: RunView[]; pendingTicks: (runId: string) => Set<number>;
-  onTick: (runId: string, step: number) => void;
+  t: Strings; routine: RoutineView; runs: RunView[]; pendingTicks: (runId: string) => Map<number, boolean>;
+  onTick: (runId: string, step: number, ticked: boolean) => void;
 }) {
   return (
     <article>

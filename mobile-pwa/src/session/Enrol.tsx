@@ -6,8 +6,13 @@ import { request, Refused } from '../api';
 import ops from '../graphql/session.graphql?raw';
 import type { Strings } from '../i18n';
 
-export function Enrol({ t, token, onDone, onSignOut }: {
-  t: Strings; token: string; onDone: () => void; onSignOut: () => void;
+/**
+ * `onEnrolled` runs as soon as the server has confirmed the app (the session no longer
+ * needs to enrol, even if the phone restarts now); `onDone` when the person has put the
+ * recovery codes away.
+ */
+export function Enrol({ t, token, onEnrolled, onDone, onSignOut }: {
+  t: Strings; token: string; onEnrolled: () => void; onDone: () => void; onSignOut: () => void;
 }) {
   const [enrolment, setEnrolment] = useState<{ qrCodeDataUrl: string; secret: string }>();
   const [codes, setCodes] = useState<string[]>();
@@ -25,6 +30,7 @@ export function Enrol({ t, token, onDone, onSignOut }: {
     setError(undefined);
     try {
       setCodes((await request<{ confirmTotpEnrolment: string[] }>(ops, 'ConfirmTotpEnrolment', { code }, token)).confirmTotpEnrolment);
+      onEnrolled();
     } catch (e) {
       setError(e instanceof Refused ? t.wrongCode : t.needNetwork);
     }
