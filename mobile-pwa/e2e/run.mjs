@@ -256,7 +256,8 @@ try {
 
     const { context, tab } = await page('care worker');
     await signIn(tab, 'underskoterska');
-    await tab.goto('/#/messages');
+    // Whatever screen is open, a new message is announced and one tap away.
+    await tab.click('[data-testid=unread-banner]');
     const card = tab.locator(`[data-message="${message}"]`);
     await card.waitFor();
     await tab.waitForSelector('[data-testid=unread]');

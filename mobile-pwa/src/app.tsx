@@ -295,6 +295,9 @@ export function App() {
           {t.breakGlass(session.expiresAt ? clock(session.expiresAt) : '–')}
         </div>
       )}
+      {unread > 0 && tab !== 'messages' && (
+        <a class="banner glass" href="#/messages" data-testid="unread-banner">{t.unreadBanner(unread)}</a>
+      )}
       {!online && <div class="banner" role="status" data-testid="offline-banner">{t.offline} · {ageText}</div>}
       {(pending > 0 || rejected > 0) && (
         <a class="banner outbox" href="#/status" data-testid="outbox-banner">
