@@ -243,6 +243,28 @@ impl TestServer {
         .await
     }
 
+    /// The demo municipality with SMS configured through two sender numbers at one
+    /// segment a second each, texts of at most two segments, and no outbox worker
+    /// running, so that every text stays queued for the test to count.
+    pub async fn sending_sms_from_two_numbers(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.sms = Some(reserv::sms_config::SmsConfig {
+                provider: "twilio".into(),
+                base_url: "http://127.0.0.1:9".into(),
+                account_sid: "ACtest".into(),
+                auth_token: Some("testtoken".into()),
+                auth_token_file: None,
+                senders: vec!["070-174 06 80".into(), "+46 70 174 06 81".into()],
+                messaging_service_sid: None,
+                rate_per_sender: 1.0,
+                max_segments: 2,
+                public_url: None,
+                resident_number: None,
+            });
+        })
+        .await
+    }
+
     /// The demo municipality, with the test's settings changed by `adjust`.
     pub async fn sample_municipality_with(
         backend: Backend,

@@ -447,6 +447,12 @@ export interface Message {
   recipientCount: number;
 }
 
+export interface MessageEstimate {
+  recipients: number;
+  withoutPhone: number;
+  sms: SmsEstimate | null;
+}
+
 export interface Mutation {
   login: LoginResult;
   logout: boolean;
@@ -696,6 +702,8 @@ export interface Query {
   message: Message;
   myMessages: Array<ReceivedMessage>;
   recentMessages: Array<Message>;
+  smsChannel: SmsChannelObject;
+  messageEstimate: MessageEstimate;
   rollCall: RollCall;
   publicNotices: Array<PublicNotice>;
   plans: PlanConnection;
@@ -743,6 +751,7 @@ export interface RollCall {
   messageId: string;
   overall: DeliveryCountsObject;
   units: Array<UnitRollCall>;
+  smsLeft: SmsEstimate | null;
   notReached: Array<Person>;
 }
 
@@ -828,6 +837,21 @@ export interface Session {
 export interface SignInResult {
   session: LoginResult | null;
   secondFactor: SecondFactorChallenge | null;
+}
+
+export interface SmsChannelObject {
+  enabled: boolean;
+  senders: number;
+  segmentsPerSecond: number;
+  maxSegments: number;
+}
+
+export interface SmsEstimate {
+  texts: number;
+  segments: number;
+  senders: number;
+  seconds: number;
+  summary: string;
 }
 
 export interface StepDiff {

@@ -73,6 +73,7 @@ pub mod plans;
 pub mod publishing;
 pub mod second_factor;
 pub mod sign_in;
+pub mod sms;
 pub mod swedish_time;
 pub mod systems;
 pub mod units;

@@ -367,7 +367,7 @@ mod tests {
     fn hotline_numbers_and_validity_are_checked_with_their_field() {
         let now = Utc::now();
         let mut bad_number = draft();
-        bad_number.hotlines[0].phone = "0923-650 00".into();
+        bad_number.hotlines[0].phone = "0923-65".into();
         assert!(matches!(
             bad_number.validate(now),
             Err(DomainError::Validation { field, .. }) if field == "hotlines[0].phone"

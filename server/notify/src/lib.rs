@@ -6,7 +6,6 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod error;
-pub mod segments;
 mod signature;
 pub mod twilio;
 mod webhooks;

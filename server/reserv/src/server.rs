@@ -4,6 +4,7 @@ use crate::Config;
 use anyhow::Context;
 use reserv_api::{ApiSettings, SchemaLimits, build_schema, router};
 use reserv_domain::SystemClock;
+use reserv_domain::sms::SmsChannel;
 use reserv_store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,7 +22,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open the database {}", location.redacted()))?;
     Ok(store
         .with_sign_in_settings(config.sign_in_settings())
-        .with_plan_settings(config.plans.plan_settings()))
+        .with_plan_settings(config.plans.plan_settings())
+        .with_sms_channel(match &config.sms {
+            Some(sms) => SmsChannel::On(sms.capacity()),
+            None => SmsChannel::Off,
+        }))
 }
 
 /// A server running in the background, as tests and `serve` use it.

@@ -2,6 +2,8 @@
 //! worker sends through. Without it Reserv runs and says that SMS is off.
 
 use crate::config::{ConfigError, read_secret};
+use reserv_domain::phone::E164;
+use reserv_domain::sms::SmsCapacity;
 use reserv_notify::twilio::TwilioSettings;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ pub struct SmsConfig {
     pub auth_token: Option<String>,
     /// A file holding the auth token, for secrets mounted as files.
     pub auth_token_file: Option<PathBuf>,
-    /// E.164 sender numbers, spread over evenly.
+    /// Sender numbers, spread over evenly; written as people write them or in E.164.
     #[serde(default)]
     pub senders: Vec<String>,
     pub messaging_service_sid: Option<String>,
@@ -66,6 +68,15 @@ impl std::fmt::Debug for SmsConfig {
 }
 
 impl SmsConfig {
+    /// What the pool carries, for the estimates crisis leads see before sending.
+    pub fn capacity(&self) -> SmsCapacity {
+        SmsCapacity {
+            senders: self.senders.len().max(1),
+            rate_per_sender: self.rate_per_sender,
+            max_segments: self.max_segments,
+        }
+    }
+
     /// The provider settings, reading the token file if one is named.
     pub fn twilio_settings(&self) -> Result<TwilioSettings, ConfigError> {
         if self.provider != "twilio" {
@@ -80,10 +91,16 @@ impl SmsConfig {
             self.auth_token_file.as_ref(),
         )?
         .ok_or_else(|| ConfigError::new("sms: set auth_token or auth_token_file".into()))?;
-        for sender in &self.senders {
-            reserv_domain::phone::E164::parse("sms.senders", sender)
-                .map_err(|error| ConfigError::new(error.to_string()))?;
-        }
+        let senders = self
+            .senders
+            .iter()
+            .enumerate()
+            .map(|(index, sender)| {
+                E164::parse(&format!("sms.senders[{index}]"), sender)
+                    .map(String::from)
+                    .map_err(|error| ConfigError::new(error.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if !(1..=10).contains(&self.max_segments) {
             return Err(ConfigError::new(format!(
                 "sms.max_segments must be 1 to 10, not {}",
@@ -94,7 +111,7 @@ impl SmsConfig {
             base_url: self.base_url.clone(),
             account_sid: self.account_sid.clone(),
             auth_token,
-            senders: self.senders.clone(),
+            senders,
             messaging_service_sid: self.messaging_service_sid.clone(),
             rate_per_sender: self.rate_per_sender,
             max_segments: self.max_segments,

@@ -41,7 +41,7 @@ pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
-pub use messages::{DeliveryCounts, ReceivedMessage, RollCall};
+pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passwords::{
@@ -58,6 +58,7 @@ pub use sessions::{LiveSession, SessionSummary};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
+use reserv_domain::sms::SmsChannel;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -132,6 +133,9 @@ pub struct Store {
     /// Reads gathered for one request; see [`Store::for_request`].
     read_ledger: Option<Arc<audit::ReadLedger>>,
     plan_settings: PlanSettings,
+    /// Whether messages also go out by SMS, and how fast; checked before anything is
+    /// queued so that a text too long for SMS is refused while the sender is there.
+    sms_channel: SmsChannel,
 }
 
 impl Store {
@@ -161,6 +165,7 @@ impl Store {
             read_ledger: None,
             statements,
             plan_settings: PlanSettings::default(),
+            sms_channel: SmsChannel::Off,
         })
     }
 
@@ -186,6 +191,20 @@ impl Store {
             plan_settings: settings,
             ..self
         }
+    }
+
+    /// The same store sending messages with `channel` in mind. Call it right after
+    /// [`Store::open`]: clones made before keep the old channel.
+    pub fn with_sms_channel(self, channel: SmsChannel) -> Self {
+        Self {
+            sms_channel: channel,
+            ..self
+        }
+    }
+
+    /// Whether SMS is on, and what it carries.
+    pub fn sms_channel(&self) -> SmsChannel {
+        self.sms_channel
     }
 
     /// Changes to incidents, sent after they are committed. Subscribers that fall
