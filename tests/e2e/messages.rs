@@ -174,6 +174,37 @@ on_every_database! {
         Ok(())
     }
 
+    async fn a_recipient_lists_their_messages_and_a_sender_the_latest_sent(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let norr = unit_id(&lead, "Hemtjänst Norr – centrala Norrbyn").await?;
+        let message = send(&lead, json!({
+            "audience": { "unitIds": [norr] },
+            "bodySv": "Använd pappersjournalen tills vidare.",
+        })).await?;
+        let mine = "{ myMessages { acknowledgedAt message { id bodySv recipientCount } } }";
+        let manager = server.sign_in_as("enhetschef").await?;
+        let before = manager.data(mine, json!({})).await?;
+        let first = &before["myMessages"][0];
+        assert_eq!(first["message"]["id"], message["id"], "{before}");
+        assert_eq!(first["message"]["recipientCount"], message["recipientCount"]);
+        assert!(first["acknowledgedAt"].is_null());
+        manager
+            .data("mutation($id: ID!) { acknowledgeMessage(id: $id) { id } }", json!({ "id": message["id"] }))
+            .await?;
+        let after = manager.data(mine, json!({})).await?;
+        assert!(after["myMessages"][0]["acknowledgedAt"].is_string(), "{after}");
+        // Someone the message did not go to does not see it.
+        let outsider = server.sign_in_as("enhetschef-solgarden").await?;
+        let theirs = outsider.data(mine, json!({})).await?;
+        assert!(!theirs["myMessages"].as_array().cloned().unwrap_or_default().iter()
+            .any(|m| m["message"]["id"] == message["id"]), "{theirs}");
+        let sent = lead.data("{ recentMessages(first: 5) { id } }", json!({})).await?;
+        assert_eq!(sent["recentMessages"][0]["id"], message["id"], "{sent}");
+        let (code, _) = manager.error("{ recentMessages { id } }", json!({})).await?;
+        assert_eq!(code, "FORBIDDEN");
+        Ok(())
+    }
+
     async fn without_sms_the_api_says_so_and_estimates_the_app_only(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
         let channel = lead.data(SMS_CHANNEL, json!({})).await?;

@@ -700,6 +700,8 @@ export interface Query {
   incident: Incident;
   myTasks: Array<Task>;
   message: Message;
+  myMessages: Array<ReceivedMessage>;
+  recentMessages: Array<Message>;
   smsChannel: SmsChannelObject;
   messageEstimate: MessageEstimate;
   rollCall: RollCall;
@@ -715,6 +717,11 @@ export interface Query {
   playbookProblems: Array<PlaybookProblem>;
   suggestPlaybooks: Array<PlaybookSuggestion>;
   fallbackPublishStatus: Array<FallbackPublishStatus>;
+}
+
+export interface ReceivedMessage {
+  message: Message;
+  acknowledgedAt: string | null;
 }
 
 export interface ReportIncidentInput {

@@ -11,7 +11,7 @@ use reserv_domain::access::Action;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use reserv_domain::messages::{Audience, Message, NewMessage};
 use reserv_domain::sms::{SmsChannel, SmsEstimate};
-use reserv_store::{DeliveryCounts, MessageEstimate, RollCall};
+use reserv_store::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 
 /// Who a message goes to: everyone named by any part, each person once.
 #[derive(InputObject, Default)]
@@ -266,6 +266,30 @@ impl RollCallObject {
     }
 }
 
+/// A message sent to the signed-in person.
+pub struct ReceivedMessageObject(ReceivedMessage);
+
+#[Object(name = "ReceivedMessage")]
+impl ReceivedMessageObject {
+    async fn message(&self) -> MessageObject {
+        MessageObject(self.0.message.clone())
+    }
+    /// When the person acknowledged it; null until they have.
+    async fn acknowledged_at(&self) -> Option<DateTime<Utc>> {
+        self.0.acknowledged_at
+    }
+}
+
+/// How many messages a list gives when `first` is left out, and at most.
+const MESSAGES_FIRST: u64 = 50;
+
+fn first_or_default(first: Option<i32>) -> u64 {
+    first
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(MESSAGES_FIRST)
+        .min(MESSAGES_FIRST)
+}
+
 #[derive(Default)]
 pub struct MessageQuery;
 
@@ -276,6 +300,34 @@ impl MessageQuery {
         Ok(MessageObject(
             store(ctx)?.message(principal(ctx)?, id).await.api()?,
         ))
+    }
+
+    /// The messages sent to the signed-in person, newest first (at most 50), with
+    /// when they acknowledged each.
+    async fn my_messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<ReceivedMessageObject>> {
+        let received = store(ctx)?
+            .received_messages(principal(ctx)?, first_or_default(first))
+            .await
+            .api()?;
+        Ok(received.into_iter().map(ReceivedMessageObject).collect())
+    }
+
+    /// The latest messages sent, newest first (at most 50): for those who send
+    /// messages, to follow up their roll-call.
+    async fn recent_messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<MessageObject>> {
+        let sent = store(ctx)?
+            .recent_messages(principal(ctx)?, first_or_default(first))
+            .await
+            .api()?;
+        Ok(sent.into_iter().map(MessageObject).collect())
     }
 
     /// Whether messages also go out by SMS: for those who send messages, so that they

@@ -42,7 +42,7 @@ pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
-pub use messages::{DeliveryCounts, MessageEstimate, RollCall};
+pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passwords::{

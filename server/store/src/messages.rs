@@ -26,7 +26,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -87,6 +87,13 @@ pub struct RollCall {
     /// The SMS texts still waiting in the outbox and how long they take, while SMS is
     /// on and any wait.
     pub sms_left: Option<SmsEstimate>,
+}
+
+/// A message as its recipient sees it: the message and when they acknowledged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub message: Message,
+    pub acknowledged_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +219,74 @@ impl Store {
         .await;
         self.finish(tx, who, Audit::new("acknowledge", "message").on(id), result)
             .await
+    }
+
+    /// The messages sent to the signed-in person, newest first, with when they
+    /// acknowledged each: what the phone shows under Meddelanden. Messages above the
+    /// person's clearance are left out, as `message` refuses them.
+    pub async fn received_messages(
+        &self,
+        who: &Principal,
+        first: u64,
+    ) -> Result<Vec<ReceivedMessage>> {
+        let Some(person) = who.person_id else {
+            return Ok(Vec::new());
+        };
+        let mine: BTreeMap<i64, Option<chrono::DateTime<chrono::Utc>>> =
+            message_recipients::Entity::find()
+                .filter(message_recipients::Column::PersonId.eq(person.0))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|row| (row.message_id, row.acknowledged_at))
+                .collect();
+        let clearance = who.highest_clearance(Action::ReadIncidents);
+        let sender = who.may(Action::SendMessages, Scope::Organisation);
+        let rows = messages::Entity::find()
+            .filter(messages::Column::Id.is_in(mine.keys().copied()))
+            .order_by_desc(messages::Column::CreatedAt)
+            .order_by_desc(messages::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut readable = Vec::new();
+        for row in rows {
+            if sender || convert::confidentiality(row.confidentiality)? <= clearance {
+                readable.push(row);
+            }
+            if readable.len() as u64 >= first {
+                break;
+            }
+        }
+        let counts = recipient_counts(&self.db, readable.iter().map(|row| row.id)).await?;
+        readable
+            .into_iter()
+            .map(|row| {
+                let acknowledged_at = mine.get(&row.id).copied().flatten();
+                let count = counts.get(&row.id).copied().unwrap_or(0);
+                Ok(ReceivedMessage {
+                    message: stored_message(row, count)?,
+                    acknowledged_at,
+                })
+            })
+            .collect()
+    }
+
+    /// The latest messages sent, newest first: for those who follow messages up.
+    pub async fn recent_messages(&self, who: &Principal, first: u64) -> Result<Vec<Message>> {
+        who.authorize(Action::SendMessages, Scope::Organisation)?;
+        let rows = messages::Entity::find()
+            .order_by_desc(messages::Column::CreatedAt)
+            .order_by_desc(messages::Column::Id)
+            .limit(first)
+            .all(&self.db)
+            .await?;
+        let counts = recipient_counts(&self.db, rows.iter().map(|row| row.id)).await?;
+        rows.into_iter()
+            .map(|row| {
+                let count = counts.get(&row.id).copied().unwrap_or(0);
+                stored_message(row, count)
+            })
+            .collect()
     }
 
     /// Who a message has reached, in three queries whatever the audience's size.
@@ -578,6 +653,26 @@ async fn ensure_recipient(
         .await?
         .ok_or_else(not_found)?;
     Ok(person)
+}
+
+/// How many recipients each of these messages has, in one query.
+async fn recipient_counts(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, u64>> {
+    let counts: Vec<(i64, i64)> = message_recipients::Entity::find()
+        .select_only()
+        .column(message_recipients::Column::MessageId)
+        .column_as(message_recipients::Column::PersonId.count(), "recipients")
+        .filter(message_recipients::Column::MessageId.is_in(ids))
+        .group_by(message_recipients::Column::MessageId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(id, count)| (id, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }
 
 fn stored_message(row: messages::Model, recipient_count: u64) -> Result<Message> {
