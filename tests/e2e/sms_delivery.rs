@@ -223,7 +223,14 @@ on_every_database! {
         assert_eq!(worker.run_once().await?, 1);
 
         let public_url = "https://reserv.example.se";
-        let webhooks = reserv_notify::sms_webhooks(store.outbox_worker("sms webhooks"), TOKEN.into(), public_url.into());
+        let settings = reserv_notify::WebhookSettings {
+            auth_token: TOKEN.into(),
+            public_url: public_url.into(),
+            resident_number: None,
+            without_notice: reserv_domain::notices::Localized { sv: "Inget just nu.".into(), en: None },
+            max_segments: 4,
+        };
+        let webhooks = reserv_notify::sms_webhooks(store.outbox_worker("sms webhooks"), store.sms_line(), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         tokio::spawn(async move { axum::serve(listener, webhooks).await });

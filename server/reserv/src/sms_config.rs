@@ -2,6 +2,8 @@
 //! worker sends through. Without it Reserv runs and says that SMS is off.
 
 use crate::config::{ConfigError, read_secret};
+use reserv_domain::notices::Localized;
+use reserv_notify::WebhookSettings;
 use reserv_notify::twilio::TwilioSettings;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -31,8 +33,24 @@ pub struct SmsConfig {
     pub max_segments: usize,
     /// This server's base URL as the provider sees it, for status callbacks.
     pub public_url: Option<String>,
-    /// The residents' information number (inbound handling is still to come).
+    /// The residents' information number: SMS to it are answered with the current
+    /// public notice; SMS to any other number are staff commands.
     pub resident_number: Option<String>,
+    /// What the residents' SMS and phone lines say when no notice is current (Swedish).
+    #[serde(default = "default_without_notice_sv")]
+    pub resident_text_without_notice: String,
+    /// The same in English, for the phone line's English choice.
+    #[serde(default = "default_without_notice_en")]
+    pub resident_text_without_notice_en: String,
+}
+
+fn default_without_notice_sv() -> String {
+    "Kommunen har inga störningar att meddela just nu. Vid fara för liv eller hälsa, ring 112."
+        .into()
+}
+fn default_without_notice_en() -> String {
+    "The municipality has no disruptions to report right now. If a life is in danger, call 112."
+        .into()
 }
 
 fn default_provider() -> String {
@@ -61,11 +79,31 @@ impl std::fmt::Debug for SmsConfig {
             .field("rate_per_sender", &self.rate_per_sender)
             .field("max_segments", &self.max_segments)
             .field("public_url", &self.public_url)
+            .field("resident_number", &self.resident_number.is_some())
             .finish()
     }
 }
 
 impl SmsConfig {
+    /// The settings of the provider's webhooks, when `public_url` says where the
+    /// provider reaches this server.
+    pub fn webhook_settings(&self) -> Result<Option<WebhookSettings>, ConfigError> {
+        let Some(public_url) = &self.public_url else {
+            return Ok(None);
+        };
+        let twilio = self.twilio_settings()?;
+        Ok(Some(WebhookSettings {
+            auth_token: twilio.auth_token,
+            public_url: public_url.clone(),
+            resident_number: self.resident_number.clone(),
+            without_notice: Localized {
+                sv: self.resident_text_without_notice.clone(),
+                en: Some(self.resident_text_without_notice_en.clone()),
+            },
+            max_segments: self.max_segments,
+        }))
+    }
+
     /// The provider settings, reading the token file if one is named.
     pub fn twilio_settings(&self) -> Result<TwilioSettings, ConfigError> {
         if self.provider != "twilio" {
@@ -80,6 +118,26 @@ impl SmsConfig {
             self.auth_token_file.as_ref(),
         )?
         .ok_or_else(|| ConfigError::new("sms: set auth_token or auth_token_file".into()))?;
+        if let Some(number) = &self.resident_number {
+            reserv_domain::phone::E164::parse("sms.resident_number", number)
+                .map_err(|error| ConfigError::new(error.to_string()))?;
+        }
+        for (key, text) in [
+            (
+                "sms.resident_text_without_notice",
+                &self.resident_text_without_notice,
+            ),
+            (
+                "sms.resident_text_without_notice_en",
+                &self.resident_text_without_notice_en,
+            ),
+        ] {
+            if text.trim().is_empty() || text.chars().count() > 300 {
+                return Err(ConfigError::new(format!(
+                    "{key} must be 1 to 300 characters: it is what residents hear and read when no notice is published"
+                )));
+            }
+        }
         for sender in &self.senders {
             reserv_domain::phone::E164::parse("sms.senders", sender)
                 .map_err(|error| ConfigError::new(error.to_string()))?;

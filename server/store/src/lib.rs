@@ -30,6 +30,7 @@ mod playbook_suggestions;
 mod playbooks;
 mod second_factor;
 mod sessions;
+mod sms_line;
 mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, SignedIn};
@@ -55,6 +56,7 @@ pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
 pub use second_factor::{PendingSignIn, RecoveryCodes, SecondProof, TotpEnrolment};
 pub use sessions::{LiveSession, SessionSummary};
+pub use sms_line::{OPTED_OUT_REASON, SmsLine, SmsSender};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
