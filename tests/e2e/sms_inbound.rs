@@ -3,13 +3,13 @@
 //! line, and the residents' phone line whose TwiML is read back with an XML parser.
 
 use crate::sms_delivery::{a_mock_provider, settings, sign};
+use crate::subscriptions::report;
 use chrono::Timelike;
 use quick_xml::events::Event;
 use reserv_notify::DeliveryWorker;
 use reserv_notify::twilio::TwilioClient;
 use reserv_tests::{
-    Client, RESIDENT_NUMBER, SMS_PUBLIC_URL, STAFF_NUMBER, TestServer, id_where,
-    on_every_database,
+    Client, RESIDENT_NUMBER, SMS_PUBLIC_URL, STAFF_NUMBER, TestServer, id_where, on_every_database,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -21,7 +21,6 @@ const LINNEA: &str = "+46701740621";
 /// Grace Mwangi, who reads English.
 const GRACE: &str = "+46701740623";
 const UNKNOWN: &str = "+46700000001";
-const HEMTJANST_NORR: &str = "Hemtjänst Norr – centrala Norrbyn";
 
 /// One element of a TwiML answer: its path from the root, attributes and text.
 #[derive(Debug)]
@@ -205,24 +204,6 @@ async fn send_to(lead: &Client, person: &str, body: &str) -> anyhow::Result<Valu
         )
         .await?;
     Ok(sent["sendMessage"].clone())
-}
-
-async fn report(lead: &Client, title: &str, confidentiality: i64) -> anyhow::Result<String> {
-    let units = lead.data("{ units { id name } }", json!({})).await?;
-    let norr = id_where(&units["units"], "name", HEMTJANST_NORR)?;
-    let reported = lead
-        .data(
-            "mutation($input: ReportIncidentInput!) { reportIncident(input: $input) { id } }",
-            json!({ "input": {
-                "title": title, "kind": "IT_OUTAGE", "severity": 2, "unitIds": [norr],
-                "classification": { "confidentiality": confidentiality, "integrity": 2, "availability": 3 },
-            } }),
-        )
-        .await?;
-    Ok(reported["reportIncident"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned())
 }
 
 const ACKNOWLEDGED: &str =

@@ -128,8 +128,10 @@ impl TestServer {
                 max_segments: 4,
                 public_url: Some(SMS_PUBLIC_URL.into()),
                 resident_number: Some(RESIDENT_NUMBER.into()),
-                resident_text_without_notice: "Inga störningar just nu. Vid fara för liv eller hälsa, ring 112.".into(),
-                resident_text_without_notice_en: "No disruptions right now. If a life is in danger, call 112.".into(),
+                resident_text_without_notice:
+                    "Inga störningar just nu. Vid fara för liv eller hälsa, ring 112.".into(),
+                resident_text_without_notice_en:
+                    "No disruptions right now. If a life is in danger, call 112.".into(),
             });
         })
         .await

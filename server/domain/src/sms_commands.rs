@@ -185,21 +185,7 @@ impl StaffReply {
             Self::Status { lines, more } if lines.is_empty() && *more == 0 => {
                 "Inga öppna händelser för dina enheter just nu.".into()
             }
-            Self::Status { lines, more } => {
-                let mut text = format!("Öppna händelser ({}):", lines.len() + more);
-                for line in lines {
-                    text.push_str(&format!(
-                        "\n{} {} ({})",
-                        incident_reference(line.incident),
-                        line.title,
-                        state_sv(line.state)
-                    ));
-                }
-                if *more > 0 {
-                    text.push_str(&format!("\n+{more} till i Reserv."));
-                }
-                text
-            }
+            Self::Status { lines, more } => status_list(lines, *more, Language::Sv),
             Self::Help => "Reserv sms: OK = kvittera senaste meddelandet, OK M12 = kvittera M12, \
                  STATUS = öppna händelser, LOGG text = skriv i krisloggen (LOGG #3 text för \
                  händelse 3), STOP = inga fler sms, START = sms igen."
@@ -216,10 +202,7 @@ impl StaffReply {
             Self::NameTheIncident { candidates } => format!(
                 "Du har flera öppna händelser ({}). Skriv LOGG #nummer följt av texten, till exempel LOGG {} text.",
                 references(candidates),
-                candidates
-                    .first()
-                    .map(|id| incident_reference(*id))
-                    .unwrap_or_else(|| "#1".into())
+                example(candidates)
             ),
             Self::NoOpenIncident => {
                 "Hittar ingen öppen händelse att logga i. Ange den med LOGG #nummer text.".into()
@@ -252,21 +235,7 @@ impl StaffReply {
             Self::Status { lines, more } if lines.is_empty() && *more == 0 => {
                 "No open incidents for your units right now.".into()
             }
-            Self::Status { lines, more } => {
-                let mut text = format!("Open incidents ({}):", lines.len() + more);
-                for line in lines {
-                    text.push_str(&format!(
-                        "\n{} {} ({})",
-                        incident_reference(line.incident),
-                        line.title,
-                        state_en(line.state)
-                    ));
-                }
-                if *more > 0 {
-                    text.push_str(&format!("\n+{more} more in Reserv."));
-                }
-                text
-            }
+            Self::Status { lines, more } => status_list(lines, *more, Language::En),
             Self::Help => "Reserv SMS: OK = acknowledge the latest message, OK M12 = acknowledge M12, \
                  STATUS = open incidents, LOG text = write in the crisis log (LOG #3 text for \
                  incident 3), STOP = no more SMS, START = SMS again."
@@ -283,10 +252,7 @@ impl StaffReply {
             Self::NameTheIncident { candidates } => format!(
                 "You have several open incidents ({}). Write LOG #number and the text, for example LOG {} text.",
                 references(candidates),
-                candidates
-                    .first()
-                    .map(|id| incident_reference(*id))
-                    .unwrap_or_else(|| "#1".into())
+                example(candidates)
             ),
             Self::NoOpenIncident => {
                 "There is no open incident to log in. Name it with LOG #number text.".into()
@@ -303,6 +269,35 @@ impl StaffReply {
             Self::Unknown => "Reserv does not know that command. Reply HELP to see the commands.".into(),
         }
     }
+}
+
+/// "Öppna händelser (3):" and a line per incident, with how many more there are.
+fn status_list(lines: &[StatusLine], more: usize, language: Language) -> String {
+    let (heading, more_text, state): (_, _, fn(IncidentState) -> &'static str) = match language {
+        Language::Sv => ("Öppna händelser", "till i Reserv", state_sv),
+        Language::En => ("Open incidents", "more in Reserv", state_en),
+    };
+    let mut text = format!("{heading} ({}):", lines.len() + more);
+    for line in lines {
+        text.push_str(&format!(
+            "\n{} {} ({})",
+            incident_reference(line.incident),
+            line.title,
+            state(line.state)
+        ));
+    }
+    if more > 0 {
+        text.push_str(&format!("\n+{more} {more_text}."));
+    }
+    text
+}
+
+/// The first candidate's reference, for an example the sender can copy.
+fn example(candidates: &[IncidentId]) -> String {
+    candidates
+        .first()
+        .map(|id| incident_reference(*id))
+        .unwrap_or_else(|| "#1".into())
 }
 
 fn references(ids: &[IncidentId]) -> String {

@@ -35,6 +35,7 @@ pub struct SmsConfig {
     pub public_url: Option<String>,
     /// The residents' information number: SMS to it are answered with the current
     /// public notice; SMS to any other number are staff commands.
+    #[serde(default, deserialize_with = "phone_number")]
     pub resident_number: Option<String>,
     /// What the residents' SMS and phone lines say when no notice is current (Swedish).
     #[serde(default = "default_without_notice_sv")]
@@ -42,6 +43,26 @@ pub struct SmsConfig {
     /// The same in English, for the phone line's English choice.
     #[serde(default = "default_without_notice_en")]
     pub resident_text_without_notice_en: String,
+}
+
+/// A phone number as written in TOML or in the environment, where
+/// `RESERV_SMS__RESIDENT_NUMBER=+46766860099` reaches us as the integer 46766860099:
+/// the `+` is put back, since an E.164 number always has one.
+fn phone_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Number(u64),
+    }
+    Ok(
+        Option::<Written>::deserialize(deserializer)?.map(|written| match written {
+            Written::Text(text) => text,
+            Written::Number(number) => format!("+{number}"),
+        }),
+    )
 }
 
 fn default_without_notice_sv() -> String {

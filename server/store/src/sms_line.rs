@@ -180,56 +180,53 @@ impl SmsLine {
     /// `STOP`: records that `phone` wants no more SMS; the outbox fails later copies to
     /// it with [`OPTED_OUT_REASON`]. Honoured for any number, known or not.
     pub async fn opt_out(&self, phone: &E164, sender: Option<&SmsSender>) -> Result<StaffReply> {
+        self.set_opted_out(phone, sender, true).await?;
+        Ok(StaffReply::Stopped)
+    }
+
+    /// `START`: SMS to `phone` again.
+    pub async fn opt_in(&self, phone: &E164, sender: Option<&SmsSender>) -> Result<StaffReply> {
+        self.set_opted_out(phone, sender, false).await?;
+        Ok(StaffReply::Started)
+    }
+
+    async fn set_opted_out(
+        &self,
+        phone: &E164,
+        sender: Option<&SmsSender>,
+        opted_out: bool,
+    ) -> Result<()> {
         let who = sender.map_or_else(|| self.principal.clone(), |sender| self.acting(sender));
         let tx = self.store.begin().await?;
         let result = async {
             let existing = sms_opt_outs::Entity::find_by_id(phone.as_str().to_owned())
                 .one(&tx)
                 .await?;
-            if existing.is_none() {
-                sms_opt_outs::ActiveModel {
-                    phone: Set(phone.as_str().to_owned()),
-                    reason: Set(OPTED_OUT_REASON.into()),
-                    opted_out_at: Set(self.now()),
+            match (existing, opted_out) {
+                (None, true) => {
+                    sms_opt_outs::ActiveModel {
+                        phone: Set(phone.as_str().to_owned()),
+                        reason: Set(OPTED_OUT_REASON.into()),
+                        opted_out_at: Set(self.now()),
+                    }
+                    .insert(&tx)
+                    .await?;
                 }
-                .insert(&tx)
-                .await?;
+                (Some(row), false) => {
+                    row.delete(&tx).await?;
+                }
+                _ => {}
             }
             Ok(())
         }
         .await;
-        self.store
-            .finish(tx, &who, self.opt_audit("opt_out", sender), result)
-            .await?;
-        Ok(StaffReply::Stopped)
-    }
-
-    /// `START`: SMS to `phone` again.
-    pub async fn opt_in(&self, phone: &E164, sender: Option<&SmsSender>) -> Result<StaffReply> {
-        let who = sender.map_or_else(|| self.principal.clone(), |sender| self.acting(sender));
-        let tx = self.store.begin().await?;
-        let result = async {
-            if let Some(row) = sms_opt_outs::Entity::find_by_id(phone.as_str().to_owned())
-                .one(&tx)
-                .await?
-            {
-                row.delete(&tx).await?;
-            }
-            Ok(())
-        }
-        .await;
-        self.store
-            .finish(tx, &who, self.opt_audit("opt_in", sender), result)
-            .await?;
-        Ok(StaffReply::Started)
-    }
-
-    fn opt_audit(&self, action: &'static str, sender: Option<&SmsSender>) -> Audit {
+        let action = if opted_out { "opt_out" } else { "opt_in" };
         let audit = Audit::new(action, "sms_number");
-        match sender {
+        let audit = match sender {
             Some(sender) => audit.on(format!("person {}", sender.person_id)),
             None => audit.on("unregistered"),
-        }
+        };
+        self.store.finish(tx, &who, audit, result).await
     }
 
     /// `LOGG <text>`: an observation in the crisis log, authored by the sender and
