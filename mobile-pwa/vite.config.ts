@@ -14,7 +14,7 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
         navigateFallback: '/index.html',
         // GraphQL must never be answered from the shell cache.
-        navigateFallbackDenylist: [/^\/graphql/, /^\/healthz/],
+        navigateFallbackDenylist: [/^\/graphql/, /^\/healthz/, /^\/status/, /^\/print\//, /^\/sms\//],
         cleanupOutdatedCaches: true,
         // Take over the page that installed it, so the very first visit already works
         // offline after a reload.

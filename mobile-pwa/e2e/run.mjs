@@ -1,13 +1,17 @@
 // Browser tests of the PWA against the real server: `reserv serve --demo` on a fresh
 // SQLite file and a free loopback port, driven through Debian's Chromium with
 // playwright-core. Screenshots at 360×740 go to $PWA_TEST_OUTPUT (default test-results/).
-// Needs PWA_SERVER_BIN (the built `reserv` binary).
+// Needs PWA_SERVER_BIN (the built `reserv` binary). Every main screen, the server's
+// public /status page and the static fallback site are checked with axe-core.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 
 const output = process.env.PWA_TEST_OUTPUT ?? 'test-results';
@@ -22,23 +26,36 @@ const freePort = () => new Promise((resolve) => {
   });
 });
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const data = mkdtempSync(join(tmpdir(), 'reserv-pwa-'));
 // The server reads every RESERV_* variable as configuration: pass only ours.
 const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('RESERV_')));
-const server = spawn(binary, ['serve', '--demo'], {
-  env: { ...env, RESERV_LISTEN: `127.0.0.1:${port}`, RESERV_DATA_DIR: data, RESERV_LOG: 'warn' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const playbooks = new URL('../../playbooks', import.meta.url).pathname;
+const servers = [];
+/** A demo server on a fresh SQLite file and a free port; `config` adds RESERV_* settings. */
+async function startServer(config = {}) {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), 'reserv-pwa-'));
+  const serverEnv = { ...env, RESERV_LISTEN: `127.0.0.1:${port}`, RESERV_DATA_DIR: data, RESERV_LOG: 'warn',
+    RESERV_PLAYBOOKS_DIR: playbooks, ...config };
+  const process_ = spawn(binary, ['serve', '--demo'], { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = { base: `http://127.0.0.1:${port}`, data, env: serverEnv, process: process_ };
+  servers.push(server);
+  for (let i = 0; ; i++) {
+    try { if ((await fetch(`${server.base}/healthz`)).ok) break; } catch { /* not yet up */ }
+    assert.ok(i < 150, 'the server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return server;
+}
+const main = await startServer();
+const base = main.base;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
 });
 
-async function gql(query, variables = {}, token) {
-  const response = await fetch(`${base}/graphql`, {
+async function gql(query, variables = {}, token, at = base) {
+  const response = await fetch(`${at}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
@@ -47,13 +64,39 @@ async function gql(query, variables = {}, token) {
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
-const passwords = { underskoterska: 'Demo-underskoterska-2026', krisledare: 'Demo-krisledare-2026' };
-const token = async (username) =>
+const passwords = { underskoterska: 'Demo-underskoterska-2026', krisledare: 'Demo-krisledare-2026',
+  enhetschef: 'Demo-enhetschef-2026', admin: 'Demo-admin-2026', sakerhet: 'Demo-sakerhet-2026', mas: 'Demo-mas-2026',
+  'enhetschef-natt': 'Demo-nattpatrull-2026' };
+const token = async (username, at = base) =>
   (await gql('mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }',
-    { u: username, p: passwords[username] })).login.token;
+    { u: username, p: passwords[username] }, undefined, at)).login.token;
 
-async function page(name) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: base });
+/** RFC 6238 TOTP (SHA-1, 30 s, 6 digits) of a base32 secret at `seconds`. */
+function totp(secret, seconds = Date.now() / 1000) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+// axe-core is injected from its source; the contexts bypass CSP so the inline script runs.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+async function accessible(tab, label) {
+  await tab.addScriptTag({ content: axeSource });
+  const { violations } = await tab.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(bad, [], `accessibility of ${label}`);
+  figures.axeChecked = (figures.axeChecked ?? 0) + 1;
+}
+
+async function page(name, at = base) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: at, bypassCSP: true });
   const tab = await context.newPage();
   tab.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
   return { context, tab };
@@ -63,9 +106,20 @@ async function signIn(tab, username) {
   await tab.fill('input[name=username]', username);
   await tab.fill('input[name=password]', passwords[username]);
   await tab.click('button.primary');
-  // The shell must be under the service worker's control before going offline.
-  await tab.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15000 });
+  await controlled(tab);
 }
+// The shell must be under the service worker's control before going offline.
+const controlled = (tab) => tab.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 15000 });
+/** Does `work` offline, sees it wait in the outbox (screenshot `shotName`), comes back online and waits until it is sent. */
+async function offlineThenOnline(context, tab, shotName, work) {
+  await context.setOffline(true);
+  await work();
+  await tab.waitForSelector('[data-testid=outbox-banner]');
+  await shot(tab, shotName);
+  await context.setOffline(false);
+  await outboxEmpty(tab);
+}
+const outboxEmpty = (tab) => tab.waitForSelector('[data-testid=outbox-banner]', { state: 'detached', timeout: 10000 });
 const shot = (tab, name) => tab.screenshot({ path: join(output, `${name}.png`) });
 
 const results = [];
@@ -81,17 +135,13 @@ async function test(name, body) {
 const figures = {};
 
 try {
-  for (let i = 0; ; i++) {
-    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet up */ }
-    assert.ok(i < 100, 'the server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 
   await test('a care worker opens a routine, and it still shows offline after a reload', async () => {
     const { context, tab } = await page('care worker');
     await signIn(tab, 'underskoterska');
     await tab.waitForSelector('[data-testid=routine-list] li');
     await shot(tab, 'routines');
+    await accessible(tab, 'the routine list');
     // Chromium's own verdict on the manifest, icons and service worker.
     const cdp = await context.newCDPSession(tab);
     const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
@@ -107,6 +157,7 @@ try {
     await first.click();
     await tab.waitForSelector(`h1:text-is(${JSON.stringify(title)})`);
     await shot(tab, 'routine');
+    await accessible(tab, 'a routine');
 
     await context.setOffline(true);
     await tab.reload();
@@ -137,6 +188,12 @@ try {
     await tab.goto(`/#/incidents/${incident}`);
     await tab.waitForSelector('textarea[name=text]');
     await shot(tab, 'incident');
+    await accessible(tab, 'an incident');
+    // Every subscribe the page sends, to wait for the live log to listen again.
+    let subscribes = 0;
+    tab.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
+      if (String(payload).includes('"subscribe"')) subscribes += 1;
+    }));
 
     await context.setOffline(true);
     const text = `Nyckelkopior hämtade ${Date.now()}`;
@@ -144,18 +201,33 @@ try {
     await tab.click('form button.primary');
     await tab.waitForSelector('[data-testid=outbox-banner]');
     await shot(tab, 'incident-offline-outbox');
+    const before = subscribes;
     await context.setOffline(false);
-    await tab.waitForSelector('[data-testid=outbox-banner]', { state: 'detached', timeout: 10000 });
+    await outboxEmpty(tab);
 
     const log = (await gql('query($id: ID!) { incident(id: $id) { log { text } } }', { id: incident }, lead)).incident.log;
     assert.equal(log.filter((e) => e.text === text).length, 1, JSON.stringify(log));
 
     // Live: an entry written elsewhere arrives on the open page by subscription.
-    const live = `Larmcentralen informerad ${Date.now()}`;
-    await tab.waitForTimeout(500); // let the subscription start after coming back online
-    await gql('mutation($id: ID!, $input: LogEntryInput!) { addLogEntry(incidentId: $id, input: $input) { id } }',
-      { id: incident, input: { kind: 'ACTION', text: live } }, await token('krisledare'));
-    await tab.waitForSelector(`[data-testid=crisis-log] >> text=${live}`, { timeout: 10000 });
+    // Wait until the page has subscribed again after coming back online; the server may
+    // take the subscribe a moment after the frame left, so write again until one arrives.
+    for (let i = 0; subscribes === before; i++) {
+      assert.ok(i < 100, 'the page did not subscribe again after coming back online');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const writer = await token('krisledare');
+    let live;
+    for (let attempt = 1; ; attempt++) {
+      live = `Larmcentralen informerad ${Date.now()}`;
+      await gql('mutation($id: ID!, $input: LogEntryInput!) { addLogEntry(incidentId: $id, input: $input) { id } }',
+        { id: incident, input: { kind: 'ACTION', text: live } }, writer);
+      try {
+        await tab.waitForSelector(`[data-testid=crisis-log] >> text=${live}`, { timeout: 3000 });
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
     await shot(tab, 'incident-live');
 
     // Sign-out clears the device.
@@ -171,10 +243,263 @@ try {
     await shot(tab, 'signed-out');
     await context.close();
   });
+
+  const norrName = 'Hemtjänst Norr – centrala Norrbyn';
+  const unitId = async (lead, name) => (await gql('{ units { id name } }', {}, lead)).units.find((u) => u.name === name).id;
+
+  await test('a care worker acknowledges a crisis message offline; the lead\'s roll-call counts it once', async () => {
+    const lead = await token('krisledare');
+    const norr = await unitId(lead, norrName);
+    const body = `Journalsystemet är nere. Använd pappersjournalen i pärmen. ${Date.now()}`;
+    const message = (await gql('mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }',
+      { input: { audience: { unitIds: [norr] }, bodySv: body } }, lead)).sendMessage.id;
+
+    const { context, tab } = await page('care worker');
+    await signIn(tab, 'underskoterska');
+    // Whatever screen is open, a new message is announced and one tap away.
+    await tab.click('[data-testid=unread-banner]');
+    const card = tab.locator(`[data-message="${message}"]`);
+    await card.waitFor();
+    await tab.waitForSelector('[data-testid=unread]');
+    await shot(tab, 'messages');
+    await accessible(tab, 'the messages');
+
+    await offlineThenOnline(context, tab, 'messages-offline-acknowledged', async () => {
+      await card.locator('[data-testid=acknowledge]').click();
+      await card.locator('[data-testid=acknowledge-pending]').waitFor();
+    });
+    await card.locator('[data-testid=acknowledged]').waitFor();
+    await shot(tab, 'messages-acknowledged');
+
+    const rollCall = 'query($id: ID!) { rollCall(messageId: $id) { overall { recipients acknowledged } notReached { name } } }';
+    const counted = (await gql(rollCall, { id: message }, lead)).rollCall;
+    assert.equal(counted.overall.acknowledged, 1, JSON.stringify(counted));
+    const mine = (await gql('{ myMessages { acknowledgedAt message { id } } }', {}, await token('underskoterska'))).myMessages;
+    assert.ok(mine.find((m) => m.message.id === message)?.acknowledgedAt, JSON.stringify(mine));
+    await context.close();
+
+    // The crisis lead follows the roll-call live: another acknowledgement shows up by itself.
+    const lead_ = await page('crisis lead roll-call');
+    await signIn(lead_.tab, 'krisledare');
+    await lead_.tab.goto('/#/messages');
+    await lead_.tab.locator(`[data-testid=sent-messages] a[href="#/messages/${message}"]`).click();
+    await lead_.tab.waitForSelector('[data-testid=count-acknowledged]:text-is("1")');
+    await gql('mutation($id: ID!) { acknowledgeMessage(id: $id) { id } }', { id: message }, await token('enhetschef'));
+    await lead_.tab.waitForSelector('[data-testid=count-acknowledged]:text-is("2")', { timeout: 15000 });
+    const notReached = await lead_.tab.locator('[data-testid=not-reached] li').count();
+    assert.equal(notReached, counted.notReached.length - 1, 'the second acknowledgement leaves the not-reached list');
+    await shot(lead_.tab, 'roll-call');
+    await accessible(lead_.tab, 'the roll-call');
+    await lead_.tab.emulateMedia({ colorScheme: 'dark' });
+    await shot(lead_.tab, 'roll-call-dark');
+    await accessible(lead_.tab, 'the roll-call in dark mode');
+    await lead_.context.close();
+  });
+
+  await test('a care worker ticks two checklist steps offline; online, the server has exactly those ticks once, and an undo', async () => {
+    const lead = await token('krisledare');
+    const activation = (await gql(`mutation($key: String!) {
+      activatePlaybook(playbookId: "it-avbrott-cyberattack", idempotencyKey: $key, exercise: true) {
+        incident { id checklistRuns { id routineId phase unit { name } steps { number } } } } }`,
+    { key: `pwa-${Date.now()}` }, lead)).activatePlaybook;
+    const run = activation.incident.checklistRuns.find((r) => r.unit?.name === norrName && r.phase === 'FALLBACK' && r.steps.length >= 3);
+    assert.ok(run, JSON.stringify(activation.incident.checklistRuns.map((r) => [r.unit?.name, r.steps.length])));
+
+    const { context, tab } = await page('care worker');
+    await signIn(tab, 'underskoterska');
+    await tab.goto(`/#/routines/${run.routineId}`);
+    const list = tab.locator(`[data-testid=checklist][data-run="${run.id}"]`);
+    await list.waitFor();
+    await shot(tab, 'checklist');
+    await accessible(tab, 'a checklist');
+
+    await offlineThenOnline(context, tab, 'checklist-offline-ticked', async () => {
+      for (const step of [1, 2]) {
+        await list.locator(`li[data-step="${step}"] [data-testid=tick]`).click();
+        await list.locator(`li[data-step="${step}"] [data-testid=tick-pending]`).waitFor();
+      }
+    });
+    await list.locator('li[data-step="2"] .done:has-text("underskoterska")').waitFor();
+    await shot(tab, 'checklist-ticked');
+
+    const runs = (await gql('query($id: ID!) { incident(id: $id) { checklistRuns { id steps { number ticked marks { kind author } } } } }',
+      { id: activation.incident.id }, lead)).incident.checklistRuns;
+    const steps = runs.find((r) => r.id === run.id).steps;
+    const marks = steps.flatMap((s) => s.marks.map((m) => `${s.number}:${m.kind}:${m.author}`));
+    assert.deepEqual(marks, ['1:TICK:underskoterska', '2:TICK:underskoterska']);
+    assert.deepEqual(steps.filter((s) => s.ticked).map((s) => s.number), [1, 2]);
+
+    // A mistaken tick is undone online; the tick stays in the step's history.
+    await list.locator('li[data-step="2"] [data-testid=untick]').click();
+    await list.locator('li[data-step="2"] [data-testid=tick]').waitFor();
+    await outboxEmpty(tab);
+    const after = (await gql('query($id: ID!) { incident(id: $id) { checklistRuns { id steps { number ticked marks { kind } } } } }',
+      { id: activation.incident.id }, lead)).incident.checklistRuns.find((r) => r.id === run.id).steps;
+    assert.deepEqual(after.slice(0, 2).map((s) => [s.ticked, s.marks.map((m) => m.kind)]), [[true, ['TICK']], [false, ['TICK', 'UNTICK']]]);
+    await context.close();
+  });
+
+  await test('a care worker reports a problem, online and offline; the crisis lead sees both as incidents', async () => {
+    const { context, tab } = await page('care worker');
+    await signIn(tab, 'underskoterska');
+    await tab.goto('/#/report');
+    // The systems come with the device's data; pick the first one listed.
+    const first = tab.locator('[data-testid=report] select[name=what] option:not([disabled])').first();
+    await tab.waitForFunction(() => document.querySelectorAll('select[name=what] option').length > 2);
+    const system = (await first.textContent()).trim();
+    await tab.selectOption('select[name=what]', { label: system });
+    await tab.locator('.choice:has-text("Allvarligt")').click();
+    await shot(tab, 'report');
+    await accessible(tab, 'the report form');
+    await tab.click('[data-testid=report] button.primary');
+    await tab.waitForSelector('[data-testid=report-done] >> text=kommit fram');
+    await shot(tab, 'report-sent');
+
+    await tab.click('[data-testid=report-done] button.primary');
+    const text = `Dörrlarmet på Norrbyvägen tjuter hela tiden ${Date.now()}`;
+    await offlineThenOnline(context, tab, 'report-queued', async () => {
+      await tab.selectOption('select[name=what]', 'other');
+      await tab.fill('textarea[name=description]', text);
+      await tab.click('[data-testid=report] button.primary');
+      await tab.waitForSelector('[data-testid=report-done] >> text=sparad i telefonen');
+    });
+    await context.close();
+
+    const lead = await token('krisledare');
+    const incidents = (await gql('{ incidents { nodes { title kind severity reportedBy units { name } systems { name } } } }', {}, lead)).incidents.nodes;
+    const online = incidents.filter((i) => i.title === `${system} fungerar inte`);
+    assert.equal(online.length, 1, JSON.stringify(incidents.map((i) => i.title)));
+    assert.deepEqual([online[0].kind, online[0].severity, online[0].reportedBy, online[0].systems.map((s) => s.name), online[0].units.map((u) => u.name)],
+      ['IT_OUTAGE', 2, 'underskoterska', [system], [norrName]]);
+    const offline = incidents.filter((i) => i.title === text);
+    assert.equal(offline.length, 1, 'the report queued offline arrives once');
+    assert.equal(offline[0].kind, 'OTHER');
+  });
+
+  await test('public notices show on the status screen, the server\'s /status page and the fallback site', async () => {
+    const lead = await token('krisledare');
+    const headline = `Hemtjänsten når inte journalen ${Date.now()}`;
+    await gql('mutation($input: NoticeInput!) { publishNotice(input: $input) { id } }', { input: {
+      confidentiality: 0,
+      headline: { sv: headline, en: 'Home care cannot reach its records' },
+      body: { sv: 'Besöken blir av som vanligt. Personalen antecknar på papper.', en: 'Visits go ahead as usual.' },
+      services: [{ name: { sv: 'Hemtjänst', en: 'Home care' }, state: 'DISRUPTED' }, { name: { sv: 'Trygghetslarm' }, state: 'WORKING' }],
+      hotlines: [{ name: { sv: 'Kommunens växel', en: 'Switchboard' }, phone: '+46923650000', openingHours: { sv: 'Dygnet runt', en: 'Around the clock' } }],
+    } }, lead);
+
+    const { context, tab } = await page('care worker');
+    await signIn(tab, 'underskoterska');
+    await tab.goto('/#/status');
+    await tab.waitForSelector(`[data-testid=notices] h3:text-is(${JSON.stringify(headline)})`);
+    assert.equal(await tab.locator('[data-testid=notices] a[href="tel:+46923650000"]').count(), 1);
+    await tab.waitForSelector('[data-testid=notices] >> text=Dygnet runt');
+    await shot(tab, 'status-notices');
+    await accessible(tab, 'the status screen');
+    await tab.emulateMedia({ colorScheme: 'dark' });
+    await shot(tab, 'status-notices-dark');
+    await accessible(tab, 'the status screen in dark mode');
+    await tab.emulateMedia({ colorScheme: 'light' });
+    await tab.goto('/#/contacts');
+    await tab.waitForSelector('h1');
+    await accessible(tab, 'the contacts');
+    await tab.goto('/#/incidents');
+    await tab.waitForSelector('h1');
+    await accessible(tab, 'the incident list');
+
+    await tab.goto('/status');
+    await tab.waitForSelector(`text=${headline}`);
+    await accessible(tab, "the server's public /status page");
+    await shot(tab, 'public-status');
+
+    const site = mkdtempSync(join(tmpdir(), 'reserv-fallback-'));
+    execFileSync(binary, ['fallback', 'build', '--out', join(site, 'out')], { env: main.env, stdio: ['ignore', 'ignore', 'inherit'] });
+    await tab.goto(pathToFileURL(join(site, 'out', 'index.html')).href);
+    await tab.waitForSelector(`text=${headline}`);
+    await accessible(tab, 'the static fallback site');
+    await shot(tab, 'fallback-site');
+    rmSync(site, { recursive: true, force: true });
+    await context.close();
+  });
+
+  await test('an account with an authenticator app signs in with password and TOTP code', async () => {
+    const own = await token('sakerhet');
+    const { secret } = (await gql('mutation { beginTotpEnrolment { secret } }', {}, own)).beginTotpEnrolment;
+    const codes = (await gql('mutation($code: String!) { confirmTotpEnrolment(code: $code) }', { code: totp(secret) }, own)).confirmTotpEnrolment;
+    assert.equal(codes.length, 10);
+
+    const { context, tab } = await page('second factor');
+    await tab.goto('/');
+    await tab.waitForSelector('input[name=username]');
+    await shot(tab, 'sign-in');
+    await accessible(tab, 'the sign-in');
+    await tab.fill('input[name=username]', 'sakerhet');
+    await tab.fill('input[name=password]', passwords.sakerhet);
+    await tab.click('button.primary');
+    await tab.waitForSelector('[data-testid=code-step]');
+    await shot(tab, 'sign-in-code');
+    await accessible(tab, 'the code step');
+    // The enrolment used this time step's code; the next step's is accepted (one step of drift).
+    await tab.fill('input[name=code]', totp(secret, Date.now() / 1000 + 30));
+    await tab.click('[data-testid=code-step] button.primary');
+    await tab.waitForSelector('[data-testid=routine-list]');
+    await controlled(tab);
+    const factors = await tab.evaluate(async () => {
+      const { token } = JSON.parse(localStorage.getItem('reserv.session'));
+      const answer = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ me { factors } }' }) });
+      return (await answer.json()).data.me.factors;
+    });
+    assert.deepEqual(factors, ['PASSWORD', 'TOTP']);
+    await context.close();
+  });
+
+  await test('an emergency-code session shows the break-glass banner with its end time', async () => {
+    const sheet = (await gql('mutation { issueEmergencyCodes(usernames: ["mas"]) { codes { username code } } }', {}, await token('admin'))).issueEmergencyCodes;
+    const { context, tab } = await page('break-glass');
+    await tab.goto('/');
+    await tab.click('button.link');
+    await tab.fill('[data-testid=emergency-step] input[name=username]', 'mas');
+    await tab.fill('[data-testid=emergency-step] input[name=code]', sheet.codes[0].code);
+    await accessible(tab, 'the emergency sign-in');
+    await tab.click('[data-testid=emergency-step] button.primary');
+    const banner = tab.locator('[data-testid=break-glass-banner]');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), /^Nödinloggning — gäller till \d\d:\d\d$/);
+    await tab.waitForSelector('[data-testid=routine-list]');
+    await shot(tab, 'break-glass');
+    await accessible(tab, 'a break-glass session');
+    await context.close();
+  });
+
+  await test('a role that must have a second factor enrols an authenticator app at first sign-in', async () => {
+    const strict = await startServer({ RESERV_LOGIN__REQUIRE_SECOND_FACTOR: 'above_care_worker' });
+    const { context, tab } = await page('enrolment', strict.base);
+    await tab.goto('/');
+    await tab.fill('input[name=username]', 'enhetschef-natt');
+    await tab.fill('input[name=password]', passwords['enhetschef-natt']);
+    await tab.click('button.primary');
+    await tab.waitForSelector('[data-testid=enrol] img.qr');
+    await shot(tab, 'enrol');
+    await accessible(tab, 'the enrolment');
+    const secret = (await tab.textContent('[data-testid=totp-secret]')).trim();
+    await tab.fill('[data-testid=enrol] input[name=code]', totp(secret));
+    await tab.click('[data-testid=enrol] button.primary');
+    await tab.waitForSelector('[data-testid=recovery-codes]');
+    assert.equal(await tab.locator('[data-testid=recovery-codes] li').count(), 10);
+    // From now on the stored session no longer needs to enrol, codes put away or not.
+    assert.equal(await tab.evaluate(() => JSON.parse(localStorage.getItem('reserv.session')).mustEnrol), false);
+    await shot(tab, 'enrol-recovery-codes');
+    await accessible(tab, 'the recovery codes');
+    await tab.click('[data-testid=recovery-codes] button.primary');
+    await tab.waitForSelector('[data-testid=routine-list]');
+    await context.close();
+  });
 } finally {
   await browser.close();
-  server.kill();
-  rmSync(data, { recursive: true, force: true });
+  for (const server of servers) {
+    server.process.kill();
+    rmSync(server.data, { recursive: true, force: true });
+  }
 }
 
 console.log(results.join('\n'));

@@ -1,27 +1,53 @@
 // The app's state: the session, the device's data and outbox, the connection, and
 // which screen the hash names. Screens live in their feature folders.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { closeSubscriptions, request, Refused, subscriptions } from './api';
 import { strings, type Language } from './i18n';
 import { clearDevice, OfflineStore, type OutboxItem } from './offline/store';
-import { flushOutbox, queueLogEntry, Unreachable, type SendOutcome } from './offline/outbox';
+import { flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, queueUntick, Unreachable, type SendOutcome } from './offline/outbox';
 import { age, refresh, type Classified, type OfflineData } from './offline/sync';
 import { forgetSession, loadSession, saveSession, type Session } from './session/session';
 import { SignIn } from './session/SignIn';
-import { RoutineDetail, RoutineList, type RoutineView } from './routines/Routines';
+import { Enrol } from './session/Enrol';
+import { RoutineDetail, RoutineList, type RoutineView, type RunView } from './routines/Routines';
+import { Messages, RollCall, type ReceivedView } from './messages/Messages';
+import { Report, type Outcome, type SystemView } from './report/Report';
+import type { ReportInput } from './offline/store';
+import { clock } from './time';
 import { IncidentDetail, IncidentList, type IncidentView, type LogView, type TaskView } from './incidents/Incidents';
 import { Contacts, type ContactView } from './contacts/Contacts';
-import { Status } from './status/Status';
+import { Status, type NoticeView } from './status/Status';
 import offlineQuery from './graphql/offline.graphql?raw';
 import incidentOps from './graphql/incidents.graphql?raw';
 import sessionOps from './graphql/session.graphql?raw';
+import messageOps from './graphql/messages.graphql?raw';
+import floorOps from './graphql/floor.graphql?raw';
 import type { LogEntryKind } from './generated/schema';
 
 interface Data extends OfflineData {
+  me: { roles: Array<{ unit: { id: string; name: string } | null }>; person: { units: Array<{ id: string; name: string }> } | null };
   routines: Array<RoutineView & Classified>;
-  incidents: { nodes: Array<IncidentView & Classified> };
+  incidents: { nodes: Array<IncidentView & Classified & { checklistRuns: RunView[] }> };
   myTasks: TaskView[];
   people: { nodes: Array<ContactView & { confidentiality: number }> };
+  myMessages: Array<ReceivedView & { message: Classified }>;
+  itSystems: SystemView[];
+  publicNotices: NoticeView[];
+}
+
+/** How often the device's data is refreshed while the app is open and online. */
+const REFRESH_MS = 60_000;
+
+/** Roles that send crisis messages and so follow up their roll-call. */
+const SENDERS = ['CRISIS_LEAD', 'COMMUNICATOR', 'ADMIN'];
+
+/** Classification of a report from the floor: internal, until a crisis lead triages it. */
+const REPORT_CLASSIFICATION = { confidentiality: 1, integrity: 2, availability: 2 };
+
+/** The units a report can be about: those of the person's roles and of the person. */
+function myUnits(data: Data | undefined): Array<{ id: string; name: string }> {
+  const all = [...(data?.me.roles ?? []).flatMap((r) => (r.unit ? [r.unit] : [])), ...(data?.me.person?.units ?? [])];
+  return all.filter((u, i) => all.findIndex((v) => v.id === u.id) === i);
 }
 
 function useHash(): string[] {
@@ -46,18 +72,37 @@ export function App() {
 
   useEffect(() => { document.documentElement.lang = language; }, [language]);
 
+  const signedIn = session?.token;
   useEffect(() => {
-    if (!session) return;
+    if (!signedIn) return;
     let open: OfflineStore | undefined;
     void OfflineStore.open().then((s) => { open = s; setStore(s); });
     return () => open?.close();
-  }, [session]);
+  }, [signedIn]);
 
   const send = useCallback(async (item: OutboxItem): Promise<SendOutcome> => {
+    const token = session?.token;
     try {
-      await request(incidentOps, 'AddLogEntry', {
-        incidentId: item.incidentId, input: { ...item.input, clientId: item.clientId },
-      }, session?.token);
+      switch (item.kind) {
+        case 'logEntry':
+          await request(incidentOps, 'AddLogEntry', {
+            incidentId: item.incidentId, input: { ...item.input, clientId: item.clientId },
+          }, token);
+          break;
+        case 'acknowledge':
+          await request(messageOps, 'AcknowledgeMessage', { id: item.messageId }, token);
+          break;
+        case 'tick':
+          await request(floorOps, 'TickChecklistStep',
+            { runId: item.runId, step: item.step, clientId: item.clientId, comment: item.comment ?? null }, token);
+          break;
+        case 'untick':
+          await request(floorOps, 'UntickChecklistStep', { runId: item.runId, step: item.step, clientId: item.clientId }, token);
+          break;
+        case 'report':
+          await request(floorOps, 'ReportIncident', { input: { ...item.input, classification: REPORT_CLASSIFICATION } }, token);
+          break;
+      }
       return { ok: true };
     } catch (error) {
       // A lapsed session is not a refusal of the entry: keep it for after sign-in.
@@ -70,8 +115,9 @@ export function App() {
 
   // On open and whenever the connection returns: send the outbox first, so the fresh
   // data already contains what was written offline.
-  const sync = useCallback(async () => {
-    if (!store || !session) return;
+  const serial = useMemo(oneAtATime, []);
+  const sync = useCallback(() => serial(async () => {
+    if (!store || !session || session.mustEnrol) return;
     await flushOutbox(store, send);
     setOutbox(await store.outbox());
     try {
@@ -84,7 +130,7 @@ export function App() {
     } catch (error) {
       if (error instanceof Refused && error.code === 'UNAUTHENTICATED') signOut();
     }
-  }, [store, session, send]);
+  }), [store, session, send, serial]);
 
   useEffect(() => { void sync(); }, [sync]);
   useEffect(() => {
@@ -94,6 +140,17 @@ export function App() {
     addEventListener('offline', down);
     return () => { removeEventListener('online', up); removeEventListener('offline', down); };
   }, [sync]);
+
+  // New crisis messages, ticks by colleagues and notices arrive without a reload: refresh
+  // while the app is on screen and when it comes back to it.
+  useEffect(() => {
+    if (!online) return;
+    const visible = () => document.visibilityState === 'visible';
+    const timer = setInterval(() => { if (visible()) void sync(); }, REFRESH_MS);
+    const shown = () => { if (visible()) void sync(); };
+    document.addEventListener('visibilitychange', shown);
+    return () => { clearInterval(timer); document.removeEventListener('visibilitychange', shown); };
+  }, [online, sync]);
 
   // Live crisis log for the incident on screen.
   const incidentId = route[0] === 'incidents' ? route[1] : undefined;
@@ -141,6 +198,37 @@ export function App() {
     await sync();
   }
 
+  async function acknowledge(messageId: string) {
+    if (!store) return;
+    await queueAcknowledgement(store, messageId);
+    setOutbox(await store.outbox());
+    await sync();
+  }
+
+  async function tick(runId: string, step: number, ticked: boolean) {
+    if (!store) return;
+    await (ticked ? queueTick : queueUntick)(store, runId, step);
+    setOutbox(await store.outbox());
+    await sync();
+  }
+
+  async function report(input: ReportInput): Promise<Outcome> {
+    if (!store) return 'queued';
+    const item = await queueReport(store, input);
+    await sync();
+    const left = (await store.outbox()).find((o) => o.clientId === item.clientId);
+    return !left ? 'sent' : left.state === 'rejected' ? 'refused' : 'queued';
+  }
+
+  // Shown until the person has put the recovery codes away, though the session itself
+  // stops needing to enrol the moment the server confirms the app.
+  const [enrolling, setEnrolling] = useState(false);
+  function enrolled() {
+    if (!session) return;
+    setEnrolling(true);
+    signIn({ ...session, mustEnrol: false });
+  }
+
   async function dismiss(clientId: string) {
     if (!store) return;
     await store.remove(clientId);
@@ -154,30 +242,62 @@ export function App() {
   }
 
   if (!session) return <main><SignIn t={t} onSignedIn={signIn} /></main>;
+  if (session.mustEnrol || enrolling) {
+    return <main><Enrol t={t} token={session.token} onEnrolled={enrolled} onDone={() => setEnrolling(false)} onSignOut={signOut} /></main>;
+  }
 
   const ageText = data ? t.dataAge(age(data.savedAt).minutes) : '…';
   const incidents = data?.data.incidents.nodes ?? [];
+  const received = data?.data.myMessages ?? [];
+  const acknowledging = new Set(outbox.flatMap((o) => (o.kind === 'acknowledge' ? [o.messageId] : [])));
+  const unread = received.filter((m) => !m.acknowledgedAt && !acknowledging.has(m.message.id)).length;
+  const mayFollowUp = session.roles.some((r) => SENDERS.includes(r));
   let screen;
   if (route[0] === 'incidents') {
     const incident = incidents.find((i) => i.id === route[1]);
     screen = incident
       ? <IncidentDetail t={t} incident={incident} mayWrite={session.roles.includes('CRISIS_LEAD')} onWrite={writeLog}
-          queued={outbox.filter((o) => o.incidentId === incident.id)} />
+          queued={outbox.flatMap((o) => (o.kind === 'logEntry' && o.incidentId === incident.id ? [o] : []))} />
       : <IncidentList t={t} incidents={incidents} tasks={data?.data.myTasks ?? []} />;
+  } else if (route[0] === 'messages') {
+    screen = route[1] && mayFollowUp
+      ? <RollCall t={t} id={route[1]} token={session.token} online={online} />
+      : <Messages t={t} received={received} outbox={outbox} onAcknowledge={acknowledge} mayFollowUp={mayFollowUp}
+          token={session.token} online={online} />;
+  } else if (route[0] === 'report') {
+    screen = <Report t={t} units={myUnits(data?.data)} systems={data?.data.itSystems ?? []} onReport={report} />;
   } else if (route[0] === 'contacts') {
     screen = <Contacts t={t} people={data?.data.people.nodes ?? []} />;
   } else if (route[0] === 'status') {
     screen = <Status t={t} username={session.username} online={online} ageText={ageText} outbox={outbox}
-      onDismiss={dismiss} onLanguage={switchLanguage} onSignOut={signOut} />;
+      notices={data?.data.publicNotices ?? []} onDismiss={dismiss} onLanguage={switchLanguage} onSignOut={signOut} />;
   } else {
     const routine = data?.data.routines.find((r) => r.id === route[1]);
-    screen = routine ? <RoutineDetail t={t} routine={routine} /> : <RoutineList t={t} routines={data?.data.routines ?? []} />;
+    const runs = incidents.flatMap((i) => i.checklistRuns ?? []).filter((r) => r.routineId === routine?.id);
+    screen = routine
+      ? <RoutineDetail t={t} routine={routine} runs={runs} pendingTicks={(runId) => pendingTicks(outbox, runId)} onTick={tick} />
+      : <RoutineList t={t} routines={data?.data.routines ?? []} />;
   }
   const pending = outbox.filter((o) => o.state === 'pending').length;
   const rejected = outbox.length - pending;
   const tab = route[0] ?? 'routines';
   return (
     <>
+      <header class="bar">
+        <a href="#/routines" class="brand">{t.appName}</a>
+        <span>
+          <a href="#/incidents" aria-current={tab === 'incidents' ? 'page' : undefined}>{t.incidents}</a>
+          <a href="#/status" aria-current={tab === 'status' ? 'page' : undefined}>{t.status}</a>
+        </span>
+      </header>
+      {session.breakGlass && (
+        <div class="banner glass" role="alert" data-testid="break-glass-banner">
+          {t.breakGlass(session.expiresAt ? clock(session.expiresAt) : '–')}
+        </div>
+      )}
+      {unread > 0 && tab !== 'messages' && (
+        <a class="banner glass" href="#/messages" data-testid="unread-banner">{t.unreadBanner(unread)}</a>
+      )}
       {!online && <div class="banner" role="status" data-testid="offline-banner">{t.offline} · {ageText}</div>}
       {(pending > 0 || rejected > 0) && (
         <a class="banner outbox" href="#/status" data-testid="outbox-banner">
@@ -185,9 +305,12 @@ export function App() {
         </a>
       )}
       <main>{screen}</main>
-      <nav class="tabs">
-        {(['routines', 'incidents', 'contacts', 'status'] as const).map((name) => (
-          <a key={name} href={`#/${name}`} aria-current={tab === name ? 'page' : undefined}>{t[name]}</a>
+      <nav class="tabs" aria-label={t.appName}>
+        {(['routines', 'messages', 'report', 'contacts'] as const).map((name) => (
+          <a key={name} href={`#/${name}`} aria-current={tab === name ? 'page' : undefined} class={name === 'report' ? 'report' : undefined}>
+            {t.tabs[name]}
+            {name === 'messages' && unread > 0 && <span class="badge" aria-label={t.unread(unread)} data-testid="unread">{unread}</span>}
+          </a>
         ))}
       </nav>
     </>

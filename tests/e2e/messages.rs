@@ -8,6 +8,10 @@ use std::collections::BTreeSet;
 const SEND: &str = "mutation($input: SendMessageInput!) {
     sendMessage(input: $input) { id reference recipientCount exercise classification { confidentiality } }
 }";
+const ESTIMATE: &str = "query($input: SendMessageInput!) {
+    messageEstimate(input: $input) { recipients withoutPhone sms { texts segments senders seconds summary en: summary(language: EN) } }
+}";
+const SMS_CHANNEL: &str = "{ smsChannel { enabled senders segmentsPerSecond maxSegments } }";
 const ROLL_CALL: &str = "query($id: ID!) { rollCall(messageId: $id) {
     overall { recipients queued sent delivered acknowledged failed unreachable }
     units { unit { name } counts { recipients acknowledged queued } }
@@ -167,6 +171,105 @@ on_every_database! {
         let outsider = server.sign_in_as("enhetschef-solgarden").await?;
         let (code, _) = outsider.error(acknowledged, json!({ "id": message["id"] })).await?;
         assert_eq!(code, "NOT_FOUND");
+        Ok(())
+    }
+
+    async fn a_recipient_lists_their_messages_and_a_sender_the_latest_sent(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let norr = unit_id(&lead, "Hemtjänst Norr – centrala Norrbyn").await?;
+        let message = send(&lead, json!({
+            "audience": { "unitIds": [norr] },
+            "bodySv": "Använd pappersjournalen tills vidare.",
+        })).await?;
+        let mine = "{ myMessages { acknowledgedAt message { id bodySv recipientCount } } }";
+        let manager = server.sign_in_as("enhetschef").await?;
+        let before = manager.data(mine, json!({})).await?;
+        let first = &before["myMessages"][0];
+        assert_eq!(first["message"]["id"], message["id"], "{before}");
+        assert_eq!(first["message"]["recipientCount"], message["recipientCount"]);
+        assert!(first["acknowledgedAt"].is_null());
+        manager
+            .data("mutation($id: ID!) { acknowledgeMessage(id: $id) { id } }", json!({ "id": message["id"] }))
+            .await?;
+        let after = manager.data(mine, json!({})).await?;
+        assert!(after["myMessages"][0]["acknowledgedAt"].is_string(), "{after}");
+        // Someone the message did not go to does not see it.
+        let outsider = server.sign_in_as("enhetschef-solgarden").await?;
+        let theirs = outsider.data(mine, json!({})).await?;
+        assert!(!theirs["myMessages"].as_array().cloned().unwrap_or_default().iter()
+            .any(|m| m["message"]["id"] == message["id"]), "{theirs}");
+        let sent = lead.data("{ recentMessages(first: 5) { id } }", json!({})).await?;
+        assert_eq!(sent["recentMessages"][0]["id"], message["id"], "{sent}");
+        let (code, _) = manager.error("{ recentMessages { id } }", json!({})).await?;
+        assert_eq!(code, "FORBIDDEN");
+        Ok(())
+    }
+
+    async fn without_sms_the_api_says_so_and_estimates_the_app_only(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let channel = lead.data(SMS_CHANNEL, json!({})).await?;
+        assert_eq!(channel["smsChannel"], json!({ "enabled": false, "senders": 0, "segmentsPerSecond": 0.0, "maxSegments": 0 }));
+        let estimate = lead.data(ESTIMATE, json!({ "input": { "audience": { "everyone": true }, "bodySv": "Samling kl. 14." } })).await?;
+        let estimate = &estimate["messageEstimate"];
+        assert!(estimate["recipients"].as_u64().is_some_and(|count| count > 10), "{estimate}");
+        assert_eq!(estimate["sms"], Value::Null, "no texts are promised when SMS is off");
+        let worker = server.sign_in_as("underskoterska").await?;
+        let (code, _) = worker.error(SMS_CHANNEL, json!({})).await?;
+        assert_eq!(code, "FORBIDDEN", "only those who send messages plan sends");
+        Ok(())
+    }
+
+    async fn the_crisis_lead_sees_how_long_the_texts_take_before_and_during_a_send(server: sending_sms_from_two_numbers) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let channel = lead.data(SMS_CHANNEL, json!({})).await?;
+        assert_eq!(channel["smsChannel"], json!({ "enabled": true, "senders": 2, "segmentsPerSecond": 2.0, "maxSegments": 2 }));
+        let input = json!({ "audience": { "everyone": true }, "bodySv": "Hej {namn}! Samling i krisledningsrummet kl. 14." });
+        let estimate = lead.data(ESTIMATE, json!({ "input": input })).await?;
+        let estimate = &estimate["messageEstimate"];
+        let recipients = estimate["recipients"].as_u64().unwrap_or_default();
+        let texts = estimate["sms"]["texts"].as_u64().unwrap_or_default();
+        assert_eq!(texts + estimate["withoutPhone"].as_u64().unwrap_or_default(), recipients, "{estimate}");
+        assert!(texts > 10, "the sample's staff have phones: {estimate}");
+        assert_eq!(estimate["sms"]["segments"], texts, "a short Swedish text is one segment each: {estimate}");
+        assert_eq!(estimate["sms"]["seconds"], texts.div_ceil(2), "two senders at one a second: {estimate}");
+        let summary = estimate["sms"]["summary"].as_str().unwrap_or_default();
+        assert!(summary.starts_with(&format!("{texts} sms via 2 avsändare ≈ ")), "{summary}");
+        assert!(estimate["sms"]["en"].as_str().is_some_and(|en| en.contains("SMS over 2 senders")), "{estimate}");
+
+        let message = send(&lead, input).await?;
+        assert_eq!(message["recipientCount"], recipients);
+        let during = lead.data("query($id: ID!) { rollCall(messageId: $id) { smsLeft { texts seconds } } }", json!({ "id": message["id"] })).await?;
+        assert_eq!(during["rollCall"]["smsLeft"], json!({ "texts": texts, "seconds": texts.div_ceil(2) }), "nothing has left yet: {during}");
+        Ok(())
+    }
+
+    async fn a_text_too_long_for_sms_is_refused_before_anything_is_queued(server: sending_sms_from_two_numbers) {
+        let lead = server.sign_in_as("krisledare").await?;
+        // 120 characters with an emoji make the text UCS-2: more than two segments of 67.
+        let long = format!("{} 🚨 Alla enheter: läs rutinen för pappersjournal.", "Journalsystemet är nere. ".repeat(4));
+        let input = json!({ "audience": { "everyone": true }, "bodySv": long });
+        let (code, text) = lead.error(ESTIMATE, json!({ "input": input })).await?;
+        assert_eq!(code, "VALIDATION", "{text}");
+        assert!(text.contains("bodySv") && text.contains("at most 2"), "the error says which text and the limit: {text}");
+        let response = lead.send(SEND, json!({ "input": input })).await?;
+        let error = &response["errors"][0];
+        assert_eq!(error["extensions"]["code"], "VALIDATION", "{response}");
+        assert_eq!(error["extensions"]["field"], "bodySv");
+        let admin = server.sign_in_as("admin").await?;
+        let sends = |outcome: &'static str| {
+            let admin = &admin;
+            async move {
+                let events = admin.data(
+                    "query($outcome: AuditOutcome) { auditEvents(objectType: \"message\", action: \"send\", outcome: $outcome, first: 100) { edges { node { id } } } }",
+                    json!({ "outcome": outcome }),
+                ).await?;
+                anyhow::Ok(events["auditEvents"]["edges"].as_array().map_or(0, Vec::len))
+            }
+        };
+        assert_eq!(sends("SUCCESS").await?, 0, "no message was stored: {}", sends("SUCCESS").await?);
+        assert_eq!(sends("FAILED").await?, 1, "the refusal is on record");
+        send(&lead, json!({ "audience": { "everyone": true }, "bodySv": "Läs rutinen för pappersjournal." })).await?;
+        assert_eq!(sends("SUCCESS").await?, 1, "a text that fits goes out");
         Ok(())
     }
 }

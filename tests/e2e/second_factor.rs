@@ -258,6 +258,37 @@ on_every_database! {
         Ok(())
     }
 
+    async fn the_app_secret_is_sealed_with_a_key_outside_the_database(server: sample_municipality) {
+        let mas = server.sign_in_as("mas").await?;
+        let (phone, _) = enrol(&mas).await?;
+        let secret = phone.0.secret().to_base32();
+        let stored = server.select_text("SELECT secret FROM totp_credentials").await?;
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        assert!(stored[0].starts_with("v1:") && !stored[0].contains(&secret), "a dump holds no usable seed");
+
+        // An earlier version kept the seed in plain text: a restart seals it.
+        server.execute_sql(&format!("UPDATE totp_credentials SET secret = '{secret}'")).await?;
+        server.restart_server(|_| ()).await?;
+        let resealed = server.select_text("SELECT secret FROM totp_credentials").await?;
+        assert!(resealed[0].starts_with("v1:") && !resealed[0].contains(&secret), "{resealed:?}");
+
+        // Started with another key, the server cannot open the seed: no session, and the
+        // sealed value is left as it was for when the right key comes back.
+        server.restart_server(|config| config.secret_key = Some("CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=".into())).await?;
+        let challenge = password_step(&server, "mas", "Demo-mas-2026").await?;
+        let refused = complete(&server, &challenge, Some(&phone.code(1)), None).await?;
+        assert!(refused["data"]["completeSignIn"].is_null() && refused["errors"][0].is_object(), "{refused}");
+        assert_eq!(server.select_text("SELECT secret FROM totp_credentials").await?, resealed);
+
+        // With its own key back, the resealed seed checks the app's next code. (One
+        // more code fits in the clock-drift window after enrolment, so one sign-in.)
+        server.restart_server(|config| config.secret_key = None).await?;
+        let challenge = password_step(&server, "mas", "Demo-mas-2026").await?;
+        let back = complete(&server, &challenge, Some(&phone.code(1)), None).await?;
+        assert!(back["data"]["completeSignIn"]["token"].is_string(), "the right key opens it again: {back}");
+        Ok(())
+    }
+
     async fn roles_above_care_worker_must_enrol_before_anything_else(server: requiring_a_second_factor_above_care_worker) {
         // A care worker is not required to, and works as before.
         let care_worker = server.sign_in_as("underskoterska").await?;

@@ -9,7 +9,7 @@
 use anyhow::{Context, anyhow, bail};
 use reserv::server::{RunningServer, open_store, start};
 use reserv::{Config, demo};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -278,6 +278,30 @@ impl TestServer {
         .await
     }
 
+    /// The demo municipality with SMS configured through two sender numbers at one
+    /// segment a second each, texts of at most two segments, and no outbox worker
+    /// running, so that every text stays queued for the test to count.
+    pub async fn sending_sms_from_two_numbers(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.sms = Some(reserv::sms_config::SmsConfig {
+                provider: "twilio".into(),
+                base_url: "http://127.0.0.1:9".into(),
+                account_sid: "ACtest".into(),
+                auth_token: Some("testtoken".into()),
+                auth_token_file: None,
+                senders: vec!["070-174 06 80".into(), "+46 70 174 06 81".into()],
+                messaging_service_sid: None,
+                rate_per_sender: 1.0,
+                max_segments: 2,
+                public_url: None,
+                resident_number: None,
+                resident_text_without_notice: "Inga störningar just nu.".into(),
+                resident_text_without_notice_en: "No disruptions right now.".into(),
+            });
+        })
+        .await
+    }
+
     /// The demo municipality, with the test's settings changed by `adjust`.
     pub async fn sample_municipality_with(
         backend: Backend,
@@ -339,14 +363,7 @@ impl TestServer {
 
     /// Runs SQL on the test database directly, to prove what the database itself allows.
     pub async fn execute_sql(&self, sql: &str) -> anyhow::Result<()> {
-        let url = match &self.postgres {
-            Some(database) => database.url()?,
-            None => format!(
-                "sqlite://{}",
-                self.config.data_dir.join("reserv.db").display()
-            ),
-        };
-        let db = Database::connect(url).await?;
+        let db = Database::connect(self.database_url()?).await?;
         let outcome = db
             .execute_unprepared(sql)
             .await
@@ -356,7 +373,45 @@ impl TestServer {
         outcome
     }
 
-    /// Stops the server and removes its database.
+    /// The first column of every row `sql` selects, as text: what the database holds,
+    /// as someone with a dump of it would see it.
+    pub async fn select_text(&self, sql: &str) -> anyhow::Result<Vec<String>> {
+        let db = Database::connect(self.database_url()?).await?;
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await;
+        db.close().await?;
+        rows?
+            .iter()
+            .map(|row| {
+                row.try_get_by_index::<String>(0)
+                    .map_err(|error| anyhow!("{error}"))
+            })
+            .collect()
+    }
+
+    fn database_url(&self) -> anyhow::Result<String> {
+        Ok(match &self.postgres {
+            Some(database) => database.url()?,
+            None => format!(
+                "sqlite://{}",
+                self.config.data_dir.join("reserv.db").display()
+            ),
+        })
+    }
+
+    /// Starts the server again over the same database and data folder, on a new port,
+    /// with the settings changed by `adjust`: a restart, or an upgrade.
+    pub async fn restart_server(&mut self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<()> {
+        self.stop_server().await?;
+        adjust(&mut self.config);
+        let store = open_store(&self.config).await?;
+        let running = start(&self.config, store).await?;
+        self.base_url = format!("http://{}", running.address);
+        self.running = Some(running);
+        Ok(())
+    }
+
     /// Stops the Reserv server and keeps its database, as when the server is gone and
     /// only the fallback site answers.
     pub async fn stop_server(&mut self) -> anyhow::Result<()> {
@@ -366,6 +421,7 @@ impl TestServer {
         Ok(())
     }
 
+    /// Stops the server and removes its database.
     pub async fn finish(mut self) -> anyhow::Result<()> {
         if let Some(running) = self.running.take() {
             running.stop().await?;

@@ -448,6 +448,12 @@ export interface Message {
   recipientCount: number;
 }
 
+export interface MessageEstimate {
+  recipients: number;
+  withoutPhone: number;
+  sms: SmsEstimate | null;
+}
+
 export interface Mutation {
   login: LoginResult;
   logout: boolean;
@@ -695,6 +701,10 @@ export interface Query {
   incident: Incident;
   myTasks: Array<Task>;
   message: Message;
+  myMessages: Array<ReceivedMessage>;
+  recentMessages: Array<Message>;
+  smsChannel: SmsChannelObject;
+  messageEstimate: MessageEstimate;
   rollCall: RollCall;
   publicNotices: Array<PublicNotice>;
   plans: PlanConnection;
@@ -708,6 +718,11 @@ export interface Query {
   playbookProblems: Array<PlaybookProblem>;
   suggestPlaybooks: Array<PlaybookSuggestion>;
   fallbackPublishStatus: Array<FallbackPublishStatus>;
+}
+
+export interface ReceivedMessage {
+  message: Message;
+  acknowledgedAt: string | null;
 }
 
 export interface ReportIncidentInput {
@@ -737,6 +752,7 @@ export interface RollCall {
   messageId: string;
   overall: DeliveryCountsObject;
   units: Array<UnitRollCall>;
+  smsLeft: SmsEstimate | null;
   notReached: Array<Person>;
 }
 
@@ -822,6 +838,21 @@ export interface Session {
 export interface SignInResult {
   session: LoginResult | null;
   secondFactor: SecondFactorChallenge | null;
+}
+
+export interface SmsChannelObject {
+  enabled: boolean;
+  senders: number;
+  segmentsPerSecond: number;
+  maxSegments: number;
+}
+
+export interface SmsEstimate {
+  texts: number;
+  segments: number;
+  senders: number;
+  seconds: number;
+  summary: string;
 }
 
 export interface StepDiff {

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Incident, LogEntry, LogEntryKind, Task } from '../generated/schema';
 import type { Strings } from '../i18n';
 import type { OutboxItem } from '../offline/store';
+import { time } from '../time';
 
 export type LogView = Pick<LogEntry, 'id' | 'kind' | 'text' | 'author' | 'occurredAt'>;
 export type IncidentView = Pick<Incident, 'id' | 'title' | 'state' | 'severity' | 'exercise'> & {
@@ -10,9 +11,6 @@ export type IncidentView = Pick<Incident, 'id' | 'title' | 'state' | 'severity' 
 };
 export type TaskView = Pick<Task, 'id' | 'title' | 'dueAt' | 'state' | 'incidentId'>;
 
-// In the page's language (set from the chosen one), not the browser's.
-const time = (iso: string) =>
-  new Date(iso).toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'sv-SE', { dateStyle: 'short', timeStyle: 'short' });
 
 export function IncidentList({ t, incidents, tasks }: { t: Strings; incidents: IncidentView[]; tasks: TaskView[] }) {
   return (
@@ -41,7 +39,7 @@ export function IncidentList({ t, incidents, tasks }: { t: Strings; incidents: I
 }
 
 export function IncidentDetail({ t, incident, queued, mayWrite, onWrite }: {
-  t: Strings; incident: IncidentView; queued: OutboxItem[]; mayWrite: boolean;
+  t: Strings; incident: IncidentView; queued: Array<Extract<OutboxItem, { kind: 'logEntry' }>>; mayWrite: boolean;
   onWrite: (kind: LogEntryKind, text: string) => Promise<void>;
 }) {
   const [text, setText] = useState('');

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { OfflineStore, clearDevice, DB_NAME } from './store';
-import { flushOutbox, queueLogEntry, Unreachable } from './outbox';
+import { describe as describe_, flushOutbox, oneAtATime, pendingTicks, queueAcknowledgement, queueLogEntry, queueReport, queueTick, queueUntick, Unreachable } from './outbox';
 import { keepable, refresh, type OfflineData } from './sync';
 
 let n = 0;
@@ -38,7 +38,7 @@ describe('the outbox', () => {
     await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'a' }, new Date('2026-12-03T10:00:00Z'));
     await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'b' }, new Date('2026-12-03T10:01:00Z'));
     const accepted = await flushOutbox(store, async (item) =>
-      item.input.text === 'a' ? { ok: false, rejected: 'The incident is closed' } : { ok: true });
+      describe_(item) === 'a' ? { ok: false, rejected: 'The incident is closed' } : { ok: true });
     expect(accepted).toBe(1);
     const left = await store.outbox();
     expect(left).toMatchObject([{ state: 'rejected', error: 'The incident is closed' }]);
@@ -51,8 +51,110 @@ describe('the outbox', () => {
     await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'second' }, new Date('2026-12-03T10:05:00Z'));
     await queueLogEntry(store, 'i1', { kind: 'ACTION', text: 'first' }, new Date('2026-12-03T10:00:00Z'));
     const order: string[] = [];
-    await flushOutbox(store, async (item) => { order.push(item.input.text); return { ok: true }; });
+    await flushOutbox(store, async (item) => { order.push(describe_(item)); return { ok: true }; });
     expect(order).toEqual(['first', 'second']);
+  });
+});
+
+describe('acknowledgements, ticks and reports in the outbox', () => {
+  it('an acknowledgement tapped twice offline is sent once, and again after a lost answer with the same id', async () => {
+    const store = await fresh();
+    const first = await queueAcknowledgement(store, 'm1');
+    const again = await queueAcknowledgement(store, 'm1');
+    expect(again.clientId).toBe(first.clientId);
+    expect(await store.outbox()).toHaveLength(1);
+    const sent: string[] = [];
+    await flushOutbox(store, async (item) => { sent.push(item.clientId); throw new Unreachable(); });
+    await flushOutbox(store, async (item) => {
+      sent.push(item.clientId);
+      expect(item).toMatchObject({ kind: 'acknowledge', messageId: 'm1' });
+      return { ok: true };
+    });
+    expect(sent).toEqual([first.clientId, first.clientId]);
+    expect(await store.outbox()).toHaveLength(0);
+    // Once sent, acknowledging again queues a new write (the server keeps the first time).
+    expect((await queueAcknowledgement(store, 'm1')).clientId).not.toBe(first.clientId);
+  });
+
+  it('ticks are queued once per step, remembered per run, and sent in the order they were made', async () => {
+    const store = await fresh();
+    await queueTick(store, 'run1', 2, new Date('2026-12-04T08:00:00Z'));
+    await queueTick(store, 'run1', 1, new Date('2026-12-04T08:01:00Z'));
+    await queueTick(store, 'run1', 2, new Date('2026-12-04T08:02:00Z'));
+    await queueTick(store, 'run2', 2, new Date('2026-12-04T08:03:00Z'));
+    const outbox = await store.outbox();
+    expect(outbox).toHaveLength(3);
+    expect([...pendingTicks(outbox, 'run1')].sort()).toEqual([[1, true], [2, true]]);
+    expect([...pendingTicks(outbox, 'run2')]).toEqual([[2, true]]);
+    const order: string[] = [];
+    await flushOutbox(store, async (item) => {
+      if (item.kind === 'tick') order.push(`${item.runId}/${item.step}`);
+      return { ok: true };
+    });
+    expect(order).toEqual(['run1/2', 'run1/1', 'run2/2']);
+  });
+
+  it('a tick taken back before it was sent cancels out, and so does an untick ticked again', async () => {
+    const store = await fresh();
+    await queueTick(store, 'run1', 3);
+    expect(await queueUntick(store, 'run1', 3)).toBeUndefined();
+    expect(await store.outbox()).toHaveLength(0);
+    // A step ticked on the server, unticked offline and ticked again: nothing to send.
+    await queueUntick(store, 'run1', 4);
+    expect(pendingTicks(await store.outbox(), 'run1').get(4)).toBe(false);
+    await queueTick(store, 'run1', 4);
+    expect(await store.outbox()).toHaveLength(0);
+    // Once sent, unticking is a write of its own.
+    await queueTick(store, 'run1', 5);
+    await flushOutbox(store, async () => ({ ok: true }));
+    const untick = await queueUntick(store, 'run1', 5);
+    expect(untick).toMatchObject({ kind: 'untick', runId: 'run1', step: 5 });
+    expect(pendingTicks(await store.outbox(), 'run1')).toEqual(new Map([[5, false]]));
+  });
+
+  it('a refused tick is kept with the reason and no longer counts as waiting to be sent', async () => {
+    const store = await fresh();
+    await queueTick(store, 'run1', 1);
+    await flushOutbox(store, async () => ({ ok: false, rejected: 'The run has ended' }));
+    const [left] = await store.outbox();
+    expect(left).toMatchObject({ kind: 'tick', state: 'rejected', error: 'The run has ended' });
+    // Tapping the step again queues a fresh tick beside the refused one.
+    await queueTick(store, 'run1', 1);
+    expect((await store.outbox()).filter((o) => o.state === 'pending')).toHaveLength(1);
+  });
+
+  it('a report waits with everything the crisis staff need, and is described by its title', async () => {
+    const store = await fresh();
+    const input = { title: 'Journalsystemet fungerar inte', kind: 'IT_OUTAGE', severity: 2, unitIds: ['u1'], systemIds: ['s1'] };
+    const item = await queueReport(store, input);
+    const [stored] = await store.outbox();
+    expect(stored).toMatchObject({ kind: 'report', input, clientId: item.clientId, state: 'pending' });
+    expect(describe_(stored)).toBe('Journalsystemet fungerar inte');
+  });
+});
+
+describe('syncs one at a time', () => {
+  it('two flushes started together send each queued write once', async () => {
+    const store = await fresh();
+    await queueReport(store, { title: 'Telefonin fungerar inte', kind: 'IT_OUTAGE', severity: 2, unitIds: [], systemIds: [] });
+    await queueTick(store, 'run1', 1);
+    const sent: string[] = [];
+    const slow = async (item: { clientId: string }) => {
+      await new Promise((r) => setTimeout(r, 5));
+      sent.push(item.clientId);
+      return { ok: true } as const;
+    };
+    const serial = oneAtATime();
+    await Promise.all([serial(() => flushOutbox(store, slow)), serial(() => flushOutbox(store, slow))]);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent).size).toBe(2);
+  });
+
+  it('a failed piece of work does not stop the next', async () => {
+    const serial = oneAtATime();
+    const failed = serial(async () => { throw new Error('offline'); });
+    await expect(failed).rejects.toThrow('offline');
+    expect(await serial(async () => 'next')).toBe('next');
   });
 });
 
@@ -63,6 +165,14 @@ describe('the offline store', () => {
     expect(kept.incidents.nodes.map((i) => i.id)).toEqual(['i1']);
     expect(kept.myTasks.map((t) => t.id)).toEqual(['t1']);
     expect(kept.people.nodes.map((p) => p.id)).toEqual(['p1']);
+  });
+
+  it('keeps messages above the deployment limit off the device', () => {
+    const data = { ...sample(), myMessages: [
+      { message: { id: 'm1', classification: { confidentiality: 1 } } },
+      { message: { id: 'm2', classification: { confidentiality: 2 } } },
+    ] };
+    expect(keepable(data, 1).myMessages?.map((m) => m.message.id)).toEqual(['m1']);
   });
 
   it('sign-out removes the database', async () => {

@@ -13,17 +13,35 @@ export interface Snapshot<T> {
   savedAt: string;
 }
 
-export interface OutboxItem {
+/** What a queued write does; each kind is sent by its own mutation. */
+export type OutboxWrite =
+  | { kind: 'logEntry'; incidentId: string; input: { kind: string; text: string; occurredAt: string } }
+  /** Acknowledging a crisis message; the server keeps the first acknowledgement. */
+  | { kind: 'acknowledge'; messageId: string }
+  /** Ticking a checklist step; the server applies a clientId once. */
+  | { kind: 'tick'; runId: string; step: number; comment?: string }
+  /** Unticking it again (a mistaken tick); the tick stays in the step's history. */
+  | { kind: 'untick'; runId: string; step: number }
+  /** A report from the floor of something that does not work. */
+  | { kind: 'report'; input: ReportInput };
+
+export interface ReportInput {
+  title: string;
+  description?: string;
+  kind: string;
+  severity: number;
+  unitIds: string[];
+  systemIds: string[];
+}
+
+export type OutboxItem = OutboxWrite & {
   /** Client-generated id; the server writes an entry once per id. */
   clientId: string;
-  kind: 'logEntry';
-  incidentId: string;
-  input: { kind: string; text: string; occurredAt: string };
   createdAt: string;
   state: 'pending' | 'rejected';
   /** Why the server refused it, shown to the person. */
   error?: string;
-}
+};
 
 interface ReservDb extends DBSchema {
   snapshot: { key: string; value: Snapshot<unknown> };

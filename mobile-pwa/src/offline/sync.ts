@@ -13,6 +13,8 @@ export interface OfflineData {
   incidents: { nodes: Array<Classified & { id: string }> };
   myTasks: Array<{ id: string; incidentId: string }>;
   people: { nodes: Array<{ id: string; confidentiality: number }> };
+  /** Crisis messages to the person; kept under the same limit as the rest. */
+  myMessages?: Array<{ message: Classified & { id: string } }>;
 }
 
 /** What may be stored: nothing above `max`; a task only when its incident is kept. */
@@ -25,6 +27,7 @@ export function keepable<T extends OfflineData>(data: T, max: number): T {
     incidents: { ...data.incidents, nodes: incidents },
     myTasks: data.myTasks.filter((t) => kept.has(t.incidentId)),
     people: { ...data.people, nodes: data.people.nodes.filter((p) => p.confidentiality <= max) },
+    ...(data.myMessages && { myMessages: data.myMessages.filter((m) => m.message.classification.confidentiality <= max) }),
   };
 }
 

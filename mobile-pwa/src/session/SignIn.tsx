@@ -1,39 +1,104 @@
+// Signing in: the password, then (for an account with an authenticator app) a code
+// from the app or a recovery code. A sealed emergency code is the way in when the
+// ordinary sign-in cannot be used.
 import { useState } from 'preact/hooks';
 import { request, Refused } from '../api';
-import login from '../graphql/session.graphql?raw';
-import type { Mutation } from '../generated/schema';
-import type { Session } from './session';
+import ops from '../graphql/session.graphql?raw';
 import type { Strings } from '../i18n';
+import { sessionOf, type Session, type SignedIn } from './session';
+
+type Step = { kind: 'password' } | { kind: 'code'; challenge: string } | { kind: 'emergency' };
+
+const fields = (event: Event) => new FormData(event.currentTarget as HTMLFormElement);
+const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
 
 export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Session) => void }) {
+  const [step, setStep] = useState<Step>({ kind: 'password' });
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  async function submit(event: Event) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
+  const [recovery, setRecovery] = useState(false);
+
+  async function attempt(work: () => Promise<void>) {
     setBusy(true);
+    setError(undefined);
     try {
-      const data = await request<Pick<Mutation, 'login'>>(login, 'Login', {
-        username: form.get('username'), password: form.get('password'),
-      }, undefined);
-      onSignedIn({
-        token: data.login.token,
-        username: data.login.me.username,
-        roles: data.login.me.roles.map((r) => r.role),
-      });
+      await work();
     } catch (e) {
       setError(e instanceof Refused ? t.signInFailed : t.needNetwork);
     } finally {
       setBusy(false);
     }
   }
+
+  const password = (event: Event) => {
+    event.preventDefault();
+    const form = fields(event);
+    void attempt(async () => {
+      const data = await request<{ signIn: { session: SignedIn | null; secondFactor: { challenge: string } | null } }>(
+        ops, 'SignIn', { username: text(form, 'username'), password: form.get('password') });
+      if (data.signIn.session) onSignedIn(sessionOf(data.signIn.session));
+      else if (data.signIn.secondFactor) setStep({ kind: 'code', challenge: data.signIn.secondFactor.challenge });
+    });
+  };
+
+  const code = (challenge: string) => (event: Event) => {
+    event.preventDefault();
+    const value = text(fields(event), 'code');
+    void attempt(async () => {
+      const data = await request<{ completeSignIn: SignedIn }>(ops, 'CompleteSignIn',
+        recovery ? { challenge, recoveryCode: value } : { challenge, code: value.replace(/\s/g, '') });
+      onSignedIn(sessionOf(data.completeSignIn));
+    });
+  };
+
+  const emergency = (event: Event) => {
+    event.preventDefault();
+    const form = fields(event);
+    void attempt(async () => {
+      const data = await request<{ signInWithEmergencyCode: SignedIn }>(ops, 'EmergencySignIn',
+        { username: text(form, 'username'), code: text(form, 'code') });
+      onSignedIn(sessionOf(data.signInWithEmergencyCode));
+    });
+  };
+
+  const failure = error && <p class="error" role="alert">{error}</p>;
+  if (step.kind === 'code') {
+    return (
+      <form class="card" onSubmit={code(step.challenge)} data-testid="code-step">
+        <h1>{t.secondStep}</h1>
+        <p>{recovery ? t.recoveryCodeHelp : t.codeHelp}</p>
+        <label>{recovery ? t.recoveryCode : t.code}
+          <input name="code" key={String(recovery)} autocomplete="one-time-code" required autoFocus
+            inputMode={recovery ? 'text' : 'numeric'} pattern={recovery ? undefined : '[0-9 ]{6,7}'} autocapitalize="none" />
+        </label>
+        {failure}
+        <button class="primary" disabled={busy}>{t.signIn}</button>
+        <button type="button" onClick={() => setRecovery(!recovery)}>{recovery ? t.useApp : t.useRecoveryCode}</button>
+        <button type="button" onClick={() => { setStep({ kind: 'password' }); setError(undefined); }}>{t.back}</button>
+      </form>
+    );
+  }
+  if (step.kind === 'emergency') {
+    return (
+      <form class="card" onSubmit={emergency} data-testid="emergency-step">
+        <h1>{t.emergencySignIn}</h1>
+        <p>{t.emergencyHelp}</p>
+        <label>{t.username}<input name="username" autocomplete="username" autocapitalize="none" required /></label>
+        <label>{t.emergencyCode}<input name="code" autocomplete="off" autocapitalize="none" required /></label>
+        {failure}
+        <button class="primary" disabled={busy}>{t.signIn}</button>
+        <button type="button" onClick={() => { setStep({ kind: 'password' }); setError(undefined); }}>{t.back}</button>
+      </form>
+    );
+  }
   return (
-    <form class="card" onSubmit={submit}>
+    <form class="card" onSubmit={password}>
       <h1>{t.appName}</h1>
       <label>{t.username}<input name="username" autocomplete="username" autocapitalize="none" required /></label>
       <label>{t.password}<input name="password" type="password" autocomplete="current-password" required /></label>
-      {error && <p class="error" role="alert">{error}</p>}
+      {failure}
       <button class="primary" disabled={busy}>{t.signIn}</button>
+      <button type="button" class="link" onClick={() => { setStep({ kind: 'emergency' }); setError(undefined); }}>{t.emergencySignIn}</button>
     </form>
   );
 }

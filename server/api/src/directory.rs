@@ -73,7 +73,8 @@ pub struct UnitInput {
 pub struct PersonInput {
     pub name: String,
     pub title: Option<String>,
-    /// E.164 form, like +46701234567; spaces and dashes are removed.
+    /// As staff write it, like 070-123 45 67 or +46 70 123 45 67; a number without a
+    /// country code is read as Swedish. Stored and returned in E.164 form.
     pub phone: Option<String>,
     pub email: Option<String>,
     #[graphql(default_with = "Language::Sv")]

@@ -4,12 +4,14 @@
 use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
 use crate::loaders::load_all;
-use crate::types::{Classification, ClassificationInput, PersonObject, Role, Unit};
+use crate::types::{Classification, ClassificationInput, Language, PersonObject, Role, Unit};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use reserv_domain::access::Action;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use reserv_domain::messages::{Audience, Message, NewMessage};
-use reserv_store::{DeliveryCounts, RollCall};
+use reserv_domain::sms::{SmsChannel, SmsEstimate};
+use reserv_store::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 
 /// Who a message goes to: everyone named by any part, each person once.
 #[derive(InputObject, Default)]
@@ -154,6 +156,86 @@ impl UnitRollCall {
     }
 }
 
+/// Texts through the SMS sender pool and how long they take. The provider, not Reserv,
+/// sets the pace: an ordinary sender number takes about one segment a second.
+pub struct SmsEstimateObject(SmsEstimate);
+
+#[Object(name = "SmsEstimate")]
+impl SmsEstimateObject {
+    async fn texts(&self) -> u64 {
+        self.0.texts
+    }
+    /// SMS segments in all: a long text, or one with characters outside GSM 7-bit such
+    /// as emoji, takes several.
+    async fn segments(&self) -> u64 {
+        self.0.segments
+    }
+    async fn senders(&self) -> u64 {
+        self.0.senders as u64
+    }
+    /// Seconds until the last text has left, at the configured rate per sender.
+    async fn seconds(&self) -> u64 {
+        self.0.duration.as_secs()
+    }
+    /// One line for the crisis lead, like "1 600 sms via 4 avsändare ≈ 7 min".
+    async fn summary(
+        &self,
+        #[graphql(default_with = "Language::Sv")] language: Language,
+    ) -> String {
+        self.0.summary(language.into())
+    }
+}
+
+/// What sending a message would do, before it is sent.
+pub struct MessageEstimateObject(MessageEstimate);
+
+#[Object(name = "MessageEstimate")]
+impl MessageEstimateObject {
+    async fn recipients(&self) -> u64 {
+        self.0.recipients
+    }
+    /// Recipients without a phone number: they see the message in the app only.
+    async fn without_phone(&self) -> u64 {
+        self.0.without_phone
+    }
+    /// The texts and how long they take; null when SMS is off.
+    async fn sms(&self) -> Option<SmsEstimateObject> {
+        self.0.sms.map(SmsEstimateObject)
+    }
+}
+
+/// Whether this server sends SMS, and how much it can carry.
+#[derive(SimpleObject)]
+pub struct SmsChannelObject {
+    /// False when no SMS provider is configured: messages then reach the app only.
+    pub enabled: bool,
+    /// Sender numbers in the pool (a messaging service counts as one); 0 when off.
+    pub senders: u64,
+    /// Segments the whole pool sends per second; 0 when off.
+    pub segments_per_second: f64,
+    /// The longest text accepted, in segments; 0 when off.
+    pub max_segments: u64,
+}
+
+impl From<SmsChannel> for SmsChannelObject {
+    fn from(channel: SmsChannel) -> Self {
+        match channel {
+            SmsChannel::Off => Self {
+                enabled: false,
+                senders: 0,
+                segments_per_second: 0.0,
+                max_segments: 0,
+            },
+            SmsChannel::On(capacity) => Self {
+                enabled: true,
+                senders: capacity.senders.max(1) as u64,
+                segments_per_second: capacity.segments_per_second(),
+                max_segments: capacity.max_segments as u64,
+            },
+        }
+    }
+}
+
 pub struct RollCallObject(RollCall);
 
 #[Object(name = "RollCall")]
@@ -172,11 +254,40 @@ impl RollCallObject {
             .map(|(unit, counts)| UnitRollCall(*unit, counts.clone()))
             .collect()
     }
+    /// The texts still waiting to leave and how long they take; null when none wait or
+    /// SMS is off.
+    async fn sms_left(&self) -> Option<SmsEstimateObject> {
+        self.0.sms_left.map(SmsEstimateObject)
+    }
     /// Recipients whose copy has neither been delivered nor acknowledged.
     async fn not_reached(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PersonObject>> {
         let people = load_all(ctx, &self.0.not_reached).await?;
         Ok(people.into_iter().map(PersonObject).collect())
     }
+}
+
+/// A message sent to the signed-in person.
+pub struct ReceivedMessageObject(ReceivedMessage);
+
+#[Object(name = "ReceivedMessage")]
+impl ReceivedMessageObject {
+    async fn message(&self) -> MessageObject {
+        MessageObject(self.0.message.clone())
+    }
+    /// When the person acknowledged it; null until they have.
+    async fn acknowledged_at(&self) -> Option<DateTime<Utc>> {
+        self.0.acknowledged_at
+    }
+}
+
+/// How many messages a list gives when `first` is left out, and at most.
+const MESSAGES_FIRST: u64 = 50;
+
+fn first_or_default(first: Option<i32>) -> u64 {
+    first
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(MESSAGES_FIRST)
+        .min(MESSAGES_FIRST)
 }
 
 #[derive(Default)]
@@ -188,6 +299,59 @@ impl MessageQuery {
         let id = MessageId(parse_id("id", &id)?);
         Ok(MessageObject(
             store(ctx)?.message(principal(ctx)?, id).await.api()?,
+        ))
+    }
+
+    /// The messages sent to the signed-in person, newest first (at most 50), with
+    /// when they acknowledged each.
+    async fn my_messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<ReceivedMessageObject>> {
+        let received = store(ctx)?
+            .received_messages(principal(ctx)?, first_or_default(first))
+            .await
+            .api()?;
+        Ok(received.into_iter().map(ReceivedMessageObject).collect())
+    }
+
+    /// The latest messages sent, newest first (at most 50): for those who send
+    /// messages, to follow up their roll-call.
+    async fn recent_messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<MessageObject>> {
+        let sent = store(ctx)?
+            .recent_messages(principal(ctx)?, first_or_default(first))
+            .await
+            .api()?;
+        Ok(sent.into_iter().map(MessageObject).collect())
+    }
+
+    /// Whether messages also go out by SMS: for those who send messages, so that they
+    /// know before a crisis whether texts will reach phones.
+    async fn sms_channel(&self, ctx: &Context<'_>) -> async_graphql::Result<SmsChannelObject> {
+        principal(ctx)?
+            .authorize_somewhere(Action::SendMessages)
+            .api()?;
+        Ok(store(ctx)?.sms_channel().into())
+    }
+
+    /// What sending this message would do (recipients, texts, time through the sender
+    /// pool) without sending it. Refuses what `sendMessage` would refuse.
+    async fn message_estimate(
+        &self,
+        ctx: &Context<'_>,
+        input: SendMessageInput,
+    ) -> async_graphql::Result<MessageEstimateObject> {
+        let request = input.into_request()?;
+        Ok(MessageEstimateObject(
+            store(ctx)?
+                .estimate_message(principal(ctx)?, request)
+                .await
+                .api()?,
         ))
     }
 

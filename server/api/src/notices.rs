@@ -52,7 +52,8 @@ pub struct AffectedServiceInput {
 #[derive(InputObject)]
 pub struct HotlineInput {
     pub name: LocalizedTextInput,
-    /// In E.164 form, like +46923650000.
+    /// As people write it, like 0923-650 00; a number without a country code is read
+    /// as Swedish. Stored and shown in E.164 form.
     pub phone: String,
     pub opening_hours: LocalizedTextInput,
 }

@@ -75,6 +75,7 @@ pub mod publishing;
 pub mod resident_line;
 pub mod second_factor;
 pub mod sign_in;
+pub mod sms;
 pub mod sms_commands;
 pub mod swedish_time;
 pub mod systems;

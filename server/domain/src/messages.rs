@@ -12,6 +12,7 @@ use crate::access::Role;
 use crate::classification::{Classification, Confidentiality};
 use crate::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use crate::people::Language;
+use crate::sms::{Segments, count_segments};
 use crate::validate::{optional_text, required_text};
 use crate::{DomainError, Result};
 
@@ -215,6 +216,35 @@ impl ValidMessage {
             return with_exercise_mark(notice, recipient.language, rendering.exercise);
         }
         self.text_for(recipient, rendering)
+    }
+}
+
+impl ValidMessage {
+    /// The SMS `recipient` gets with its segment count, refused when it takes more than
+    /// `max_segments`: a long text costs and arrives in pieces, so the sender shortens it.
+    pub fn sms_within(
+        &self,
+        recipient: &Recipient,
+        rendering: Rendering<'_>,
+        max_segments: usize,
+    ) -> Result<(String, Segments)> {
+        let text = self.sms_for(recipient, rendering);
+        let segments = count_segments(&text);
+        if segments.count > max_segments {
+            let field = match (recipient.language, &self.body_en) {
+                (Language::En, Some(_)) => "bodyEn",
+                _ => "bodySv",
+            };
+            return Err(DomainError::validation(
+                field,
+                format!(
+                    "makes an SMS of {} segments for some recipients (names and the incident \
+                     title count too); at most {max_segments} are allowed: shorten the text",
+                    segments.count
+                ),
+            ));
+        }
+        Ok((text, segments))
     }
 }
 

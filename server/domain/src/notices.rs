@@ -48,6 +48,16 @@ pub struct Localized {
     pub en: Option<String>,
 }
 
+/// Standing advice for residents from a playbook ("if your home care visit is late,
+/// call …"): public by the playbook format's rule, and shown whatever is going on, so
+/// that it tells nobody which incident is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicGuidance {
+    /// The scenario it is for: the playbook's title.
+    pub scenario: Localized,
+    pub advice: Localized,
+}
+
 impl Localized {
     /// The text in `language`, or in Swedish when it has no translation.
     pub fn get(&self, language: Language) -> &str {
@@ -367,7 +377,7 @@ mod tests {
     fn hotline_numbers_and_validity_are_checked_with_their_field() {
         let now = Utc::now();
         let mut bad_number = draft();
-        bad_number.hotlines[0].phone = "0923-650 00".into();
+        bad_number.hotlines[0].phone = "0923-65".into();
         assert!(matches!(
             bad_number.validate(now),
             Err(DomainError::Validation { field, .. }) if field == "hotlines[0].phone"

@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn refuses_bad_phone_and_email() {
         let bad_phone = PersonRequest {
-            phone: Some("0701740610".into()),
+            phone: Some("070-17 40".into()),
             ..request()
         };
         assert!(

@@ -1,12 +1,14 @@
 //! Phone numbers in E.164 form, the only form the SMS providers accept.
 
 use crate::{DomainError, Result};
+use phonenumber::{Mode, country};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A phone number in E.164 form: `+`, a country code that does not start with 0, and at
-/// most 15 digits in all. Spaces and dashes that people type are removed; anything else
-/// is refused rather than guessed at, because a wrong number reaches the wrong person.
+/// A phone number in E.164 form, as the SMS providers want it. Staff type numbers as they
+/// know them ("070-123 45 67", "+46 70 123 45 67", "0046…"); a number without a country
+/// code is read as Swedish. Numbers that cannot exist by libphonenumber's numbering plans
+/// are refused rather than guessed at, because a wrong number reaches the wrong person.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct E164(String);
@@ -14,54 +16,47 @@ pub struct E164(String);
 impl E164 {
     /// Parses `input`, naming `field` in the error.
     pub fn parse(field: &str, input: &str) -> Result<Self> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\u{a0}'))
-            .collect();
         let invalid = |why: &str| {
             DomainError::validation(
                 field,
-                format!("{why}; write the number in E.164 form, like +46701234567"),
+                format!("{why}; write it like 070-123 45 67 or, from abroad, +46 70 123 45 67"),
             )
         };
-        let Some(digits) = compact.strip_prefix('+') else {
-            return Err(invalid("must start with + and the country code"));
-        };
-        if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(invalid("may contain only digits after the +"));
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(invalid("is empty"));
         }
-        if digits.starts_with('0') {
-            return Err(invalid("country code cannot start with 0"));
+        if trimmed.chars().any(|c| c.is_alphabetic()) {
+            return Err(invalid(
+                "may contain only digits, spaces, dashes and a leading +",
+            ));
         }
-        if !(8..=15).contains(&digits.len()) {
-            return Err(invalid("must have 8 to 15 digits"));
+        let number = phonenumber::parse(Some(country::Id::SE), trimmed)
+            .map_err(|_| invalid("is not a phone number"))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(invalid(
+                "is not a number that can exist in its country's numbering plan",
+            ));
         }
-        Ok(Self(compact))
+        Ok(Self(number.format().mode(Mode::E164).to_string()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The number as people write and dial it by hand: a Swedish mobile number grouped
-    /// "070-174 06 90", another Swedish number in national form, a foreign one as it is.
+    /// The number as people write and dial it by hand: a Swedish number in national form
+    /// ("070-174 06 90", "0923-650 00"), another in international form ("+47 412 34 567").
     pub fn for_reading(&self) -> String {
-        let Some(national) = self.0.strip_prefix("+46").map(|rest| format!("0{rest}")) else {
+        let Ok(number) = phonenumber::parse(None, &self.0) else {
             return self.0.clone();
         };
-        match (
-            national.get(..3),
-            national.get(3..6),
-            national.get(6..8),
-            national.get(8..),
-        ) {
-            (Some(prefix), Some(first), Some(second), Some(last))
-                if national.starts_with("07") && national.len() == 10 =>
-            {
-                format!("{prefix}-{first} {second} {last}")
-            }
-            _ => national,
-        }
+        let mode = if number.country().id() == Some(country::Id::SE) {
+            Mode::National
+        } else {
+            Mode::International
+        };
+        number.format().mode(mode).to_string()
     }
 }
 
@@ -105,35 +100,49 @@ impl fmt::Debug for E164 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn accepts_spaced_swedish_mobile_number() {
-        let phone = E164::parse("phone", "+46 70-174 06 05").ok();
-        assert_eq!(phone.as_ref().map(E164::as_str), Some("+46701740605"));
+    fn parsed(input: &str) -> Option<String> {
+        E164::parse("phone", input).ok().map(String::from)
     }
 
     #[test]
-    fn refuses_national_form_and_letters() {
+    fn accepts_numbers_as_staff_type_them() {
         for input in [
-            "070-1740605",
+            "+46 70-174 06 05",
+            "070-174 06 05",
+            "0701740605",
+            "0046 70 174 06 05",
+            " 070 174 06 05 ",
+        ] {
+            assert_eq!(parsed(input).as_deref(), Some("+46701740605"), "{input}");
+        }
+        assert_eq!(parsed("0923-650 00").as_deref(), Some("+4692365000"));
+        assert_eq!(parsed("+47 412 34 567").as_deref(), Some("+4741234567"));
+    }
+
+    #[test]
+    fn refuses_impossible_numbers_and_letters() {
+        for input in [
+            "",
+            "070-17",
             "+46 70 ABC",
+            "070-174 06 05 99 99",
             "+0461234567",
-            "+461234",
             "+4612345678901234",
         ] {
             let err = E164::parse("phone", input).err();
             assert!(
                 matches!(&err, Some(DomainError::Validation { field, .. }) if field == "phone"),
-                "{input} was accepted: {err:?}"
+                "{input:?} was accepted: {err:?}"
             );
         }
     }
 
     #[test]
-    fn swedish_numbers_are_grouped_as_people_write_them() {
+    fn numbers_are_grouped_as_people_write_them() {
         let read = |number: &str| E164::parse("phone", number).map(|phone| phone.for_reading());
         assert_eq!(read("+46701740690").ok().as_deref(), Some("070-174 06 90"));
-        assert_eq!(read("+4692365000").ok().as_deref(), Some("092365000"));
-        assert_eq!(read("+4712345678").ok().as_deref(), Some("+4712345678"));
+        assert_eq!(read("+4692365000").ok().as_deref(), Some("0923-650 00"));
+        assert_eq!(read("+4741234567").ok().as_deref(), Some("+47 41 23 45 67"));
     }
 
     #[test]

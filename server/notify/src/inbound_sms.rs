@@ -5,7 +5,6 @@
 //! person registered with the sender's number; an unknown number gets an empty answer
 //! and leaves an audit event. Neither numbers nor texts are ever logged.
 
-use crate::segments::count_segments;
 use crate::twiml::{Twiml, Verb};
 use crate::webhooks::{Params, Webhooks, param};
 use axum::extract::{Form, State};
@@ -13,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use reserv_domain::phone::E164;
 use reserv_domain::resident_line::information_sms;
+use reserv_domain::sms::count_segments;
 use reserv_domain::sms_commands::{StaffCommand, StaffReply};
 use std::sync::Arc;
 

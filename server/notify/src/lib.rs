@@ -8,7 +8,6 @@
 
 mod error;
 mod inbound_sms;
-pub mod segments;
 mod signature;
 pub mod twilio;
 mod twiml;

@@ -6,8 +6,8 @@
 //! Sends are spread over the pool of sender numbers, each held to its configured rate;
 //! a 429 (Twilio error 20429) is a transient error that the worker retries later.
 
-use crate::segments::count_segments;
 use crate::{NotifyError, Result};
+use reserv_domain::sms::count_segments;
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;

@@ -52,6 +52,11 @@ pub struct Config {
     pub sms: Option<crate::sms_config::SmsConfig>,
     /// How continuity plans are kept (`[plans]`, `RESERV_PLANS__<KEY>`).
     pub plans: PlansConfig,
+    /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
+    pub secret_key: Option<String>,
+    /// A file holding that key; neither set means `DATA_DIR/secret.key`, created at
+    /// first start.
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// Settings of continuity plans.
@@ -174,6 +179,8 @@ impl Default for Config {
             fallback: FallbackConfig::default(),
             sms: None,
             plans: PlansConfig::default(),
+            secret_key: None,
+            secret_key_file: None,
         }
     }
 }
@@ -342,6 +349,8 @@ impl std::fmt::Debug for Config {
             .field("playbooks_dir", &self.playbooks_dir)
             .field("fallback", &self.fallback)
             .field("sms", &self.sms)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "(hidden)"))
+            .field("secret_key_file", &self.secret_key_file)
             .finish()
     }
 }

@@ -4,6 +4,7 @@ use crate::Config;
 use anyhow::Context;
 use reserv_api::{ApiSettings, SchemaLimits, build_schema, router};
 use reserv_domain::SystemClock;
+use reserv_domain::sms::SmsChannel;
 use reserv_store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,9 +20,32 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open(&location, Arc::new(SystemClock))
         .await
         .with_context(|| format!("cannot open the database {}", location.redacted()))?;
-    Ok(store
+    let secret_key = config.secret_key()?;
+    let store = store
+        .with_secret_key(secret_key)
         .with_sign_in_settings(config.sign_in_settings())
-        .with_plan_settings(config.plans.plan_settings()))
+        .with_plan_settings(config.plans.plan_settings())
+        .with_sms_channel(match &config.sms {
+            Some(sms) => SmsChannel::On(sms.capacity()),
+            None => SmsChannel::Off,
+        });
+    let sealed = store
+        .seal_plain_secrets()
+        .await
+        .context("cannot seal the stored TOTP secrets")?;
+    if sealed.sealed > 0 {
+        tracing::info!(
+            count = sealed.sealed,
+            "sealed TOTP secrets stored in plain text by an earlier version"
+        );
+    }
+    if sealed.other_key > 0 {
+        tracing::error!(
+            count = sealed.other_key,
+            "TOTP secrets are sealed with another key than this server's: those people cannot sign in with their app until the server gets its old secret_key back, or an admin removes their app so that they enrol again"
+        );
+    }
+    Ok(store)
 }
 
 /// A server running in the background, as tests and `serve` use it.

@@ -3,6 +3,8 @@
 
 use crate::config::{ConfigError, read_secret};
 use reserv_domain::notices::Localized;
+use reserv_domain::phone::E164;
+use reserv_domain::sms::SmsCapacity;
 use reserv_notify::WebhookSettings;
 use reserv_notify::twilio::TwilioSettings;
 use serde::{Deserialize, Serialize};
@@ -21,7 +23,7 @@ pub struct SmsConfig {
     pub auth_token: Option<String>,
     /// A file holding the auth token, for secrets mounted as files.
     pub auth_token_file: Option<PathBuf>,
-    /// E.164 sender numbers, spread over evenly.
+    /// Sender numbers, spread over evenly; written as people write them or in E.164.
     #[serde(default)]
     pub senders: Vec<String>,
     pub messaging_service_sid: Option<String>,
@@ -105,6 +107,13 @@ impl std::fmt::Debug for SmsConfig {
     }
 }
 
+/// A number from the configuration in E.164 form, the error naming `key`.
+fn phone(key: &str, written: &str) -> Result<String, ConfigError> {
+    E164::parse(key, written)
+        .map(String::from)
+        .map_err(|error| ConfigError::new(error.to_string()))
+}
+
 impl SmsConfig {
     /// The settings of the provider's webhooks, when `public_url` says where the
     /// provider reaches this server.
@@ -116,13 +125,30 @@ impl SmsConfig {
         Ok(Some(WebhookSettings {
             auth_token: twilio.auth_token,
             public_url: public_url.clone(),
-            resident_number: self.resident_number.clone(),
+            resident_number: self.resident_number()?,
             without_notice: Localized {
                 sv: self.resident_text_without_notice.clone(),
                 en: Some(self.resident_text_without_notice_en.clone()),
             },
             max_segments: self.max_segments,
         }))
+    }
+
+    /// The residents' number in E.164 form, however it was written.
+    fn resident_number(&self) -> Result<Option<String>, ConfigError> {
+        self.resident_number
+            .as_deref()
+            .map(|number| phone("sms.resident_number", number))
+            .transpose()
+    }
+
+    /// What the pool carries, for the estimates crisis leads see before sending.
+    pub fn capacity(&self) -> SmsCapacity {
+        SmsCapacity {
+            senders: self.senders.len().max(1),
+            rate_per_sender: self.rate_per_sender,
+            max_segments: self.max_segments,
+        }
     }
 
     /// The provider settings, reading the token file if one is named.
@@ -139,10 +165,7 @@ impl SmsConfig {
             self.auth_token_file.as_ref(),
         )?
         .ok_or_else(|| ConfigError::new("sms: set auth_token or auth_token_file".into()))?;
-        if let Some(number) = &self.resident_number {
-            reserv_domain::phone::E164::parse("sms.resident_number", number)
-                .map_err(|error| ConfigError::new(error.to_string()))?;
-        }
+        self.resident_number()?;
         for (key, text) in [
             (
                 "sms.resident_text_without_notice",
@@ -159,10 +182,12 @@ impl SmsConfig {
                 )));
             }
         }
-        for sender in &self.senders {
-            reserv_domain::phone::E164::parse("sms.senders", sender)
-                .map_err(|error| ConfigError::new(error.to_string()))?;
-        }
+        let senders = self
+            .senders
+            .iter()
+            .enumerate()
+            .map(|(index, sender)| phone(&format!("sms.senders[{index}]"), sender))
+            .collect::<Result<Vec<_>, _>>()?;
         if !(1..=10).contains(&self.max_segments) {
             return Err(ConfigError::new(format!(
                 "sms.max_segments must be 1 to 10, not {}",
@@ -173,7 +198,7 @@ impl SmsConfig {
             base_url: self.base_url.clone(),
             account_sid: self.account_sid.clone(),
             auth_token,
-            senders: self.senders.clone(),
+            senders,
             messaging_service_sid: self.messaging_service_sid.clone(),
             rate_per_sender: self.rate_per_sender,
             max_segments: self.max_segments,

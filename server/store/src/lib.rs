@@ -29,6 +29,7 @@ mod plans;
 mod playbook_suggestions;
 mod playbooks;
 mod second_factor;
+mod secrets;
 mod sessions;
 mod sms_line;
 mod subtree;
@@ -42,7 +43,7 @@ pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
-pub use messages::{DeliveryCounts, RollCall};
+pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passwords::{
@@ -54,12 +55,14 @@ pub use plans::{
 };
 pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
-pub use second_factor::{PendingSignIn, RecoveryCodes, SecondProof, TotpEnrolment};
+pub use second_factor::{PendingSignIn, RecoveryCodes, SealReport, SecondProof, TotpEnrolment};
+pub use secrets::{KEY_BYTES, SecretKey};
 pub use sessions::{LiveSession, SessionSummary};
 pub use sms_line::{OPTED_OUT_REASON, SmsLine, SmsSender};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
+use reserv_domain::sms::SmsChannel;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -134,6 +137,12 @@ pub struct Store {
     /// Reads gathered for one request; see [`Store::for_request`].
     read_ledger: Option<Arc<audit::ReadLedger>>,
     plan_settings: PlanSettings,
+    /// Whether messages also go out by SMS, and how fast; checked before anything is
+    /// queued so that a text too long for SMS is refused while the sender is there.
+    sms_channel: SmsChannel,
+    /// Seals the secrets the server must read back (TOTP seeds); kept outside the
+    /// database. Without it nobody can enrol a second factor.
+    secret_key: Option<SecretKey>,
 }
 
 impl Store {
@@ -163,6 +172,8 @@ impl Store {
             read_ledger: None,
             statements,
             plan_settings: PlanSettings::default(),
+            sms_channel: SmsChannel::Off,
+            secret_key: None,
         })
     }
 
@@ -188,6 +199,39 @@ impl Store {
             plan_settings: settings,
             ..self
         }
+    }
+
+    /// The same store sending messages with `channel` in mind. Call it right after
+    /// [`Store::open`]: clones made before keep the old channel.
+    pub fn with_sms_channel(self, channel: SmsChannel) -> Self {
+        Self {
+            sms_channel: channel,
+            ..self
+        }
+    }
+
+    /// The same store sealing secrets at rest with `key`. Call it right after
+    /// [`Store::open`]: clones made before have no key.
+    pub fn with_secret_key(self, key: SecretKey) -> Self {
+        Self {
+            secret_key: Some(key),
+            ..self
+        }
+    }
+
+    fn secret_key(&self) -> Result<&SecretKey> {
+        self.secret_key.as_ref().ok_or_else(|| {
+            StoreError::Database(sea_orm::DbErr::Custom(
+                "this server has no secret key for secrets at rest; start it through \
+                 `reserv serve`, which reads or creates secret_key_file"
+                    .into(),
+            ))
+        })
+    }
+
+    /// Whether SMS is on, and what it carries.
+    pub fn sms_channel(&self) -> SmsChannel {
+        self.sms_channel
     }
 
     /// Changes to incidents, sent after they are committed. Subscribers that fall

@@ -17,14 +17,16 @@ use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, UnitId};
+use reserv_domain::incidents::Incident;
 use reserv_domain::messages::{
     Audience, Channel, DeliveryState, Message, NewMessage, Recipient, Rendering, ValidMessage,
 };
+use reserv_domain::sms::{SmsChannel, SmsEstimate, count_segments};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -63,6 +65,16 @@ impl DeliveryCounts {
     }
 }
 
+/// What a send would do; see [`Store::estimate_message`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageEstimate {
+    pub recipients: u64,
+    /// Recipients without a phone number, reached in the app only.
+    pub without_phone: u64,
+    /// The texts and their time through the sender pool; `None` when SMS is off.
+    pub sms: Option<SmsEstimate>,
+}
+
 /// Who has been reached by a message: overall, per unit, and the people not yet
 /// reached (neither delivered nor acknowledged).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +84,16 @@ pub struct RollCall {
     /// Per unit the recipients are attached to; a person in two units counts in both.
     pub units: Vec<(UnitId, DeliveryCounts)>,
     pub not_reached: Vec<PersonId>,
+    /// The SMS texts still waiting in the outbox and how long they take, while SMS is
+    /// on and any wait.
+    pub sms_left: Option<SmsEstimate>,
+}
+
+/// A message as its recipient sees it: the message and when they acknowledged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub message: Message,
+    pub acknowledged_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,58 +105,68 @@ enum RecipientState {
 impl Store {
     /// Sends a message to an audience: resolves the audience in one query and queues a
     /// copy per recipient and channel. People without a phone number are recorded as
-    /// recipients all the same, and show as unreachable in the roll-call.
+    /// recipients all the same, and show as unreachable in the roll-call. With SMS on,
+    /// a text that makes too many segments for any recipient is refused before anything
+    /// is written.
     pub async fn send_message(&self, who: &Principal, request: NewMessage) -> Result<Message> {
         let tx = self.begin().await?;
         let result = async {
-            who.authorize_somewhere(Action::SendMessages)?;
-            let message = request.validate()?;
-            let level = message.classification.confidentiality;
-            if who.highest_clearance(Action::SendMessages) < level {
-                return Err(DomainError::forbidden(format!(
-                    "{} may not send messages at confidentiality level {}",
-                    who.username,
-                    level.level()
-                ))
-                .into());
-            }
-            let incident = match message.incident_id {
-                Some(id) => {
-                    let located = locate(&tx, id).await?;
-                    located.authorize(who, Action::ReadIncidents)?;
-                    Some(located.incident)
-                }
-                None => None,
-            };
-            let recipients = resolve_audience(&tx, &message.audience).await?;
+            let prepared = prepare(&tx, who, request).await?;
             let now = self.now();
-            let exercise = incident.as_ref().is_some_and(|incident| incident.exercise);
+            let message = &prepared.message;
             let row = messages::ActiveModel {
                 id: NotSet,
                 incident_id: Set(message.incident_id.map(|id| id.0)),
                 body_sv: Set(message.body_sv.clone()),
                 body_en: Set(message.body_en.clone()),
-                confidentiality: Set(level.level().into()),
+                confidentiality: Set(message.classification.confidentiality.level().into()),
                 integrity: Set(message.classification.integrity.into()),
                 availability: Set(message.classification.availability.into()),
-                exercise: Set(exercise),
+                exercise: Set(prepared.exercise()),
                 sent_by: Set(who.username.chars().take(64).collect()),
                 sent_by_account_id: Set(who.account_id.map(|id| id.0)),
                 created_at: Set(now),
             }
             .insert(&tx)
             .await?;
-            let rendering = Rendering {
-                message_id: MessageId(row.id),
-                incident_title: incident.as_ref().map(|incident| incident.title.as_str()),
-                exercise,
-            };
-            queue(&tx, &message, rendering, &recipients, now).await?;
-            stored_message(row, recipients.len() as u64)
+            let rendering = prepared.rendering(MessageId(row.id));
+            let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
+            queue(&tx, &prepared, bodies, MessageId(row.id), now).await?;
+            stored_message(row, prepared.recipients.len() as u64)
         }
         .await;
         self.finish(tx, who, Audit::new("send", "message"), result)
             .await
+    }
+
+    /// What sending `request` would do, without sending it: how many people it
+    /// reaches, how many have no phone, and with SMS on how long the texts take through
+    /// the sender pool. Refuses what sending would refuse, so the crisis lead learns of
+    /// a too-long text before pressing send.
+    pub async fn estimate_message(
+        &self,
+        who: &Principal,
+        request: NewMessage,
+    ) -> Result<MessageEstimate> {
+        let prepared = prepare(&self.db, who, request).await?;
+        // The reference in a classified message's SMS grows with its id; the longest
+        // one a database will reach keeps the estimate on the safe side.
+        let rendering = prepared.rendering(MessageId(i64::from(u32::MAX)));
+        let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
+        let segments: u64 = bodies
+            .iter()
+            .flatten()
+            .map(|body| count_segments(body).count as u64)
+            .sum();
+        let texts = bodies.iter().flatten().count() as u64;
+        Ok(MessageEstimate {
+            recipients: prepared.recipients.len() as u64,
+            without_phone: prepared.recipients.len() as u64 - texts,
+            sms: match self.sms_channel {
+                SmsChannel::Off => None,
+                SmsChannel::On(capacity) => Some(capacity.estimate(texts, segments)),
+            },
+        })
     }
 
     /// A message, for those who may follow messages up and for its recipients.
@@ -189,6 +221,74 @@ impl Store {
             .await
     }
 
+    /// The messages sent to the signed-in person, newest first, with when they
+    /// acknowledged each: what the phone shows under Meddelanden. Messages above the
+    /// person's clearance are left out, as `message` refuses them.
+    pub async fn received_messages(
+        &self,
+        who: &Principal,
+        first: u64,
+    ) -> Result<Vec<ReceivedMessage>> {
+        let Some(person) = who.person_id else {
+            return Ok(Vec::new());
+        };
+        let mine: BTreeMap<i64, Option<chrono::DateTime<chrono::Utc>>> =
+            message_recipients::Entity::find()
+                .filter(message_recipients::Column::PersonId.eq(person.0))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|row| (row.message_id, row.acknowledged_at))
+                .collect();
+        let clearance = who.highest_clearance(Action::ReadIncidents);
+        let sender = who.may(Action::SendMessages, Scope::Organisation);
+        let rows = messages::Entity::find()
+            .filter(messages::Column::Id.is_in(mine.keys().copied()))
+            .order_by_desc(messages::Column::CreatedAt)
+            .order_by_desc(messages::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut readable = Vec::new();
+        for row in rows {
+            if sender || convert::confidentiality(row.confidentiality)? <= clearance {
+                readable.push(row);
+            }
+            if readable.len() as u64 >= first {
+                break;
+            }
+        }
+        let counts = recipient_counts(&self.db, readable.iter().map(|row| row.id)).await?;
+        readable
+            .into_iter()
+            .map(|row| {
+                let acknowledged_at = mine.get(&row.id).copied().flatten();
+                let count = counts.get(&row.id).copied().unwrap_or(0);
+                Ok(ReceivedMessage {
+                    message: stored_message(row, count)?,
+                    acknowledged_at,
+                })
+            })
+            .collect()
+    }
+
+    /// The latest messages sent, newest first: for those who follow messages up.
+    pub async fn recent_messages(&self, who: &Principal, first: u64) -> Result<Vec<Message>> {
+        who.authorize(Action::SendMessages, Scope::Organisation)?;
+        let rows = messages::Entity::find()
+            .order_by_desc(messages::Column::CreatedAt)
+            .order_by_desc(messages::Column::Id)
+            .limit(first)
+            .all(&self.db)
+            .await?;
+        let counts = recipient_counts(&self.db, rows.iter().map(|row| row.id)).await?;
+        rows.into_iter()
+            .map(|row| {
+                let count = counts.get(&row.id).copied().unwrap_or(0);
+                stored_message(row, count)
+            })
+            .collect()
+    }
+
     /// Who a message has reached, in three queries whatever the audience's size.
     pub async fn roll_call(&self, who: &Principal, id: MessageId) -> Result<RollCall> {
         who.authorize(Action::SendMessages, Scope::Organisation)?;
@@ -199,12 +299,17 @@ impl Store {
             .all(&self.db)
             .await?;
         let mut best: HashMap<i64, DeliveryState> = HashMap::new();
+        let (mut texts_left, mut segments_left) = (0, 0);
         for row in outbox::Entity::find()
             .filter(outbox::Column::MessageId.eq(id.0))
             .all(&self.db)
             .await?
         {
             let state: DeliveryState = convert::stored(&row.state, "outbox.state")?;
+            if state == DeliveryState::Queued {
+                texts_left += 1;
+                segments_left += count_segments(&row.body).count as u64;
+            }
             let entry = best.entry(row.person_id).or_insert(state);
             if progress(state) > progress(*entry) {
                 *entry = state;
@@ -257,6 +362,12 @@ impl Store {
                 .map(|(unit, counts)| (UnitId(unit), counts))
                 .collect(),
             not_reached,
+            sms_left: match self.sms_channel {
+                SmsChannel::On(capacity) if texts_left > 0 => {
+                    Some(capacity.estimate(texts_left, segments_left))
+                }
+                _ => None,
+            },
         })
     }
 }
@@ -373,16 +484,108 @@ fn holders_of(roles: &[reserv_domain::access::Role]) -> SelectStatement {
         .to_owned()
 }
 
-/// Writes the delivery records and outbox rows of a new message.
+/// A message checked and its audience resolved, ready to be sent or estimated.
+struct Prepared {
+    message: ValidMessage,
+    incident: Option<Incident>,
+    /// Each recipient with their phone number, when they have one.
+    recipients: Vec<(Recipient, Option<String>)>,
+}
+
+impl Prepared {
+    fn exercise(&self) -> bool {
+        self.incident
+            .as_ref()
+            .is_some_and(|incident| incident.exercise)
+    }
+
+    fn rendering(&self, message_id: MessageId) -> Rendering<'_> {
+        Rendering {
+            message_id,
+            incident_title: self
+                .incident
+                .as_ref()
+                .map(|incident| incident.title.as_str()),
+            exercise: self.exercise(),
+        }
+    }
+}
+
+/// The checks every send makes, in the order a sender should hear of them: may they
+/// send, is the message well formed, may they send at its level, and who does it reach.
+async fn prepare(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    request: NewMessage,
+) -> Result<Prepared> {
+    who.authorize_somewhere(Action::SendMessages)?;
+    let message = request.validate()?;
+    let level = message.classification.confidentiality;
+    if who.highest_clearance(Action::SendMessages) < level {
+        return Err(DomainError::forbidden(format!(
+            "{} may not send messages at confidentiality level {}",
+            who.username,
+            level.level()
+        ))
+        .into());
+    }
+    let incident = match message.incident_id {
+        Some(id) => {
+            let located = locate(db, id).await?;
+            located.authorize(who, Action::ReadIncidents)?;
+            Some(located.incident)
+        }
+        None => None,
+    };
+    let recipients = resolve_audience(db, &message.audience).await?;
+    Ok(Prepared {
+        message,
+        incident,
+        recipients,
+    })
+}
+
+/// The SMS text per recipient (none for those without a phone), each checked against
+/// the channel's segment limit when SMS is on.
+fn sms_bodies(
+    prepared: &Prepared,
+    rendering: Rendering<'_>,
+    channel: SmsChannel,
+) -> Result<Vec<Option<String>>> {
+    prepared
+        .recipients
+        .iter()
+        .map(|(recipient, phone)| {
+            if phone.is_none() {
+                return Ok(None);
+            }
+            let body = match channel {
+                SmsChannel::Off => prepared.message.sms_for(recipient, rendering),
+                SmsChannel::On(capacity) => {
+                    let (body, _) =
+                        prepared
+                            .message
+                            .sms_within(recipient, rendering, capacity.max_segments)?;
+                    body
+                }
+            };
+            Ok(Some(body))
+        })
+        .collect()
+}
+
+/// Writes the delivery records and outbox rows of a new message; `bodies` holds each
+/// recipient's SMS text, in the order of the recipients.
 async fn queue(
     db: &impl ConnectionTrait,
-    message: &ValidMessage,
-    rendering: Rendering<'_>,
-    recipients: &[(Recipient, Option<String>)],
+    prepared: &Prepared,
+    bodies: Vec<Option<String>>,
+    message_id: MessageId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    let message_id = rendering.message_id.0;
-    for chunk in recipients.chunks(INSERT_CHUNK) {
+    let message_id = message_id.0;
+    let mut bodies = bodies.into_iter();
+    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
         message_recipients::Entity::insert_many(chunk.iter().map(|(recipient, _)| {
             message_recipients::ActiveModel {
                 message_id: Set(message_id),
@@ -395,15 +598,15 @@ async fn queue(
         .await?;
         let sms: Vec<outbox::ActiveModel> = chunk
             .iter()
-            .filter_map(|(recipient, phone)| {
-                let phone = phone.as_ref()?;
+            .zip(bodies.by_ref())
+            .filter_map(|((recipient, phone), body)| {
                 Some(outbox::ActiveModel {
                     id: NotSet,
                     message_id: Set(message_id),
                     person_id: Set(recipient.person_id.0),
                     channel: Set(Channel::Sms.as_str().to_owned()),
-                    destination: Set(Some(phone.clone())),
-                    body: Set(message.sms_for(recipient, rendering)),
+                    destination: Set(Some(phone.clone()?)),
+                    body: Set(body?),
                     idempotency_key: Set(format!(
                         "m{message_id}-p{}-{}",
                         recipient.person_id,
@@ -450,6 +653,26 @@ async fn ensure_recipient(
         .await?
         .ok_or_else(not_found)?;
     Ok(person)
+}
+
+/// How many recipients each of these messages has, in one query.
+async fn recipient_counts(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, u64>> {
+    let counts: Vec<(i64, i64)> = message_recipients::Entity::find()
+        .select_only()
+        .column(message_recipients::Column::MessageId)
+        .column_as(message_recipients::Column::PersonId.count(), "recipients")
+        .filter(message_recipients::Column::MessageId.is_in(ids))
+        .group_by(message_recipients::Column::MessageId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(id, count)| (id, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }
 
 fn stored_message(row: messages::Model, recipient_count: u64) -> Result<Message> {

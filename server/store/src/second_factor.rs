@@ -2,14 +2,16 @@
 //! codes, and the second step of a sign-in.
 //!
 //! The TOTP secret must be readable by the server to check codes, so it is kept in the
-//! database (base32, in `totp_credentials.secret`); it is shown once at enrolment and
-//! never returned, logged or written to the audit trail afterwards. Recovery codes and
+//! database sealed with the server's secret key (see [`crate::secrets`]), which lives
+//! outside the database; it is shown once at enrolment and never returned, logged or
+//! written to the audit trail afterwards. Recovery codes and
 //! challenge tokens are random and only their SHA-256 is stored. This module must
 //! never log a secret, a code or a token.
 
 use crate::accounts::{NewSession, SignedIn, attempt_by, new_token, token_hash};
 use crate::audit::{Audit, AuditedObject};
 use crate::entities::{accounts, recovery_codes, sessions, sign_in_challenges, totp_credentials};
+use crate::secrets::SecretKey;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -110,9 +112,45 @@ impl AuditedObject for PendingSignIn {
     }
 }
 
+/// What sealing the stored TOTP secrets found; see [`Store::seal_plain_secrets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SealReport {
+    /// Secrets stored in plain text by an earlier version, sealed now.
+    pub sealed: u64,
+    /// Secrets sealed with another key than this server's: those accounts' codes are
+    /// refused until the server gets that key back or they enrol again.
+    pub other_key: u64,
+}
+
 const WRONG_CODE: &str = "Fel kod. Wrong code: give the current code from your authenticator app, or an unused recovery code";
 
 impl Store {
+    /// Seals the TOTP secrets an earlier version stored in plain text, in one
+    /// transaction, and counts those sealed with another key. Run at start-up.
+    pub async fn seal_plain_secrets(&self) -> Result<SealReport> {
+        let key = self.secret_key()?;
+        let tx = self.begin().await?;
+        let mut report = SealReport::default();
+        for credential in totp_credentials::Entity::find().all(&tx).await? {
+            match SecretKey::fingerprint_of(&credential.secret) {
+                Some(fingerprint) if fingerprint == key.fingerprint() => {}
+                Some(_) => report.other_key += 1,
+                None => {
+                    let sealed =
+                        key.seal(&credential.secret, &totp_context(credential.account_id))?;
+                    totp_credentials::Entity::update_many()
+                        .col_expr(totp_credentials::Column::Secret, Expr::value(sealed))
+                        .filter(totp_credentials::Column::Id.eq(credential.id))
+                        .exec(&tx)
+                        .await?;
+                    report.sealed += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
     /// Starts TOTP enrolment for the signed-in account: a fresh secret, its otpauth URL
     /// and QR code. Nothing changes for sign-in until [`Store::confirm_totp_enrolment`].
     pub async fn begin_totp_enrolment(&self, who: &Principal) -> Result<TotpEnrolment> {
@@ -142,7 +180,9 @@ impl Store {
             totp_credentials::ActiveModel {
                 id: NotSet,
                 account_id: Set(account.0),
-                secret: Set(enrolment.secret_base32.clone()),
+                secret: Set(self
+                    .secret_key()?
+                    .seal(&enrolment.secret_base32, &totp_context(account.0))?),
                 created_at: Set(self.now()),
                 confirmed_at: Set(None),
                 last_step: Set(None),
@@ -178,7 +218,7 @@ impl Store {
                         "Ingen påbörjad registrering. No enrolment in progress: call beginTotpEnrolment first",
                     )
                 })?;
-            if !accept_code(&tx, &credential, code, self.now()).await? {
+            if !accept_code(&tx, self.secret_key()?, &credential, code, self.now()).await? {
                 return Err(DomainError::validation("code", WRONG_CODE).into());
             }
             totp_credentials::Entity::update_many()
@@ -229,7 +269,7 @@ impl Store {
                 let code = code.ok_or_else(|| {
                     DomainError::validation("code", "give a current code to remove your own app")
                 })?;
-                if !accept_code(&tx, &credential, code, self.now()).await? {
+                if !accept_code(&tx, self.secret_key()?, &credential, code, self.now()).await? {
                     return Err(DomainError::validation("code", WRONG_CODE).into());
                 }
             } else {
@@ -347,7 +387,7 @@ impl Store {
             .await?;
         let factor = {
             let tx = self.begin().await?;
-            let proved = prove(&tx, account.id, &proof, now).await;
+            let proved = prove(&tx, self.secret_key()?, account.id, &proof, now).await;
             match proved {
                 Ok(true) => {
                     sign_in_challenges::Entity::delete_by_id(pending.id)
@@ -416,13 +456,14 @@ async fn confirmed_credential(
 /// the recovery code.
 async fn prove(
     db: &impl ConnectionTrait,
+    key: &SecretKey,
     account: i64,
     proof: &SecondProof,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     match proof {
         SecondProof::Totp(code) => match confirmed_credential(db, AccountId(account)).await? {
-            Some(credential) => accept_code(db, &credential, code, now).await,
+            Some(credential) => accept_code(db, key, &credential, code, now).await,
             None => Ok(false),
         },
         SecondProof::RecoveryCode(code) => {
@@ -444,11 +485,13 @@ async fn prove(
 /// pass.
 async fn accept_code(
     db: &impl ConnectionTrait,
+    key: &SecretKey,
     credential: &totp_credentials::Model,
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let totp = totp_for(&credential.secret, "reserv")?;
+    let secret = key.open(&credential.secret, &totp_context(credential.account_id))?;
+    let totp = totp_for(&secret, "reserv")?;
     let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
     let Some(step) = totp.check(code.trim(), seconds) else {
         return Ok(false);
@@ -513,6 +556,12 @@ pub(crate) fn normalise_code(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// What a TOTP secret is sealed for: its account, so that a sealed secret copied onto
+/// another account's row does not open.
+fn totp_context(account: i64) -> String {
+    format!("totp:{account}")
 }
 
 fn totp_for(secret_base32: &str, username: &str) -> Result<totp_rs::Totp> {
