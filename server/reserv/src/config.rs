@@ -627,6 +627,15 @@ mod tests {
                 "the number stays out of logs"
             );
 
+            jail.set_env("RESERV_SMS__RESIDENT_NUMBER", "0766860099");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains("country code"),
+                "a dropped leading 0: {message}"
+            );
             jail.set_env("RESERV_SMS__RESIDENT_NUMBER", "070-123");
             let message = Config::load(None)
                 .err()

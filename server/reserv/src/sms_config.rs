@@ -59,12 +59,17 @@ fn phone_number<'de, D: serde::Deserializer<'de>>(
         Text(String),
         Number(u64),
     }
-    Ok(
-        Option::<Written>::deserialize(deserializer)?.map(|written| match written {
-            Written::Text(text) => text,
-            Written::Number(number) => format!("+{number}"),
-        }),
-    )
+    match Option::<Written>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Written::Text(text)) => Ok(Some(text)),
+        // A country code and a national number have ten digits or more; fewer means the
+        // leading 0 of a national number ("0766…") was dropped, and "+766…" would be a
+        // number in another country.
+        Some(Written::Number(number)) if number >= 1_000_000_000 => Ok(Some(format!("+{number}"))),
+        Some(Written::Number(_)) => Err(serde::de::Error::custom(
+            "write the number with + and the country code (+46766860099), or in quotes",
+        )),
+    }
 }
 
 fn default_without_notice_sv() -> String {
