@@ -116,7 +116,11 @@ async fn publish_a_notice(base_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn start_nginx(folder: &Path, site: &Path, port: u16) -> anyhow::Result<tokio::process::Child> {
+async fn start_nginx(
+    folder: &Path,
+    site: &Path,
+    port: u16,
+) -> anyhow::Result<tokio::process::Child> {
     let conf = folder.join("nginx.conf");
     std::fs::write(
         &conf,
@@ -143,7 +147,10 @@ async fn start_nginx(folder: &Path, site: &Path, port: u16) -> anyhow::Result<to
         .spawn()
         .context("cannot start nginx")?;
     for _ in 0..50 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(child);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -162,13 +169,21 @@ async fn wrk(url: &str, shape: &Shape) -> anyhow::Result<WrkFigures> {
         .context("cannot run wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let field = |prefix: &str| {
         text.lines()
             .map(str::trim)
             .find_map(|line| line.strip_prefix(prefix))
-            .map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned())
+            .map(|rest| {
+                rest.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
     };
     Ok(WrkFigures {
         per_second: field("Requests/sec:")
