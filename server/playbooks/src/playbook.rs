@@ -63,6 +63,17 @@ pub struct Involves {
     pub units: Vec<String>,
 }
 
+impl Involves {
+    /// Whether the unit `name`, whose path (itself included) runs through the units
+    /// named `path`, is involved: the playbook names all units, names it, or names a
+    /// unit on its path (`within`). Activation and the suggestions both ask this.
+    pub fn covers<'a>(&self, name: &str, mut path: impl Iterator<Item = &'a str>) -> bool {
+        self.all
+            || self.units.iter().any(|unit| unit == name)
+            || path.any(|on_path| self.within.iter().any(|within| within == on_path))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedTask {
     pub title: Text,
@@ -127,5 +138,29 @@ impl EscalationStep {
             "crisis_lead" => Some(Self::CrisisLead),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn involves(all: bool, within: &[&str], units: &[&str]) -> Involves {
+        Involves {
+            all,
+            within: within.iter().map(|name| (*name).to_owned()).collect(),
+            units: units.iter().map(|name| (*name).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_unit_is_covered_by_all_by_its_name_or_by_a_unit_on_its_path() {
+        let path = || ["Vård och omsorg", "Hemtjänst", "Hemtjänst Norr"].into_iter();
+        assert!(involves(true, &[], &[]).covers("Hemtjänst Norr", path()));
+        assert!(involves(false, &[], &["Hemtjänst Norr"]).covers("Hemtjänst Norr", path()));
+        assert!(involves(false, &["Hemtjänst"], &[]).covers("Hemtjänst Norr", path()));
+        assert!(
+            !involves(false, &["Särskilt boende"], &["Solgården"]).covers("Hemtjänst Norr", path())
+        );
     }
 }

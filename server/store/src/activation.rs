@@ -11,6 +11,7 @@ use crate::entities::{
     account_roles, accounts, activations, checklist_runs, incident_plan_activations, plan_versions,
     plans, playbooks, routines, units,
 };
+use crate::playbook_suggestions::path_names;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
@@ -503,21 +504,19 @@ async fn involved_units(
         .into_iter()
         .map(|plan| plan.unit_id)
         .collect();
-    let within: Vec<String> = all
+    let names: HashMap<i64, &str> = all
         .iter()
-        .filter(|unit| playbook.involves.within.contains(&unit.name))
-        .map(|unit| format!("/{}/", unit.id))
+        .map(|unit| (unit.id, unit.name.as_str()))
         .collect();
     Ok(all
-        .into_iter()
+        .iter()
         .filter(|unit| planned.contains(&unit.id))
         .filter(|unit| {
-            playbook.involves.all
-                || playbook.involves.units.contains(&unit.name)
-                || within.iter().any(|marker| {
-                    format!("/{}/", unit.path.trim_matches('/')).contains(marker.as_str())
-                })
+            playbook
+                .involves
+                .covers(&unit.name, path_names(unit, &names))
         })
+        .cloned()
         .collect())
 }
 

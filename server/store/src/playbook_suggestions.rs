@@ -151,6 +151,17 @@ async fn playbooks_in_use(db: &impl ConnectionTrait) -> Result<Vec<Playbook>> {
         .collect())
 }
 
+/// The names of the units on `unit`'s path, itself included, by `names` of unit ids.
+pub(crate) fn path_names<'a>(
+    unit: &'a units::Model,
+    names: &'a HashMap<i64, &'a str>,
+) -> impl Iterator<Item = &'a str> {
+    unit.path
+        .split('/')
+        .filter_map(|part| part.parse::<i64>().ok())
+        .filter_map(|ancestor| names.get(&ancestor).copied())
+}
+
 /// What the suggestions are computed from: the unit tree, the approved plans' routines,
 /// the people per unit and the crisis roles people hold.
 struct Organisation {
@@ -239,19 +250,13 @@ impl Organisation {
             .iter()
             .map(|unit| (unit.id, unit.name.as_str()))
             .collect();
-        let involves = &playbook.involves;
         self.units
             .iter()
             .filter(|unit| self.approved_routines.contains_key(&unit.id))
             .filter(|unit| {
-                involves.all
-                    || involves.units.contains(&unit.name)
-                    || unit
-                        .path
-                        .split('/')
-                        .filter_map(|part| part.parse::<i64>().ok())
-                        .filter_map(|ancestor| names.get(&ancestor))
-                        .any(|name| involves.within.iter().any(|within| within == name))
+                playbook
+                    .involves
+                    .covers(&unit.name, path_names(unit, &names))
             })
             .map(|unit| UnitId(unit.id))
             .collect()
