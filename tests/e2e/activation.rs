@@ -3,7 +3,7 @@
 //! starts the checklist runs and writes the crisis log; the same key twice creates
 //! nothing more.
 
-use reserv_tests::on_every_database;
+use reserv_tests::{id_where, on_every_database};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -90,6 +90,57 @@ on_every_database! {
         assert!(activation["checklistRuns"].as_array().into_iter().flatten().all(|run| run["exercise"] == true), "{done}");
         assert!(activation["incident"]["tasks"].as_array().into_iter().flatten().all(|task| task["title"].as_str().is_some_and(|title| title.starts_with("ÖVNING: "))), "{done}");
         assert!(activation["incident"]["log"].as_array().into_iter().flatten().all(|entry| entry["text"].as_str().is_some_and(|text| text.starts_with("ÖVNING: "))), "{done}");
+        Ok(())
+    }
+
+    async fn a_care_workers_report_reaches_the_lead_live_and_one_action_puts_the_units_on_paper(server: sample_municipality) {
+        import_shipped(&server).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        let worker = server.sign_in_as("underskoterska").await?;
+        let directory = lead.data("{ units { id name } itSystems { id name } }", json!({})).await?;
+        let norr = id_where(&directory["units"], "name", "Hemtjänst Norr – centrala Norrbyn")?;
+        let journal = id_where(&directory["itSystems"], "name", "Verksamhetssystem vård och omsorg")?;
+
+        // 03:00 in Hemtjänst Norr: the journal will not open. The report is resent until
+        // the lead's subscription shows it; its client id keeps it one report.
+        let mut socket = lead.socket().await?;
+        socket.subscribe("1", "subscription { incidentsChanged { kind incident { id title } } }", json!({})).await?;
+        let report = json!({ "input": {
+            "title": "Journalen går inte att öppna", "kind": "IT_OUTAGE", "severity": 2,
+            "unitIds": [norr], "systemIds": [journal], "clientId": "natt-rapport-1",
+            "classification": { "confidentiality": 1, "integrity": 2, "availability": 3 },
+        } });
+        let seen = socket
+            .first_event_while("1", || async {
+                worker.data("mutation($input: ReportIncidentInput!) { reportIncident(input: $input) { id } }", report.clone()).await?;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Ok(())
+            })
+            .await?;
+        let change = &seen["data"]["incidentsChanged"];
+        assert_eq!(change["incident"]["title"], "Journalen går inte att öppna", "{seen}");
+        let reported = change["incident"]["id"].clone();
+        socket.close().await?;
+
+        // The lead asks what fits the system that is down, and activates it on the report.
+        let suggested = lead.data("query($s: [ID!]!) { suggestPlaybooks(itSystemIds: $s) { playbookId } }", json!({ "s": [journal] })).await?;
+        let ids: Vec<&str> = suggested["suggestPlaybooks"].as_array().into_iter().flatten().filter_map(|s| s["playbookId"].as_str()).collect();
+        assert!(ids.contains(&"verksamhetssystem-vard-nere"), "{suggested}");
+        let activated = lead.data(
+            "mutation($incident: ID) { activatePlaybook(playbookId: \"verksamhetssystem-vard-nere\", idempotencyKey: \"natt-aktivering-1\", incidentId: $incident) {
+                activatedPlans { unitId } checklistRuns { unitId } incident { id tasks { title } log { text } } } }",
+            json!({ "incident": reported }),
+        ).await?;
+        let activation = &activated["activatePlaybook"];
+        assert_eq!(activation["incident"]["id"], reported, "the report became the incident: {activated}");
+        let units: Vec<&Value> = activation["activatedPlans"].as_array().into_iter().flatten().map(|plan| &plan["unitId"]).collect();
+        assert!(units.contains(&&json!(norr)), "the reporter's unit works on paper: {activated}");
+        let runs: Vec<&Value> = activation["checklistRuns"].as_array().into_iter().flatten().map(|run| &run["unitId"]).collect();
+        assert!(runs.contains(&&json!(norr)), "the reporter's unit has its paper-journal checklist: {activated}");
+        assert!(count(&activation["incident"]["tasks"]) > 0, "{activated}");
+        let reports = lead.data("{ incidents(first: 100) { edges { node { title } } } }", json!({})).await?;
+        let same = reports["incidents"]["edges"].as_array().into_iter().flatten().filter(|edge| edge["node"]["title"] == "Journalen går inte att öppna").count();
+        assert_eq!(same, 1, "resending the report made one incident: {reports}");
         Ok(())
     }
 
