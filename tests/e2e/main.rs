@@ -29,3 +29,4 @@ mod sign_in;
 mod sms_delivery;
 mod status_page;
 mod subscriptions;
+mod web_push;

@@ -71,6 +71,7 @@ pub mod phone;
 pub mod plan_diff;
 pub mod plans;
 pub mod publishing;
+pub mod push;
 pub mod second_factor;
 pub mod sign_in;
 pub mod sms;

@@ -1,4 +1,5 @@
-//! Reserv's outgoing channels: the outbox worker and the SMS provider it sends through.
+//! Reserv's outgoing channels: the outbox worker, the SMS provider and web push it sends
+//! through.
 //!
 //! This crate knows providers; the store and the API must not. It reads the outbox only
 //! through the store's [`reserv_store::OutboxWorker`], a system principal that can claim
@@ -6,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod error;
+pub mod push;
 mod signature;
 pub mod twilio;
 mod webhooks;
