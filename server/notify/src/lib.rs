@@ -17,3 +17,12 @@ pub use error::{NotifyError, Result};
 pub use signature::verify_twilio_signature;
 pub use webhooks::sms_webhooks;
 pub use worker::{DeliveryWorker, retry_delay};
+
+/// The HTTP client providers are called with: a send that hangs longer than 30 s is
+/// retried rather than waited for.
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|error| NotifyError::Config(format!("cannot build the HTTP client: {error}")))
+}

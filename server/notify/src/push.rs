@@ -104,13 +104,10 @@ impl PushClient {
                 "push.subject must be a mailto: or https: contact for the push services".into(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|error| {
-                NotifyError::Config(format!("cannot build the HTTP client: {error}"))
-            })?;
-        Ok(Self { http, settings })
+        Ok(Self {
+            http: crate::http_client()?,
+            settings,
+        })
     }
 
     pub fn public_key_base64url(&self) -> String {

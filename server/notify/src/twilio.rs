@@ -106,12 +106,7 @@ impl TwilioClient {
                 "sms.rate_per_sender must be above 0 messages per second".into(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|error| {
-                NotifyError::Config(format!("cannot build the HTTP client: {error}"))
-            })?;
+        let http = crate::http_client()?;
         let slots = settings.senders.len().max(1);
         Ok(Self {
             http,

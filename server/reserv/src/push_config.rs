@@ -5,9 +5,9 @@
 //! one key cannot be reached with another: keep the file with the backups.
 
 use crate::config::{Config, ConfigError, read_secret};
+use crate::secret_key::write_private_file;
 use reserv_notify::push::{PushSettings, VapidKey};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Settings of web push, from TOML `[push]` or `RESERV_PUSH__<KEY>`.
@@ -115,26 +115,11 @@ fn parse(text: &str) -> Result<VapidKey, ConfigError> {
 
 /// Writes a fresh key to `path`, never over an existing file, readable by the owner only.
 fn create(path: &Path) -> Result<VapidKey, ConfigError> {
-    let cannot = |error: std::io::Error| {
-        ConfigError::new(format!(
-            "push.vapid_private_key_file: cannot create {}: {error}",
-            path.display()
-        ))
-    };
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder).map_err(cannot)?;
-    }
     let key = VapidKey::generate();
     let pem = key
         .to_pem()
         .map_err(|error| ConfigError::new(error.to_string()))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(cannot)?;
-    file.write_all(pem.as_bytes()).map_err(cannot)?;
-    file.sync_all().map_err(cannot)?;
+    write_private_file("push.vapid_private_key_file", path, &pem)?;
     tracing::warn!(
         path = %path.display(),
         public_key = %key.public_key_base64url(),

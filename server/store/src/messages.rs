@@ -603,27 +603,19 @@ async fn queue(
             .iter()
             .zip(bodies.by_ref())
             .filter_map(|((recipient, phone), body)| {
-                Some(outbox::ActiveModel {
-                    id: NotSet,
-                    message_id: Set(message_id),
-                    person_id: Set(recipient.person_id.0),
-                    channel: Set(Channel::Sms.as_str().to_owned()),
-                    destination: Set(Some(phone.clone()?)),
-                    body: Set(body?),
-                    idempotency_key: Set(format!(
+                Some(queued_copy(QueuedCopy {
+                    message_id,
+                    person_id: recipient.person_id.0,
+                    channel: Channel::Sms,
+                    destination: phone.clone()?,
+                    body: body?,
+                    idempotency_key: format!(
                         "m{message_id}-p{}-{}",
                         recipient.person_id,
                         Channel::Sms
-                    )),
-                    state: Set(DeliveryState::Queued.as_str().to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    lease_until: Set(None),
-                    provider_id: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                })
+                    ),
+                    now,
+                }))
             })
             .collect();
         if !sms.is_empty() {
@@ -633,6 +625,38 @@ async fn queue(
         }
     }
     Ok(())
+}
+
+/// One copy of a message for the outbox, before it is queued.
+struct QueuedCopy {
+    message_id: i64,
+    person_id: i64,
+    channel: Channel,
+    destination: String,
+    body: String,
+    idempotency_key: String,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The outbox row of a copy due at once.
+fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        id: NotSet,
+        message_id: Set(copy.message_id),
+        person_id: Set(copy.person_id),
+        channel: Set(copy.channel.as_str().to_owned()),
+        destination: Set(Some(copy.destination)),
+        body: Set(copy.body),
+        idempotency_key: Set(copy.idempotency_key),
+        state: Set(DeliveryState::Queued.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(copy.now),
+        lease_until: Set(None),
+        provider_id: Set(None),
+        last_error: Set(None),
+        created_at: Set(copy.now),
+        updated_at: Set(copy.now),
+    }
 }
 
 /// The push payload the service worker shows: `{messageId, reference, title, body}`.
@@ -676,28 +700,20 @@ async fn queue_push(
                 let (recipient, _) = chunk
                     .iter()
                     .find(|(recipient, _)| recipient.person_id.0 == device.person_id)?;
-                Some(outbox::ActiveModel {
-                    id: NotSet,
-                    message_id: Set(message_id.0),
-                    person_id: Set(device.person_id),
-                    channel: Set(Channel::Push.as_str().to_owned()),
-                    destination: Set(Some(format!("s{}", device.id))),
-                    body: Set(push_payload(prepared, recipient, rendering)),
-                    idempotency_key: Set(format!(
+                Some(queued_copy(QueuedCopy {
+                    message_id: message_id.0,
+                    person_id: device.person_id,
+                    channel: Channel::Push,
+                    destination: format!("s{}", device.id),
+                    body: push_payload(prepared, recipient, rendering),
+                    idempotency_key: format!(
                         "m{message_id}-p{}-{}-s{}",
                         device.person_id,
                         Channel::Push,
                         device.id
-                    )),
-                    state: Set(DeliveryState::Queued.as_str().to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    lease_until: Set(None),
-                    provider_id: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                })
+                    ),
+                    now,
+                }))
             })
             .collect();
         outbox::Entity::insert_many(rows)
