@@ -404,6 +404,21 @@ try {
     await context.close();
   });
 
+  await test('on an iPhone outside the home screen, the messages screen explains that push needs the home screen and SMS is used', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: base, bypassCSP: true,
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1' });
+    const tab = await context.newPage();
+    await signIn(tab, 'underskoterska');
+    await tab.goto('/#/messages');
+    const note = await tab.locator('[data-testid=push-home-screen]').textContent();
+    assert.match(note, /hemskärmen/);
+    assert.match(note, /SMS/);
+    assert.equal(await tab.locator('[data-testid=enable-push]').count(), 0, 'no button that cannot work');
+    await shot(tab, 'messages-push-iphone');
+    await accessible(tab, 'the messages on an iPhone');
+    await context.close();
+  });
+
   await test('a care worker ticks two checklist steps offline; online, the server has exactly those ticks once, and an undo', async () => {
     const lead = await token('krisledare');
     const activation = (await gql(`mutation($key: String!) {

@@ -284,6 +284,20 @@ on_every_database! {
         assert_eq!(removed["removePushSubscription"], true);
         let mine = linnea.data(MINE, json!({})).await?;
         assert_eq!(mine["myPushSubscriptions"], json!([]));
+        // A leaver's browser gets nothing once their account is disabled.
+        phone.subscribe(&linnea).await?;
+        let admin = server.sign_in_as("admin").await?;
+        let accounts = admin.data("{ accounts(first: 100) { edges { node { id username } } } }", json!({})).await?;
+        let nodes: Vec<Value> = accounts["accounts"]["edges"].as_array().into_iter().flatten().map(|edge| edge["node"].clone()).collect();
+        let account = id_where(&Value::Array(nodes), "username", "underskoterska")?;
+        admin.data(
+            "mutation($id: ID!) { setAccountDisabled(id: $id, disabled: true) { disabled } }",
+            json!({ "id": account }),
+        ).await?;
+        let lead = server.sign_in_as("krisledare").await?;
+        lead.data(SEND, json!({ "input": { "audience": { "everyone": true }, "bodySv": "Avstämning kl. 15" } })).await?;
+        let pushes = server.select_text("SELECT channel FROM outbox WHERE channel = 'push'").await?;
+        assert!(pushes.is_empty(), "no push to a disabled account's browser: {pushes:?}");
         let audited = server.select_text(
             "SELECT action FROM audit_events WHERE object_type = 'push_subscription' ORDER BY id",
         ).await?;

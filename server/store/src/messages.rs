@@ -672,7 +672,8 @@ fn push_payload(prepared: &Prepared, recipient: &Recipient, rendering: Rendering
 }
 
 /// Writes an outbox row per browser each recipient subscribed for push, beside their
-/// SMS: the worker sends both and the roll-call counts whichever gets further. The
+/// SMS: the worker sends both and the roll-call counts whichever gets further. Only
+/// browsers of enabled accounts get a copy. The
 /// destination is the subscription's id (`s17`), looked up when sending, so that a
 /// browser removed meanwhile is not pushed to.
 async fn queue_push(
@@ -687,6 +688,16 @@ async fn queue_push(
             .filter(
                 push_subscriptions::Column::PersonId
                     .is_in(chunk.iter().map(|(recipient, _)| recipient.person_id.0)),
+            )
+            // A disabled account's browser (someone who left, a lost phone) gets nothing.
+            .filter(
+                push_subscriptions::Column::AccountId.in_subquery(
+                    Query::select()
+                        .column(accounts::Column::Id)
+                        .from(accounts::Entity)
+                        .and_where(accounts::Column::Disabled.eq(false))
+                        .to_owned(),
+                ),
             )
             .order_by_asc(push_subscriptions::Column::Id)
             .all(db)
