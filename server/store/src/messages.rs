@@ -376,6 +376,9 @@ impl Store {
 }
 
 /// How far a copy got, so that a person reached on one channel counts as reached.
+/// A push service's 201 is `Sent`, like an SMS provider's acceptance: it holds the
+/// message, but the phone may be off for hours. Only a delivery report (SMS) or the
+/// person's acknowledgement (one tap on the notification's Kvittera) counts as reached.
 fn progress(state: DeliveryState) -> u8 {
     match state {
         DeliveryState::Unreachable => 0,
