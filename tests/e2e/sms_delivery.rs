@@ -22,13 +22,13 @@ const SENDERS: [&str; 2] = ["+46766860001", "+46766860002"];
 const INVALID: &str = "+46701740613";
 
 #[derive(Default)]
-struct Provider {
-    received: Vec<HashMap<String, String>>,
+pub(crate) struct Provider {
+    pub received: Vec<HashMap<String, String>>,
     /// How many requests still get a 429 before the provider accepts again.
     busy: usize,
 }
 
-type Shared = Arc<Mutex<Provider>>;
+pub(crate) type Shared = Arc<Mutex<Provider>>;
 
 fn twilio_error(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({ "code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16() });
@@ -105,7 +105,7 @@ async fn create_message(
         .into_response()
 }
 
-async fn a_mock_provider(busy: usize) -> anyhow::Result<(String, Shared)> {
+pub(crate) async fn a_mock_provider(busy: usize) -> anyhow::Result<(String, Shared)> {
     let provider: Shared = Arc::new(Mutex::new(Provider {
         busy,
         ..Provider::default()
@@ -122,7 +122,7 @@ async fn a_mock_provider(busy: usize) -> anyhow::Result<(String, Shared)> {
     Ok((base, provider))
 }
 
-fn settings(base_url: String) -> TwilioSettings {
+pub(crate) fn settings(base_url: String) -> TwilioSettings {
     TwilioSettings {
         base_url,
         account_sid: ACCOUNT.into(),
@@ -223,7 +223,14 @@ on_every_database! {
         assert_eq!(worker.run_once().await?, 1);
 
         let public_url = "https://reserv.example.se";
-        let webhooks = reserv_notify::sms_webhooks(store.outbox_worker("sms webhooks"), TOKEN.into(), public_url.into());
+        let settings = reserv_notify::WebhookSettings {
+            auth_token: TOKEN.into(),
+            public_url: public_url.into(),
+            resident_number: None,
+            without_notice: reserv_domain::notices::Localized { sv: "Inget just nu.".into(), en: None },
+            max_segments: 4,
+        };
+        let webhooks = reserv_notify::sms_webhooks(store.outbox_worker("sms webhooks"), store.sms_line(), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         tokio::spawn(async move { axum::serve(listener, webhooks).await });
@@ -250,7 +257,7 @@ on_every_database! {
 
 /// Signs a request as the provider does, written out here independently of Reserv's
 /// verifier.
-fn sign(url: &str, params: &[(&str, String)]) -> String {
+pub(crate) fn sign(url: &str, params: &[(&str, String)]) -> String {
     use hmac::{KeyInit, Mac};
     let mut sorted = params.to_vec();
     sorted.sort();

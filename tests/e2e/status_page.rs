@@ -26,7 +26,39 @@ async fn get(server: &TestServer, path: &str) -> anyhow::Result<(StatusCode, Str
     Ok((response.status(), response.text().await?))
 }
 
+/// The repository's playbooks, as `serve --demo` imports them at start.
+async fn import_the_shipped_playbooks(server: &TestServer) -> anyhow::Result<()> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../playbooks");
+    reserv::playbooks::import(&server.store()?, &folder).await?;
+    Ok(())
+}
+
 on_every_database! {
+    async fn the_playbooks_advice_for_residents_is_on_the_page_the_json_and_the_static_site(server: sample_municipality) {
+        import_the_shipped_playbooks(&server).await?;
+        let (_, page) = get(&server, "/status").await?;
+        assert!(page.contains("<h2 id=\"guidance\">Råd om något inte fungerar</h2>"), "{page}");
+        assert!(page.contains("<h3>Digitala nyckelfria lås fungerar inte</h3>"), "the scenario heads its advice");
+        assert!(page.contains("Öppna inte för någon som inte kan visa tjänstelegitimation."), "{page}");
+        assert!(page.len() < 30 * 1024, "the page with all advice is {} bytes", page.len());
+        let (_, english) = get(&server, "/status?lang=en").await?;
+        assert!(english.contains("Advice if something is not working") && english.contains("Do not open the door to anyone who cannot show a staff ID card."));
+
+        let (_, json) = get(&server, "/status.json").await?;
+        let json: Value = serde_json::from_str(&json)?;
+        let guidance = json["guidance"].as_array().cloned().unwrap_or_default();
+        assert_eq!(guidance.len(), 9, "every shipped playbook has advice: {json}");
+        assert!(guidance.iter().all(|advice| advice["scenario"]["sv"].is_string() && advice["advice"]["sv"].is_string()), "{json}");
+
+        let site = tempfile::tempdir()?;
+        reserv_fallback::build_site(&server.store()?, site.path(), chrono::Utc::now(), 30).await?;
+        let index = std::fs::read_to_string(site.path().join("index.html"))?;
+        assert!(index.contains("Öppna inte för någon som inte kan visa tjänstelegitimation."), "the static site carries the advice");
+        let english = std::fs::read_to_string(site.path().join("en.html"))?;
+        assert!(english.contains("Do not open the door to anyone who cannot show a staff ID card."));
+        Ok(())
+    }
+
     async fn a_published_notice_is_on_the_page_the_feed_and_the_json(server: sample_municipality) {
         let communicator = server.sign_in_as("kommunikator").await?;
         communicator

@@ -19,7 +19,11 @@ const UPDATES: &str = "subscription($id: ID!) {
 const LISTENING: &str = "Kontroll: uppkopplingen fungerar";
 
 /// Reports an open incident affecting Hemtjänst Norr at the given confidentiality.
-async fn report(lead: &Client, title: &str, confidentiality: i32) -> anyhow::Result<String> {
+pub(crate) async fn report(
+    lead: &Client,
+    title: &str,
+    confidentiality: i32,
+) -> anyhow::Result<String> {
     let units = lead.data("{ units { id name } }", json!({})).await?;
     let norr = id_where(&units["units"], "name", HEMTJANST_NORR)?;
     let reported = lead

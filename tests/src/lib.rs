@@ -87,6 +87,15 @@ struct PostgresDatabase {
 
 static DATABASE_COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The base URL the SMS provider signs in [`TestServer::sample_municipality_with_sms`].
+pub const SMS_PUBLIC_URL: &str = "https://reserv.example.se";
+/// The provider's auth token there.
+pub const SMS_AUTH_TOKEN: &str = "test-auth-token";
+/// The staff line's number there.
+pub const STAFF_NUMBER: &str = "+46766860001";
+/// The residents' information number there.
+pub const RESIDENT_NUMBER: &str = "+46766860099";
+
 impl TestServer {
     /// A server over an empty database (only the schema).
     pub async fn empty(backend: Backend) -> anyhow::Result<Self> {
@@ -98,6 +107,32 @@ impl TestServer {
     pub async fn strict_rate_limits(backend: Backend) -> anyhow::Result<Self> {
         Self::empty_with(backend, |config| {
             config.fallback.requests_per_minute = std::num::NonZeroU32::MIN.saturating_add(2);
+        })
+        .await
+    }
+
+    /// The demo municipality with SMS configured: the provider's webhooks signed with
+    /// [`SMS_AUTH_TOKEN`] over [`SMS_PUBLIC_URL`], and the residents' line on
+    /// [`RESIDENT_NUMBER`]. No outbox worker runs; a test sends with its own.
+    pub async fn sample_municipality_with_sms(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.sms = Some(reserv::sms_config::SmsConfig {
+                provider: "twilio".into(),
+                base_url: "http://127.0.0.1:9".into(),
+                account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+                auth_token: Some(SMS_AUTH_TOKEN.into()),
+                auth_token_file: None,
+                senders: vec![STAFF_NUMBER.into()],
+                messaging_service_sid: None,
+                rate_per_sender: 50.0,
+                max_segments: 4,
+                public_url: Some(SMS_PUBLIC_URL.into()),
+                resident_number: Some(RESIDENT_NUMBER.into()),
+                resident_text_without_notice:
+                    "Inga störningar just nu. Vid fara för liv eller hälsa, ring 112.".into(),
+                resident_text_without_notice_en:
+                    "No disruptions right now. If a life is in danger, call 112.".into(),
+            });
         })
         .await
     }
@@ -260,6 +295,8 @@ impl TestServer {
                 max_segments: 2,
                 public_url: None,
                 resident_number: None,
+                resident_text_without_notice: "Inga störningar just nu.".into(),
+                resident_text_without_notice_en: "No disruptions right now.".into(),
             });
         })
         .await

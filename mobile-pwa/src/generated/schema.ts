@@ -379,6 +379,7 @@ export interface LogEntry {
   recordedAt: string;
   author: string;
   fromPaper: boolean;
+  receivedBySms: boolean;
   onBehalfOf: string | null;
   corrects: string | null;
   correctedBy: Array<string>;

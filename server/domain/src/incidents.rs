@@ -215,6 +215,8 @@ pub struct LogEntry {
     pub corrects: Option<LogEntryId>,
     /// Set when the entry was entered afterwards from notes taken on paper.
     pub paper: Option<PaperNote>,
+    /// Whether the entry was texted in by SMS (`LOGG …`) rather than written in the app.
+    pub by_sms: bool,
 }
 
 /// An entry entered afterwards from notes taken on paper while the systems were down:
@@ -444,6 +446,7 @@ mod tests {
             author: "anna".into(),
             corrects: None,
             paper: None,
+            by_sms: false,
         };
         assert!(ensure_correction_target(IncidentId(2), Some(&entry), LogEntryId(7)).is_ok());
         assert!(ensure_correction_target(IncidentId(3), Some(&entry), LogEntryId(7)).is_err());

@@ -48,6 +48,16 @@ pub struct Localized {
     pub en: Option<String>,
 }
 
+/// Standing advice for residents from a playbook ("if your home care visit is late,
+/// call …"): public by the playbook format's rule, and shown whatever is going on, so
+/// that it tells nobody which incident is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicGuidance {
+    /// The scenario it is for: the playbook's title.
+    pub scenario: Localized,
+    pub advice: Localized,
+}
+
 impl Localized {
     /// The text in `language`, or in Swedish when it has no translation.
     pub fn get(&self, language: Language) -> &str {

@@ -1,9 +1,9 @@
 //! The public face of Reserv for residents: the live status page with its feeds, and the
 //! static fallback site that keeps answering when Reserv's own server does not.
 //!
-//! Everything here is built from public notices only (confidentiality 0, enforced when a
-//! notice is written); this crate must never read incidents, logs or anything else that
-//! may be classified. It depends on the domain and the store, never on the GraphQL API.
+//! Everything here is built from public notices (confidentiality 0, enforced when a
+//! notice is written) and the playbooks' standing public advice only; this crate must
+//! never read incidents, logs or anything else that may be classified. It depends on the domain and the store, never on the GraphQL API.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod error;
@@ -42,5 +42,6 @@ async fn site_files(
     stale_after_minutes: u32,
 ) -> Result<Vec<SiteFile>> {
     let notices = store.public_notices().await?;
-    render_site(&notices, now, stale_after_minutes)
+    let guidance = store.public_guidance().await?;
+    render_site(&notices, &guidance, now, stale_after_minutes)
 }

@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use reserv_domain::notices::{PublicGuidance, PublicNotice};
 use reserv_domain::people::Language;
 use reserv_store::Store;
 use serde::Deserialize;
@@ -104,9 +105,9 @@ async fn page(
 }
 
 async fn json(State(store): State<Store>, headers: HeaderMap) -> Response {
-    let answer = match store.public_notices().await {
-        Ok(notices) => status_json(&notices, store.now(), None),
-        Err(error) => Err(error.into()),
+    let answer = match public_content(&store).await {
+        Ok((notices, guidance)) => status_json(&notices, &guidance, store.now(), None),
+        Err(error) => Err(error),
     };
     cached(&headers, "application/json", Language::Sv, answer)
 }
@@ -129,8 +130,15 @@ async fn atom(
 }
 
 async fn view(store: &Store, language: Language) -> Result<StatusView> {
-    let notices = store.public_notices().await?;
-    Ok(StatusView::new(&notices, language, store.now()))
+    let (notices, guidance) = public_content(store).await?;
+    Ok(StatusView::new(&notices, &guidance, language, store.now()))
+}
+
+async fn public_content(store: &Store) -> Result<(Vec<PublicNotice>, Vec<PublicGuidance>)> {
+    Ok((
+        store.public_notices().await?,
+        store.public_guidance().await?,
+    ))
 }
 
 /// The answer with an ETag (a hash of the body) and a short cache lifetime; a 304 with

@@ -7,7 +7,7 @@ use crate::view::{Moment, RevisionView, StatusView, moment};
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use minijinja::value::{Serde, Value};
-use reserv_domain::notices::{AffectedService, Hotline, Localized, PublicNotice};
+use reserv_domain::notices::{AffectedService, Hotline, Localized, PublicGuidance, PublicNotice};
 use reserv_domain::people::Language;
 use serde::Serialize;
 use std::sync::LazyLock;
@@ -177,11 +177,14 @@ struct StatusJson<'a> {
     generated_at: Option<DateTime<Utc>>,
     /// The notices current at the time, newest first.
     notices: Vec<JsonNotice<'a>>,
+    /// Standing advice from the playbooks, by scenario.
+    guidance: &'a [PublicGuidance],
 }
 
 /// The current notices as a small JSON document, for apps and other sites.
 pub fn status_json(
     notices: &[PublicNotice],
+    guidance: &[PublicGuidance],
     now: DateTime<Utc>,
     generated_at: Option<DateTime<Utc>>,
 ) -> Result<String> {
@@ -210,6 +213,7 @@ pub fn status_json(
                 })
             })
             .collect(),
+        guidance,
     };
     Ok(serde_json::to_string_pretty(&document)?)
 }

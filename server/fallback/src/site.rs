@@ -10,7 +10,7 @@ use crate::render::{Generated, Links, render_atom, render_status_page, status_js
 use crate::view::StatusView;
 use crate::{FallbackError, Result};
 use chrono::{DateTime, Utc};
-use reserv_domain::notices::PublicNotice;
+use reserv_domain::notices::{PublicGuidance, PublicNotice};
 use reserv_domain::people::Language;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,9 +22,11 @@ pub struct SiteFile {
     pub contents: String,
 }
 
-/// Every file of the site for `notices` (newest first) as generated at `generated_at`.
+/// Every file of the site for `notices` (newest first) and the playbooks' `guidance` as
+/// generated at `generated_at`.
 pub fn render_site(
     notices: &[PublicNotice],
+    guidance: &[PublicGuidance],
     generated_at: DateTime<Utc>,
     stale_after_minutes: u32,
 ) -> Result<Vec<SiteFile>> {
@@ -33,7 +35,7 @@ pub fn render_site(
         (Language::Sv, "index.html", "status.atom"),
         (Language::En, "en.html", "status.en.atom"),
     ] {
-        let view = StatusView::new(notices, language, generated_at);
+        let view = StatusView::new(notices, guidance, language, generated_at);
         let links = Links::static_site(language);
         let generated = Generated::new(generated_at, language, stale_after_minutes);
         files.push(SiteFile {
@@ -47,7 +49,7 @@ pub fn render_site(
     }
     files.push(SiteFile {
         name: "status.json",
-        contents: status_json(notices, generated_at, Some(generated_at))?,
+        contents: status_json(notices, guidance, generated_at, Some(generated_at))?,
     });
     Ok(files)
 }
@@ -121,10 +123,10 @@ mod tests {
     fn a_rebuild_replaces_the_whole_site_and_leaves_no_staging_folder() -> Result<()> {
         let root = std::env::temp_dir().join(format!("reserv-site-test-{}", std::process::id()));
         let out = root.join("site");
-        write_site(&out, &render_site(&[], at(7), 30)?)?;
+        write_site(&out, &render_site(&[], &[], at(7), 30)?)?;
         fs::write(out.join("stray.txt"), "from an earlier build")
             .map_err(|e| io_error("write", &out, e))?;
-        write_site(&out, &render_site(&[], at(8), 30)?)?;
+        write_site(&out, &render_site(&[], &[], at(8), 30)?)?;
         let mut names: Vec<String> = fs::read_dir(&root)
             .map_err(|e| io_error("read", &root, e))?
             .filter_map(|entry| entry.ok())

@@ -6,7 +6,9 @@
 //! module must never take anything else from the store.
 
 use chrono::{DateTime, Utc};
-use reserv_domain::notices::{Localized, NoticeRevision, NoticeState, PublicNotice, ServiceState};
+use reserv_domain::notices::{
+    Localized, NoticeRevision, NoticeState, PublicGuidance, PublicNotice, ServiceState,
+};
 use reserv_domain::people::Language;
 use reserv_domain::swedish_time;
 use serde::Serialize;
@@ -86,6 +88,7 @@ pub struct Labels {
     pub generated: &'static str,
     pub stale_warning: &'static str,
     pub feed: &'static str,
+    pub guidance: &'static str,
 }
 
 const SWEDISH: Labels = Labels {
@@ -107,6 +110,7 @@ const SWEDISH: Labels = Labels {
     generated: "Sidan skapades",
     stale_warning: "Informationen kan vara inaktuell. Ring numren ovan för det senaste.",
     feed: "Prenumerera (Atom)",
+    guidance: "Råd om något inte fungerar",
 };
 
 const ENGLISH: Labels = Labels {
@@ -128,6 +132,7 @@ const ENGLISH: Labels = Labels {
     generated: "Page generated",
     stale_warning: "This information may be out of date. Call the numbers above for the latest.",
     feed: "Subscribe (Atom)",
+    guidance: "Advice if something is not working",
 };
 
 /// Everything the status page shows, in one language.
@@ -142,11 +147,26 @@ pub struct StatusView {
     /// Every hotline of the current notices, each number once.
     pub hotlines: Vec<HotlineView>,
     pub earlier: Vec<NoticeView>,
+    /// Standing advice from the playbooks, by scenario.
+    pub guidance: Vec<GuidanceView>,
+}
+
+/// One scenario's advice for residents.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuidanceView {
+    pub scenario: String,
+    pub paragraphs: Vec<String>,
 }
 
 impl StatusView {
-    /// The page for `notices` (newest first) as residents should see it at `now`.
-    pub fn new(notices: &[PublicNotice], language: Language, now: DateTime<Utc>) -> Self {
+    /// The page for `notices` (newest first) and the playbooks' `guidance` as residents
+    /// should see it at `now`.
+    pub fn new(
+        notices: &[PublicNotice],
+        guidance: &[PublicGuidance],
+        language: Language,
+        now: DateTime<Utc>,
+    ) -> Self {
         let (current, ended): (Vec<&PublicNotice>, Vec<&PublicNotice>) =
             notices.iter().partition(|notice| notice.is_current(now));
         let current: Vec<NoticeView> = current
@@ -180,6 +200,13 @@ impl StatusView {
                 .into_iter()
                 .take(EARLIER_NOTICES)
                 .filter_map(|notice| notice_view(notice, language))
+                .collect(),
+            guidance: guidance
+                .iter()
+                .map(|advice| GuidanceView {
+                    scenario: advice.scenario.get(language).to_owned(),
+                    paragraphs: paragraphs(&advice.advice, language),
+                })
                 .collect(),
         }
     }

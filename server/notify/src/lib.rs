@@ -1,5 +1,6 @@
-//! Reserv's outgoing channels: the outbox worker, the SMS provider and web push it sends
-//! through.
+//! Reserv's channels to phones: the outbox worker, the SMS provider and web push it
+//! sends through, and the provider's webhooks (delivery status, inbound SMS, the
+//! residents' voice line).
 //!
 //! This crate knows providers; the store and the API must not. It reads the outbox only
 //! through the store's [`reserv_store::OutboxWorker`], a system principal that can claim
@@ -7,15 +8,18 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod error;
+mod inbound_sms;
 pub mod push;
 mod signature;
 pub mod twilio;
+mod twiml;
+mod voice;
 mod webhooks;
 mod worker;
 
 pub use error::{NotifyError, Result};
 pub use signature::verify_twilio_signature;
-pub use webhooks::sms_webhooks;
+pub use webhooks::{WebhookSettings, sms_webhooks};
 pub use worker::{DeliveryWorker, retry_delay};
 
 /// The HTTP client providers are called with: a send that hangs longer than 30 s is

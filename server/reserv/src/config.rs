@@ -602,6 +602,56 @@ mod tests {
     }
 
     #[test]
+    fn the_residents_line_needs_an_e164_number_and_has_a_text_for_no_notice() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RESERV_SMS__ACCOUNT_SID", "AC123");
+            jail.set_env("RESERV_SMS__AUTH_TOKEN", "secret-token");
+            jail.set_env("RESERV_SMS__SENDERS", "[\"+46766860001\"]");
+            jail.set_env("RESERV_SMS__PUBLIC_URL", "https://reserv.example.se/");
+            jail.set_env("RESERV_SMS__RESIDENT_NUMBER", "+46766860099");
+            let config = Config::load(None).map_err(|error| error.to_string())?;
+            let webhooks = config
+                .sms
+                .as_ref()
+                .map(|sms| sms.webhook_settings())
+                .transpose()
+                .map_err(|error| error.to_string())?
+                .flatten();
+            assert_eq!(
+                webhooks.as_ref().map(|w| (
+                    w.resident_number.as_deref(),
+                    w.without_notice
+                        .sv
+                        .starts_with("Kommunen har inga störningar")
+                )),
+                Some((Some("+46766860099"), true))
+            );
+            assert!(!format!("{webhooks:?}").contains("secret-token"));
+            assert!(
+                !format!("{config:?}").contains("+46766860099"),
+                "the number stays out of logs"
+            );
+
+            jail.set_env("RESERV_SMS__RESIDENT_NUMBER", "0766860099");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains("country code"),
+                "a dropped leading 0: {message}"
+            );
+            jail.set_env("RESERV_SMS__RESIDENT_NUMBER", "070-123");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(message.contains("sms.resident_number"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn errors_name_the_key() {
         Jail::expect_with(|jail| {
             jail.set_env("RESERV_LISTEN", "not-an-address");

@@ -151,15 +151,13 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
 
 /// The provider's webhooks, when SMS is configured with the public URL it signs.
 fn sms_webhook_routes(config: &Config, store: &Store) -> Option<axum::Router> {
-    let sms = config.sms.as_ref()?;
-    let public_url = sms.public_url.clone()?;
     // `Config::load` has checked these settings, so this only fails if the token file
     // vanished since; then the webhooks stay off and the worker's start reports it.
-    let settings = sms.twilio_settings().ok()?;
+    let settings = config.sms.as_ref()?.webhook_settings().ok()??;
     Some(reserv_notify::sms_webhooks(
         store.outbox_worker("sms webhooks"),
-        settings.auth_token,
-        public_url,
+        store.sms_line(),
+        settings,
     ))
 }
 

@@ -2,8 +2,10 @@
 //! worker sends through. Without it Reserv runs and says that SMS is off.
 
 use crate::config::{ConfigError, read_secret};
+use reserv_domain::notices::Localized;
 use reserv_domain::phone::E164;
 use reserv_domain::sms::SmsCapacity;
+use reserv_notify::WebhookSettings;
 use reserv_notify::twilio::TwilioSettings;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -33,8 +35,50 @@ pub struct SmsConfig {
     pub max_segments: usize,
     /// This server's base URL as the provider sees it, for status callbacks.
     pub public_url: Option<String>,
-    /// The residents' information number (inbound handling is still to come).
+    /// The residents' information number: SMS to it are answered with the current
+    /// public notice; SMS to any other number are staff commands.
+    #[serde(default, deserialize_with = "phone_number")]
     pub resident_number: Option<String>,
+    /// What the residents' SMS and phone lines say when no notice is current (Swedish).
+    #[serde(default = "default_without_notice_sv")]
+    pub resident_text_without_notice: String,
+    /// The same in English, for the phone line's English choice.
+    #[serde(default = "default_without_notice_en")]
+    pub resident_text_without_notice_en: String,
+}
+
+/// A phone number as written in TOML or in the environment, where
+/// `RESERV_SMS__RESIDENT_NUMBER=+46766860099` reaches us as the integer 46766860099:
+/// the `+` is put back, since an E.164 number always has one.
+fn phone_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Number(u64),
+    }
+    match Option::<Written>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Written::Text(text)) => Ok(Some(text)),
+        // A country code and a national number have ten digits or more; fewer means the
+        // leading 0 of a national number ("0766…") was dropped, and "+766…" would be a
+        // number in another country.
+        Some(Written::Number(number)) if number >= 1_000_000_000 => Ok(Some(format!("+{number}"))),
+        Some(Written::Number(_)) => Err(serde::de::Error::custom(
+            "write the number with + and the country code (+46766860099), or in quotes",
+        )),
+    }
+}
+
+fn default_without_notice_sv() -> String {
+    "Kommunen har inga störningar att meddela just nu. Vid fara för liv eller hälsa, ring 112."
+        .into()
+}
+fn default_without_notice_en() -> String {
+    "The municipality has no disruptions to report right now. If a life is in danger, call 112."
+        .into()
 }
 
 fn default_provider() -> String {
@@ -63,11 +107,46 @@ impl std::fmt::Debug for SmsConfig {
             .field("rate_per_sender", &self.rate_per_sender)
             .field("max_segments", &self.max_segments)
             .field("public_url", &self.public_url)
+            .field("resident_number", &self.resident_number.is_some())
             .finish()
     }
 }
 
+/// A number from the configuration in E.164 form, the error naming `key`.
+fn phone(key: &str, written: &str) -> Result<String, ConfigError> {
+    E164::parse(key, written)
+        .map(String::from)
+        .map_err(|error| ConfigError::new(error.to_string()))
+}
+
 impl SmsConfig {
+    /// The settings of the provider's webhooks, when `public_url` says where the
+    /// provider reaches this server.
+    pub fn webhook_settings(&self) -> Result<Option<WebhookSettings>, ConfigError> {
+        let Some(public_url) = &self.public_url else {
+            return Ok(None);
+        };
+        let twilio = self.twilio_settings()?;
+        Ok(Some(WebhookSettings {
+            auth_token: twilio.auth_token,
+            public_url: public_url.clone(),
+            resident_number: self.resident_number()?,
+            without_notice: Localized {
+                sv: self.resident_text_without_notice.clone(),
+                en: Some(self.resident_text_without_notice_en.clone()),
+            },
+            max_segments: self.max_segments,
+        }))
+    }
+
+    /// The residents' number in E.164 form, however it was written.
+    fn resident_number(&self) -> Result<Option<String>, ConfigError> {
+        self.resident_number
+            .as_deref()
+            .map(|number| phone("sms.resident_number", number))
+            .transpose()
+    }
+
     /// What the pool carries, for the estimates crisis leads see before sending.
     pub fn capacity(&self) -> SmsCapacity {
         SmsCapacity {
@@ -91,15 +170,28 @@ impl SmsConfig {
             self.auth_token_file.as_ref(),
         )?
         .ok_or_else(|| ConfigError::new("sms: set auth_token or auth_token_file".into()))?;
+        self.resident_number()?;
+        for (key, text) in [
+            (
+                "sms.resident_text_without_notice",
+                &self.resident_text_without_notice,
+            ),
+            (
+                "sms.resident_text_without_notice_en",
+                &self.resident_text_without_notice_en,
+            ),
+        ] {
+            if text.trim().is_empty() || text.chars().count() > 300 {
+                return Err(ConfigError::new(format!(
+                    "{key} must be 1 to 300 characters: it is what residents hear and read when no notice is published"
+                )));
+            }
+        }
         let senders = self
             .senders
             .iter()
             .enumerate()
-            .map(|(index, sender)| {
-                E164::parse(&format!("sms.senders[{index}]"), sender)
-                    .map(String::from)
-                    .map_err(|error| ConfigError::new(error.to_string()))
-            })
+            .map(|(index, sender)| phone(&format!("sms.senders[{index}]"), sender))
             .collect::<Result<Vec<_>, _>>()?;
         if !(1..=10).contains(&self.max_segments) {
             return Err(ConfigError::new(format!(

@@ -32,6 +32,7 @@ mod push_subscriptions;
 mod second_factor;
 mod secrets;
 mod sessions;
+mod sms_line;
 mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, SignedIn};
@@ -58,6 +59,7 @@ pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
 pub use second_factor::{PendingSignIn, RecoveryCodes, SealReport, SecondProof, TotpEnrolment};
 pub use secrets::{KEY_BYTES, SecretKey};
 pub use sessions::{LiveSession, SessionSummary};
+pub use sms_line::{OPTED_OUT_REASON, SmsLine, SmsSender};
 
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;

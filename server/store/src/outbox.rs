@@ -8,7 +8,8 @@
 //! (`FOR UPDATE SKIP LOCKED`); on SQLite the one write transaction serialises claims.
 
 use crate::audit::{Audit, begin_write};
-use crate::entities::{outbox, push_subscriptions};
+use crate::entities::{outbox, push_subscriptions, sms_opt_outs};
+use crate::sms_line::OPTED_OUT_REASON;
 use crate::{Result, Store, convert};
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::access::Principal;
@@ -16,8 +17,54 @@ use reserv_domain::ids::MessageId;
 use reserv_domain::messages::{Channel, DeliveryState};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
+use std::collections::HashSet;
+
+/// Takes the copies to numbers that answered STOP out of `rows` and fails them, with
+/// the reason, instead of sending: the opt-out is the recipient's word and no message
+/// overrides it. Answers the copies taken out.
+async fn hold_back_opted_out(
+    tx: &impl ConnectionTrait,
+    rows: &mut Vec<outbox::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>> {
+    let destinations: Vec<&str> = rows
+        .iter()
+        .filter_map(|row| row.destination.as_deref())
+        .collect();
+    if destinations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let opted_out: HashSet<String> = sms_opt_outs::Entity::find()
+        .filter(sms_opt_outs::Column::Phone.is_in(destinations))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|row| row.phone)
+        .collect();
+    if opted_out.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (held, send): (Vec<_>, Vec<_>) = std::mem::take(rows).into_iter().partition(|row| {
+        row.destination
+            .as_ref()
+            .is_some_and(|phone| opted_out.contains(phone))
+    });
+    *rows = send;
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::State,
+            Expr::value(DeliveryState::Failed.as_str()),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(OPTED_OUT_REASON))
+        .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
+        .filter(outbox::Column::Id.is_in(held.iter().map(|row| row.id)))
+        .exec(tx)
+        .await?;
+    Ok(held)
+}
 
 /// One copy to send, as claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,9 +173,11 @@ impl OutboxWorker {
         if db.get_database_backend() == DbBackend::Postgres {
             due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
-        let rows = due.all(&tx).await?;
+        let mut rows = due.all(&tx).await?;
+        let held_back = hold_back_opted_out(&tx, &mut rows, now).await?;
         if rows.is_empty() {
             tx.commit().await?;
+            self.audit_held_back(&held_back).await?;
             return Ok(Vec::new());
         }
         outbox::Entity::update_many()
@@ -142,6 +191,7 @@ impl OutboxWorker {
             .exec(&tx)
             .await?;
         tx.commit().await?;
+        self.audit_held_back(&held_back).await?;
         rows.into_iter()
             .map(|row| {
                 Ok(OutboxItem {
@@ -262,6 +312,21 @@ impl OutboxWorker {
                 Some(reason),
             )
             .await
+    }
+
+    /// Audits each copy failed because its number opted out, as any permanent failure is.
+    async fn audit_held_back(&self, held_back: &[outbox::Model]) -> Result<()> {
+        for row in held_back {
+            self.store
+                .record_alone(
+                    &self.principal,
+                    &Audit::new("delivery_failed", "message").on(row.message_id),
+                    reserv_domain::audit::AuditOutcome::Failed,
+                    Some(OPTED_OUT_REASON.into()),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// Audits a webhook request refused for a missing or wrong signature.

@@ -8,6 +8,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::incidents::IncidentKind;
+use reserv_domain::notices::{Localized, PublicGuidance};
 use reserv_playbooks::{FolderReport, Text};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder};
@@ -47,6 +48,13 @@ pub struct PlaybookImport {
 impl AuditedObject for PlaybookImport {
     fn audit_id(&self) -> Option<String> {
         None
+    }
+}
+
+fn localized(text: Text) -> Localized {
+    Localized {
+        sv: text.sv,
+        en: text.en,
     }
 }
 
@@ -117,6 +125,29 @@ impl Store {
         .await;
         self.finish(tx, who, Audit::new("import", "playbooks"), result)
             .await
+    }
+
+    /// The public advice of every playbook in use that has some, by scenario title.
+    /// Needs no principal: the playbook format makes `public_guidance` public text.
+    pub async fn public_guidance(&self) -> Result<Vec<PublicGuidance>> {
+        let rows = playbooks::Entity::find()
+            .order_by_asc(playbooks::Column::TitleSv)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                // A stored playbook that no longer reads is reported by the import and
+                // by activation; the public page just goes without its advice.
+                let playbook =
+                    reserv_playbooks::check_source(Path::new(&row.file), &row.source, None).ok()?;
+                let advice = playbook.public_guidance?;
+                Some(PublicGuidance {
+                    scenario: localized(playbook.title),
+                    advice: localized(advice),
+                })
+            })
+            .collect())
     }
 
     /// The playbooks in use, by id.

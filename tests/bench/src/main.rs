@@ -1,14 +1,17 @@
 //! Load benchmarks of the Reserv server, each a subcommand that prints its setup with its
 //! figures: `read-path` (the crisis-day reads over HTTP under concurrent load),
 //! `sign-in` (what a password sign-in costs) and `activation` (time to commit the
-//! total-IT-outage playbook for a generated municipality). Each runs on a fresh SQLite
-//! file and, when `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database as well.
+//! total-IT-outage playbook for a generated municipality) run on a fresh SQLite file and,
+//! when `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database as well;
+//! `status-page` (the residents' `/status` against nginx serving the static build, both
+//! under wrk) on SQLite, since the page reads little from the database.
 
 mod activation;
 mod data;
 mod load;
 mod postgres;
 mod sign_in;
+mod status_page;
 
 /// mimalloc rather than the system allocator: a profile of the read path under load
 /// spent about a quarter of its time in glibc malloc (many small GraphQL values).
@@ -66,6 +69,15 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         rounds: usize,
     },
+    /// `/status` against nginx serving the static build of the same page, under wrk.
+    StatusPage {
+        /// Seconds each server is loaded.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+    },
 }
 
 #[tokio::main]
@@ -73,6 +85,16 @@ async fn main() -> anyhow::Result<()> {
     let Cli { bench } = Cli::parse();
     let (seconds, clients, units, log_entries) = match bench {
         Bench::SignIn { logins, burst } => return sign_in::run(logins, burst).await,
+        Bench::StatusPage {
+            seconds,
+            connections,
+        } => {
+            let shape = status_page::Shape {
+                seconds,
+                connections,
+            };
+            return status_page::run(&shape).await;
+        }
         Bench::Activation {
             units,
             staff,

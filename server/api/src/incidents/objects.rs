@@ -231,6 +231,11 @@ impl LogEntryObject {
     async fn from_paper(&self) -> bool {
         self.entry.paper.is_some()
     }
+    /// Whether the author texted the entry in by SMS (`LOGG …`) rather than writing it in
+    /// the app.
+    async fn received_by_sms(&self) -> bool {
+        self.entry.by_sms
+    }
     /// For an entry from paper: who wrote the note, when not the author.
     async fn on_behalf_of(&self) -> Option<&str> {
         self.entry

@@ -22,6 +22,8 @@ pub struct Model {
     pub from_paper: bool,
     /// Who wrote the paper note, when not the author who typed it in.
     pub on_behalf_of: Option<String>,
+    /// The provider's MessageSid of the SMS the entry came in by (`LOGG …`); unique.
+    pub sms_message_sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

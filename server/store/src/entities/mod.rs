@@ -34,6 +34,7 @@ pub mod routine_steps;
 pub mod routines;
 pub mod sessions;
 pub mod sign_in_challenges;
+pub mod sms_opt_outs;
 pub mod tasks;
 pub mod totp_credentials;
 pub mod units;

@@ -23,6 +23,18 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+/// Where an entry comes from besides the app: a paper note typed in afterwards, or an
+/// SMS a crisis lead texted in.
+#[derive(Debug, Clone)]
+pub(crate) enum EntrySource {
+    App,
+    Paper(PaperNote),
+    /// The provider's MessageSid, unique among entries.
+    Sms {
+        message_sid: String,
+    },
+}
+
 impl AuditedObject for LogEntry {
     fn audit_id(&self) -> Option<String> {
         Some(self.id.to_string())
@@ -39,7 +51,7 @@ impl Store {
         incident_id: IncidentId,
         entry: NewLogEntry,
     ) -> Result<LogEntry> {
-        self.append_log_entry(who, incident_id, entry, None, None)
+        self.append_log_entry(who, incident_id, entry, None, EntrySource::App)
             .await
     }
 
@@ -60,8 +72,14 @@ impl Store {
         {
             return Ok(first);
         }
-        self.append_log_entry(who, incident_id, entry, client_id, Some(paper))
-            .await
+        self.append_log_entry(
+            who,
+            incident_id,
+            entry,
+            client_id,
+            EntrySource::Paper(paper),
+        )
+        .await
     }
 
     /// Appends an entry at most once per `client_id` and author: a retry of an entry
@@ -77,7 +95,7 @@ impl Store {
         if let Some(first) = self.replayed_entry(who, incident_id, &client_id).await? {
             return Ok(first);
         }
-        self.append_log_entry(who, incident_id, entry, Some(client_id), None)
+        self.append_log_entry(who, incident_id, entry, Some(client_id), EntrySource::App)
             .await
     }
 
@@ -121,17 +139,17 @@ impl Store {
             .transpose()
     }
 
-    async fn append_log_entry(
+    pub(crate) async fn append_log_entry(
         &self,
         who: &Principal,
         incident_id: IncidentId,
         entry: NewLogEntry,
         client_id: Option<ClientWriteId>,
-        paper: Option<PaperNote>,
+        source: EntrySource,
     ) -> Result<LogEntry> {
         let mut change = self.change().await?;
         let result = self
-            .append_entry_in(&mut change, who, incident_id, entry, client_id, paper)
+            .append_entry_in(&mut change, who, incident_id, entry, client_id, source)
             .await;
         self.conclude(
             change,
@@ -152,11 +170,11 @@ impl Store {
         entry: NewLogEntry,
         client_id: Option<ClientWriteId>,
     ) -> Result<LogEntry> {
-        self.append_entry_in(change, who, incident_id, entry, client_id, None)
+        self.append_entry_in(change, who, incident_id, entry, client_id, EntrySource::App)
             .await
     }
 
-    /// [`Store::append_log_entry_in`], from a paper note when `paper` is set.
+    /// [`Store::append_log_entry_in`], from the given source.
     async fn append_entry_in(
         &self,
         change: &mut Change,
@@ -164,7 +182,7 @@ impl Store {
         incident_id: IncidentId,
         entry: NewLogEntry,
         client_id: Option<ClientWriteId>,
-        paper: Option<PaperNote>,
+        source: EntrySource,
     ) -> Result<LogEntry> {
         let tx = change.tx();
         let entry = async {
@@ -178,6 +196,11 @@ impl Store {
                 let target = find_entry(tx, corrects).await?;
                 ensure_correction_target(incident_id, target.as_ref(), corrects)?;
             }
+            let (paper, sms_message_sid) = match source {
+                EntrySource::App => (None, None),
+                EntrySource::Paper(note) => (Some(note), None),
+                EntrySource::Sms { message_sid } => (None, Some(message_sid)),
+            };
             let row = crisis_log_entries::ActiveModel {
                 id: NotSet,
                 incident_id: Set(incident_id.0),
@@ -191,6 +214,7 @@ impl Store {
                 client_id: Set(client_id.map(|id| id.as_str().to_owned())),
                 from_paper: Set(paper.is_some()),
                 on_behalf_of: Set(paper.and_then(|note| note.written_by)),
+                sms_message_sid: Set(sms_message_sid),
             }
             .insert(tx)
             .await?;
@@ -261,7 +285,7 @@ async fn find_entry(db: &impl ConnectionTrait, id: LogEntryId) -> Result<Option<
         .transpose()
 }
 
-fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
+pub(crate) fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
     Ok(LogEntry {
         id: LogEntryId(row.id),
         incident_id: IncidentId(row.incident_id),
@@ -274,5 +298,6 @@ fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
         paper: row.from_paper.then_some(PaperNote {
             written_by: row.on_behalf_of,
         }),
+        by_sms: row.sms_message_sid.is_some(),
     })
 }

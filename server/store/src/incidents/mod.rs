@@ -7,7 +7,7 @@
 //! one transaction with its audit event and is announced to subscribers only after it is
 //! committed, so that nobody is told about a change that was rolled back.
 
-mod log;
+pub(crate) mod log;
 pub(crate) mod rows;
 mod tasks;
 #[cfg(test)]
@@ -515,4 +515,23 @@ pub(crate) async fn ensure_incident_readable(
     Ok(locate(db, id)
         .await?
         .authorize(who, Action::ReadIncidents)?)
+}
+
+/// The open incidents `who` may read, at confidentiality `at_most` or below, newest
+/// first: what the SMS line may tell a sender (`STATUS`) and where a crisis lead's
+/// `LOGG` may land. Nothing above `at_most` is read, so nothing classified is fetched.
+pub(crate) async fn open_incidents_readable(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    at_most: reserv_domain::classification::Confidentiality,
+) -> Result<Vec<incidents::Model>> {
+    use sea_orm::QueryOrder;
+    let subtrees = Subtrees::of(db, &units_to_look_up(who, None)).await?;
+    Ok(incidents::Entity::find()
+        .filter(readable_by(who, &subtrees))
+        .filter(incidents::Column::Confidentiality.lte(i16::from(at_most.level())))
+        .filter(incidents::Column::State.ne(IncidentState::Closed.as_str()))
+        .order_by_desc(incidents::Column::Id)
+        .all(db)
+        .await?)
 }
