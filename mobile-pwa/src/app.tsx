@@ -107,7 +107,7 @@ export function App() {
           await request(floorOps, 'UntickChecklistStep', { runId: item.runId, step: item.step, clientId: item.clientId }, token);
           break;
         case 'report':
-          await request(floorOps, 'ReportIncident', { input: { ...item.input, classification: REPORT_CLASSIFICATION } }, token);
+          await request(floorOps, 'ReportIncident', { input: { ...item.input, classification: REPORT_CLASSIFICATION, clientId: item.clientId } }, token);
           break;
       }
       return { ok: true };

@@ -89,4 +89,30 @@ on_every_database! {
         other_socket.close().await?;
         Ok(())
     }
+
+    async fn a_report_resent_from_the_phone_is_reported_once(server: sample_municipality) {
+        let worker = server.sign_in_as("underskoterska").await?;
+        let units = worker.data("{ units { id name } }", json!({})).await?;
+        let unit = id_where(&units["units"], "name", "Hemtjänst Norr – centrala Norrbyn")?;
+        let mut input = report_input("Dörrlåset på Björkgatan går inte att öppna", vec![unit.clone()]);
+        input["input"]["clientId"] = json!("7b2f0a3e-1c4d-4e8f-9a6b-2d5c8e1f0a11");
+        let first = worker.data(REPORT, input.clone()).await?;
+        let again = worker.data(REPORT, input.clone()).await?;
+        assert_eq!(first["reportIncident"]["id"], again["reportIncident"]["id"], "the resend gives back the first report");
+        let lead = server.sign_in_as("krisledare").await?;
+        let list = lead.data("{ incidents(first: 100) { edges { node { title } } } }", json!({})).await?;
+        let reported = list["incidents"]["edges"].as_array().into_iter().flatten()
+            .filter(|edge| edge["node"]["title"] == "Dörrlåset på Björkgatan går inte att öppna")
+            .count();
+        assert_eq!(reported, 1, "{list}");
+
+        // Another reporter's phone may make the same id: it is their own report.
+        let theirs = lead.data(REPORT, input.clone()).await?;
+        assert_ne!(theirs["reportIncident"]["id"], first["reportIncident"]["id"], "{theirs}");
+        input["input"]["clientId"] = json!("inte ett id!");
+        let (code, message) = worker.error(REPORT, input).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("clientId"), "{message}");
+        Ok(())
+    }
 }

@@ -41,6 +41,14 @@ on_every_database! {
         assert!(page.contains("<h3>Digitala nyckelfria lås fungerar inte</h3>"), "the scenario heads its advice");
         assert!(page.contains("Öppna inte för någon som inte kan visa tjänstelegitimation."), "{page}");
         assert!(page.len() < 30 * 1024, "the page with all advice is {} bytes", page.len());
+        assert!(page.contains("Just nu finns inga kända störningar."), "{page}");
+        // The page just rendered is reused for a second, but never past a notice change.
+        let communicator = server.sign_in_as("kommunikator").await?;
+        communicator
+            .data(PUBLISH, json!({ "input": a_notice("Larmen går till reservnumret", "Alarms go to the backup number", None) }))
+            .await?;
+        let (_, page) = get(&server, "/status").await?;
+        assert!(page.contains("Larmen går till reservnumret"), "a new notice shows at once: {page}");
         let (_, english) = get(&server, "/status?lang=en").await?;
         assert!(english.contains("Advice if something is not working") && english.contains("Do not open the door to anyone who cannot show a staff ID card."));
 

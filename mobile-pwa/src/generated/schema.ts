@@ -745,6 +745,7 @@ export interface ReportIncidentInput {
   classification: ClassificationInput;
   unitIds: Array<string>;
   systemIds: Array<string>;
+  clientId?: string | null;
 }
 
 export type Role = 'ADMIN' | 'CRISIS_LEAD' | 'UNIT_MANAGER' | 'CARE_WORKER' | 'COMMUNICATOR' | 'VIEWER';

@@ -119,7 +119,8 @@ export async function flushOutbox(
 /**
  * Runs work one piece at a time, in the order asked. Syncs start from several places
  * (a tap, the network coming back, the periodic refresh); two flushes at once would
- * send the same write twice, and a report has no client id for the server to dedupe by.
+ * send the same write twice; the server dedupes by client id, but one at a time spares
+ * it the work and keeps the order the person made their changes in.
  */
 export function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
   let last: Promise<unknown> = Promise.resolve();

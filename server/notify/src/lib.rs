@@ -30,3 +30,12 @@ fn http_client() -> Result<reqwest::Client> {
         .build()
         .map_err(|error| NotifyError::Config(format!("cannot build the HTTP client: {error}")))
 }
+
+/// A provider's `Retry-After` in seconds (the form SMS and push services send).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<std::time::Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .map(std::time::Duration::from_secs)
+}

@@ -169,12 +169,7 @@ impl PushClient {
                 .unwrap_or_default();
             return Ok(format!("push:{id}"));
         }
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::retry_after(response.headers());
         let reason = format!("the push service refused with HTTP {}", status.as_u16());
         Err(match status.as_u16() {
             404 | 410 => PushError::Gone(format!(

@@ -166,6 +166,7 @@ impl Store {
                         unit_ids: unit_ids.clone(),
                         system_ids: Vec::new(),
                     },
+                    None,
                 )
                 .await?
             }

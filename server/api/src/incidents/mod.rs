@@ -85,6 +85,9 @@ pub struct ReportIncidentInput {
     pub unit_ids: Vec<ID>,
     #[graphql(default)]
     pub system_ids: Vec<ID>,
+    /// An id the client made for this report (a UUID), so that resending a report made
+    /// offline reports it once: the same reporter and id give back the first incident.
+    pub client_id: Option<String>,
 }
 
 impl ReportIncidentInput {
@@ -222,13 +225,19 @@ impl IncidentMutation {
         ctx: &Context<'_>,
         input: ReportIncidentInput,
     ) -> async_graphql::Result<IncidentObject> {
+        let client_id = input
+            .client_id
+            .as_deref()
+            .map(|id| ClientWriteId::parse("clientId", id))
+            .transpose()
+            .api()?;
         let request = input.into_request()?;
-        Ok(IncidentObject(
-            store(ctx)?
-                .report_incident(principal(ctx)?, request)
-                .await
-                .api()?,
-        ))
+        let (store, who) = (store(ctx)?, principal(ctx)?);
+        let incident = match client_id {
+            Some(id) => store.report_incident_once(who, request, id).await,
+            None => store.report_incident(who, request).await,
+        };
+        Ok(IncidentObject(incident.api()?))
     }
 
     /// Moves the incident along its life cycle. Moving to RECOVERING opens the recovery

@@ -22,6 +22,8 @@ pub struct Model {
     pub reported_by: Option<String>,
     pub closed_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The reporter's phone's id for the report, so that a resent report applies once.
+    pub client_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,7 +27,8 @@ use reserv_domain::checklists::ensure_may_close;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{
-    Incident, IncidentChange, IncidentState, LogEntryKind, NewIncident, NewLogEntry, Severity,
+    ClientWriteId, Incident, IncidentChange, IncidentState, LogEntryKind, NewIncident, NewLogEntry,
+    Severity,
 };
 use rows::{
     ensure_systems_exist, incident, links, locate, locate_many, managed_incident,
@@ -70,9 +71,55 @@ impl Store {
     /// Records a new incident in the state `reported`.
     pub async fn report_incident(&self, who: &Principal, request: NewIncident) -> Result<Incident> {
         let mut change = self.change().await?;
-        let result = self.report_incident_in(&mut change, who, request).await;
+        let result = self
+            .report_incident_in(&mut change, who, request, None)
+            .await;
         self.conclude(change, who, Audit::new("report", "incident"), result)
             .await
+    }
+
+    /// Reports an incident at most once per `client_id` and reporter: a phone resending
+    /// a report it made offline gets the first incident back and changes nothing.
+    pub async fn report_incident_once(
+        &self,
+        who: &Principal,
+        request: NewIncident,
+        client_id: ClientWriteId,
+    ) -> Result<Incident> {
+        if let Some(first) = self.reported_with(who, &client_id).await? {
+            return Ok(first);
+        }
+        let mut change = self.change().await?;
+        let result = self
+            .report_incident_in(&mut change, who, request, Some(&client_id))
+            .await;
+        let result = self
+            .conclude(change, who, Audit::new("report", "incident"), result)
+            .await;
+        match result {
+            // Two resends raced: the other one's report stands.
+            Err(error) if error.is_unique_violation() => {
+                self.reported_with(who, &client_id).await?.ok_or(error)
+            }
+            other => other,
+        }
+    }
+
+    /// The incident the caller reported with `client_id`, if any.
+    async fn reported_with(
+        &self,
+        who: &Principal,
+        client_id: &ClientWriteId,
+    ) -> Result<Option<Incident>> {
+        let Some(row) = incidents::Entity::find()
+            .filter(incidents::Column::ReportedBy.eq(reporter(who)))
+            .filter(incidents::Column::ClientId.eq(client_id.as_str()))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.incident(who, IncidentId(row.id)).await.map(Some)
     }
 
     /// [`Store::report_incident`] as part of a larger change.
@@ -81,6 +128,7 @@ impl Store {
         change: &mut Change,
         who: &Principal,
         request: NewIncident,
+        client_id: Option<&ClientWriteId>,
     ) -> Result<Incident> {
         let tx = change.tx();
         let incident = async {
@@ -112,9 +160,10 @@ impl Store {
                 integrity: Set(request.classification.integrity.into()),
                 availability: Set(request.classification.availability.into()),
                 reported_at: Set(now),
-                reported_by: Set(Some(who.username.chars().take(64).collect())),
+                reported_by: Set(Some(reporter(who))),
                 closed_at: Set(None),
                 updated_at: Set(now),
+                client_id: Set(client_id.map(|id| id.as_str().to_owned())),
             }
             .insert(tx)
             .await?;
@@ -534,4 +583,9 @@ pub(crate) async fn open_incidents_readable(
         .order_by_desc(incidents::Column::Id)
         .all(db)
         .await?)
+}
+
+/// How a reporter is recorded on their incidents.
+fn reporter(who: &Principal) -> String {
+    who.username.chars().take(64).collect()
 }

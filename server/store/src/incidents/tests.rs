@@ -908,7 +908,12 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
     let mut change = m.store.change().await?;
     let incident = m
         .store
-        .report_incident_in(&mut change, &lead, outage("Journalen nere", &[m.north], 1))
+        .report_incident_in(
+            &mut change,
+            &lead,
+            outage("Journalen nere", &[m.north], 1),
+            None,
+        )
         .await?;
     m.store
         .append_log_entry_in(&mut change, &lead, incident.id, observation("Papper"), None)
@@ -940,7 +945,12 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
     let mut change = m.store.change().await?;
     let second = m
         .store
-        .report_incident_in(&mut change, &lead, outage("Larmen tysta", &[m.south], 1))
+        .report_incident_in(
+            &mut change,
+            &lead,
+            outage("Larmen tysta", &[m.south], 1),
+            None,
+        )
         .await?;
     let failed = m
         .store
