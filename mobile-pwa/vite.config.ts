@@ -16,6 +16,8 @@ export default defineConfig({
         // GraphQL must never be answered from the shell cache.
         navigateFallbackDenylist: [/^\/graphql/, /^\/healthz/, /^\/status/, /^\/print\//, /^\/sms\//],
         cleanupOutdatedCaches: true,
+        // Web push: notifications and their Kvittera action (public/push-sw.js).
+        importScripts: ['/push-sw.js'],
         // Take over the page that installed it, so the very first visit already works
         // offline after a reload.
         clientsClaim: true,

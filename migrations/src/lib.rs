@@ -25,6 +25,7 @@ mod m20261205_000301_paper_log_entries;
 mod m20261205_000400_plan_version_editors;
 mod m20261205_000500_second_factor;
 mod m20261206_000100_sms_inbound;
+mod m20261206_000201_push_subscriptions;
 mod m20261206_000300_incident_client_ids;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000400_plan_version_editors::Migration),
             Box::new(m20261205_000500_second_factor::Migration),
             Box::new(m20261206_000100_sms_inbound::Migration),
+            Box::new(m20261206_000201_push_subscriptions::Migration),
             Box::new(m20261206_000300_incident_client_ids::Migration),
         ]
     }

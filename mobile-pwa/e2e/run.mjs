@@ -5,7 +5,7 @@
 // public /status page and the static fallback site are checked with axe-core.
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createECDH, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -294,6 +294,129 @@ try {
     await shot(lead_.tab, 'roll-call-dark');
     await accessible(lead_.tab, 'the roll-call in dark mode');
     await lead_.context.close();
+  });
+
+  await test('a care worker turns on notifications; the server has the subscription, a push shows a notification, Kvittera acknowledges online and offline', async () => {
+    const { context, tab } = await page('push');
+    await context.grantPermissions(['notifications'], { origin: base });
+    // Chromium's own push service is out of reach here, so subscribe() answers with a
+    // subscription shaped as a browser's (a real P-256 key and auth secret, a loopback
+    // endpoint). The button, the permission, the GraphQL registration and the service
+    // worker's push and acknowledge handling below are the app's own.
+    const browserKey = createECDH('prime256v1');
+    browserKey.generateKeys();
+    const fake = { endpoint: `http://127.0.0.1:9/push/${Date.now()}`, p256dh: browserKey.getPublicKey().toString('base64url'),
+      auth: randomBytes(16).toString('base64url') };
+    await context.addInitScript(({ endpoint, p256dh, auth }) => {
+      const subscription = { endpoint, expirationTime: null, getKey: () => null,
+        toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }),
+        unsubscribe: async () => { localStorage.removeItem('test.push'); return true; } };
+      PushManager.prototype.subscribe = async function (options) {
+        if (!(options?.applicationServerKey instanceof Uint8Array) || options.applicationServerKey.length !== 65) {
+          throw new Error('subscribe needs the server key as 65 bytes');
+        }
+        localStorage.setItem('test.push', '1');
+        return subscription;
+      };
+      PushManager.prototype.getSubscription = async function () { return localStorage.getItem('test.push') ? subscription : null; };
+    }, fake);
+    await signIn(tab, 'underskoterska');
+    await tab.goto('/#/messages');
+    await tab.waitForSelector('[data-testid=enable-push]');
+    await shot(tab, 'messages-push-offer');
+    await tab.click('[data-testid=enable-push]');
+    await tab.waitForSelector('[data-testid=push-on]');
+    await shot(tab, 'messages-push-on');
+    await accessible(tab, 'the messages with notifications on');
+    const worker = await token('underskoterska');
+    const mine = (await gql('{ myPushSubscriptions { endpoint } }', {}, worker)).myPushSubscriptions;
+    assert.deepEqual(mine.map((s) => s.endpoint), [fake.endpoint], 'the server has this browser');
+
+    // A push as the server sends it, delivered to the service worker by Chromium itself.
+    const lead = await token('krisledare');
+    const linnea = (await gql('{ people(first: 200) { nodes { id name } } }', {}, lead)).people.nodes
+      .find((p) => p.name === 'Linnea Isaksson').id;
+    const send = async (bodySv) => (await gql('mutation($input: SendMessageInput!) { sendMessage(input: $input) { id reference } }',
+      { input: { audience: { personIds: [linnea] }, bodySv } }, lead)).sendMessage;
+    const first = await send('Samling i personalrummet kl. 14.');
+    const cdp = await context.newCDPSession(tab);
+    const registrationId = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const found = registrations.find((r) => r.scopeURL.startsWith(base) && !r.isDeleted);
+      if (found) resolve(found.registrationId);
+    }));
+    await cdp.send('ServiceWorker.enable');
+    const push = async (message, body) => cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: new URL(base).origin, registrationId: await registrationId,
+      data: JSON.stringify({ messageId: message.id, reference: message.reference, title: `Krismeddelande ${message.reference}`, body }),
+    });
+    await push(first, 'Samling i personalrummet kl. 14.');
+    const shown = async (tag) => {
+      for (let i = 0; i < 50; i++) {
+        const found = await tab.evaluate(async (t) => (await (await navigator.serviceWorker.ready).getNotifications({ tag: t }))
+          .map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: (n.actions ?? []).map((a) => a.title) })), tag);
+        if (found.length) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return [];
+    };
+    assert.deepEqual(await shown(first.id), [{ title: `Krismeddelande ${first.reference}`, body: 'Samling i personalrummet kl. 14.',
+      tag: first.id, actions: ['Kvittera'] }]);
+
+    // Kvittera in the notification: the worker acknowledges with the session it was given.
+    const acknowledged = async (id) => {
+      for (let i = 0; i < 100; i++) {
+        const list = (await gql('{ myMessages { acknowledgedAt message { id } } }', {}, worker)).myMessages;
+        if (list.find((m) => m.message.id === id)?.acknowledgedAt) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    const kvittera = (id) => tab.evaluate((messageId) =>
+      navigator.serviceWorker.ready.then((r) => r.active.postMessage({ type: 'reserv-acknowledge', messageId })), id);
+    await kvittera(first.id);
+    assert.ok(await acknowledged(first.id), 'acknowledged from the notification');
+
+    // Offline, the acknowledgement waits in the app's outbox and goes when the network is back.
+    const second = await send('Ny samling kl. 16.');
+    await context.setOffline(true);
+    await kvittera(second.id);
+    let queued = 0;
+    for (let i = 0; i < 50 && !queued; i++) {
+      queued = await tab.evaluate(() => new Promise((resolve) => {
+        const open = indexedDB.open('reserv');
+        open.onsuccess = () => {
+          const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+          all.onsuccess = () => { resolve(all.result.filter((o) => o.kind === 'acknowledge').length); open.result.close(); };
+        };
+      }));
+      if (!queued) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(queued, 1, 'offline, the acknowledgement waits in the outbox');
+    await context.setOffline(false);
+    assert.ok(await acknowledged(second.id), 'the queued acknowledgement was sent once online');
+
+    // Signing out removes the browser from the server.
+    await tab.goto('/#/status');
+    await tab.click('button.danger');
+    await tab.waitForSelector('input[name=username]');
+    const after = (await gql('{ myPushSubscriptions { endpoint } }', {}, await token('underskoterska'))).myPushSubscriptions;
+    assert.deepEqual(after, [], 'sign-out removed the subscription');
+    await context.close();
+  });
+
+  await test('on an iPhone outside the home screen, the messages screen explains that push needs the home screen and SMS is used', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, baseURL: base, bypassCSP: true,
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1' });
+    const tab = await context.newPage();
+    await signIn(tab, 'underskoterska');
+    await tab.goto('/#/messages');
+    const note = await tab.locator('[data-testid=push-home-screen]').textContent();
+    assert.match(note, /hemskärmen/);
+    assert.match(note, /SMS/);
+    assert.equal(await tab.locator('[data-testid=enable-push]').count(), 0, 'no button that cannot work');
+    await shot(tab, 'messages-push-iphone');
+    await accessible(tab, 'the messages on an iPhone');
+    await context.close();
   });
 
   await test('a care worker ticks two checklist steps offline; online, the server has exactly those ticks once, and an undo', async () => {

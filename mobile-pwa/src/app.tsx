@@ -21,6 +21,7 @@ import offlineQuery from './graphql/offline.graphql?raw';
 import incidentOps from './graphql/incidents.graphql?raw';
 import sessionOps from './graphql/session.graphql?raw';
 import messageOps from './graphql/messages.graphql?raw';
+import { disablePush, pushEnabled, rememberForWorker } from './messages/push';
 import floorOps from './graphql/floor.graphql?raw';
 import type { LogEntryKind } from './generated/schema';
 
@@ -79,6 +80,12 @@ export function App() {
     void OfflineStore.open().then((s) => { open = s; setStore(s); });
     return () => open?.close();
   }, [signedIn]);
+
+  // A browser with push on acknowledges from notifications with the current session.
+  useEffect(() => {
+    if (!signedIn) return;
+    void pushEnabled().then((on) => (on ? rememberForWorker(signedIn) : undefined)).catch(() => undefined);
+  }, [signedIn, language]);
 
   const send = useCallback(async (item: OutboxItem): Promise<SendOutcome> => {
     const token = session?.token;
@@ -181,6 +188,8 @@ export function App() {
 
   async function signOut() {
     const token = session?.token;
+    // Before the session ends: removing the browser's subscription needs it.
+    if (token) await disablePush(token).catch(() => undefined);
     closeSubscriptions();
     forgetSession();
     setSession(undefined);

@@ -30,3 +30,4 @@ mod sms_delivery;
 mod sms_inbound;
 mod status_page;
 mod subscriptions;
+mod web_push;

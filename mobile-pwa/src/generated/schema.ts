@@ -509,6 +509,8 @@ export interface Mutation {
   issueEmergencyCodes: EmergencyCodeSheet;
   revokeEmergencyCodes: number;
   signInWithEmergencyCode: LoginResult;
+  registerPushSubscription: PushSubscription;
+  removePushSubscription: boolean;
 }
 
 export interface NoticeInput {
@@ -685,6 +687,13 @@ export interface PublicNotice {
   revisions: Array<NoticeRevision>;
 }
 
+export interface PushSubscription {
+  id: string;
+  endpoint: string;
+  createdAt: string;
+  lastSuccess: string | null;
+}
+
 export interface Query {
   me: Me;
   accounts: AccountConnection;
@@ -718,6 +727,8 @@ export interface Query {
   playbookProblems: Array<PlaybookProblem>;
   suggestPlaybooks: Array<PlaybookSuggestion>;
   fallbackPublishStatus: Array<FallbackPublishStatus>;
+  pushPublicKey: string | null;
+  myPushSubscriptions: Array<PushSubscription>;
 }
 
 export interface ReceivedMessage {

@@ -7,6 +7,7 @@ import type { Message, RollCall as RollCallData } from '../generated/schema';
 import type { Strings } from '../i18n';
 import type { OutboxItem } from '../offline/store';
 import { time } from '../time';
+import { enablePush, pushEnabled, pushSupport } from './push';
 
 export type MessageView = Pick<Message, 'id' | 'reference' | 'bodySv' | 'bodyEn' | 'exercise' | 'sentBy' | 'createdAt'>;
 export interface ReceivedView {
@@ -27,6 +28,7 @@ export function Messages({ t, received, outbox, onAcknowledge, mayFollowUp, toke
   return (
     <section>
       <h1>{t.messages}</h1>
+      <PushPanel t={t} token={token} />
       {received.length === 0 && <p>{t.noMessages}</p>}
       <ul class="list" data-testid="messages">
         {received.map(({ message: m, acknowledgedAt }) => (
@@ -43,6 +45,38 @@ export function Messages({ t, received, outbox, onAcknowledge, mayFollowUp, toke
       </ul>
       {mayFollowUp && <Sent t={t} token={token} online={online} />}
     </section>
+  );
+}
+
+/** Turning on notifications, after the person presses the button (never by itself). */
+function PushPanel({ t, token }: { t: Strings; token: string }) {
+  const support = pushSupport();
+  const [state, setState] = useState<'unknown' | 'off' | 'on' | 'denied' | 'failed' | 'busy'>('unknown');
+  useEffect(() => {
+    if (support !== 'supported') return;
+    if (Notification.permission === 'denied') { setState('denied'); return; }
+    void pushEnabled().then((on) => setState(on ? 'on' : 'off')).catch(() => setState('off'));
+  }, [support]);
+  if (support === 'needs-home-screen') return <p class="note" data-testid="push-home-screen">{t.pushHomeScreen}</p>;
+  if (support === 'unsupported') return <p class="note" data-testid="push-unsupported">{t.pushUnsupported}</p>;
+  if (state === 'on') return <p class="note" data-testid="push-on">{t.pushOn}</p>;
+  if (state === 'denied') return <p class="note" data-testid="push-denied">{t.pushDenied}</p>;
+  if (state === 'unknown') return null;
+  const turnOn = async () => {
+    setState('busy');
+    try {
+      const outcome = await enablePush(token);
+      setState(outcome === 'enabled' ? 'on' : outcome === 'denied' ? 'denied' : 'failed');
+    } catch {
+      setState('failed');
+    }
+  };
+  return (
+    <div class="push" data-testid="push-offer">
+      <p class="note">{t.pushHelp}</p>
+      <button class="primary" data-testid="enable-push" disabled={state === 'busy'} onClick={() => void turnOn()}>{t.enablePush}</button>
+      {state === 'failed' && <p class="note" role="alert">{t.pushFailed}</p>}
+    </div>
   );
 }
 

@@ -35,6 +35,8 @@ pub struct ApiSettings {
     pub introspection: Introspection,
     /// The highest confidentiality level the PWA may keep on a device for offline use.
     pub offline_max_confidentiality: u8,
+    /// The VAPID public key browsers subscribe to web push with (base64url).
+    pub push_public_key: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -45,6 +47,7 @@ impl Default for ApiSettings {
             max_body_bytes: 64 * 1024,
             introspection: Introspection::default(),
             offline_max_confidentiality: 1,
+            push_public_key: None,
         }
     }
 }

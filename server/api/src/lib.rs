@@ -21,6 +21,7 @@ mod plans;
 mod playbook_suggestions;
 mod playbooks;
 mod protection;
+mod push;
 mod schema;
 mod second_factor;
 mod types;

@@ -13,6 +13,7 @@ use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbook_suggestions::PlaybookSuggestionQuery;
 use crate::playbooks::{PlaybookMutation, PlaybookQuery};
+use crate::push::{PushMutation, PushQuery};
 use crate::second_factor::SecondFactorMutation;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use reserv_store::Store;
@@ -29,6 +30,7 @@ pub struct Query(
     PlaybookQuery,
     PlaybookSuggestionQuery,
     PublishingQuery,
+    PushQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     PlaybookMutation,
     SecondFactorMutation,
     BreakGlassMutation,
+    PushMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -72,6 +72,7 @@ pub mod phone;
 pub mod plan_diff;
 pub mod plans;
 pub mod publishing;
+pub mod push;
 pub mod resident_line;
 pub mod second_factor;
 pub mod sign_in;

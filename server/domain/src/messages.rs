@@ -20,6 +20,8 @@ crate::named_enum! {
     /// How a message reaches a recipient.
     pub enum Channel as "channel" {
             Sms = "sms",
+            /// Web push to a device the person subscribed in the PWA.
+            Push = "push",
         }
 }
 
@@ -219,6 +221,41 @@ impl ValidMessage {
     }
 }
 
+/// What a web push notification shows on the lock screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushText {
+    pub title: String,
+    pub body: String,
+}
+
+impl ValidMessage {
+    /// What goes out by web push. Push passes through the browser maker's push service
+    /// (Google, Apple, Mozilla) and shows on a locked screen, so like SMS it carries the
+    /// content only up to confidentiality 1; above that only a notice with the reference.
+    pub fn push_for(&self, recipient: &Recipient, rendering: Rendering<'_>) -> PushText {
+        let reference = reference(rendering.message_id);
+        let title = match recipient.language {
+            Language::Sv => format!("Krismeddelande {reference}"),
+            Language::En => format!("Crisis message {reference}"),
+        };
+        let body = if self.classification.confidentiality > Confidentiality::INTERNAL {
+            let notice = match recipient.language {
+                Language::Sv => format!("Nytt meddelande från krisledningen ({reference})"),
+                Language::En => {
+                    format!("New message from the crisis management team ({reference})")
+                }
+            };
+            with_exercise_mark(notice, recipient.language, rendering.exercise)
+        } else {
+            self.text_for(recipient, rendering)
+        };
+        PushText {
+            title: with_exercise_mark(title, recipient.language, rendering.exercise),
+            body,
+        }
+    }
+}
+
 impl ValidMessage {
     /// The SMS `recipient` gets with its segment count, refused when it takes more than
     /// `max_segments`: a long text costs and arrives in pieces, so the sender shortens it.
@@ -329,6 +366,23 @@ mod tests {
         let sms = message.sms_for(&recipient(Language::Sv), RENDERING);
         assert!(!sms.contains("journalen"), "{sms}");
         assert!(sms.contains("M42"), "{sms}");
+    }
+
+    #[test]
+    fn confidential_content_never_goes_by_push_and_exercises_say_so() {
+        let secret = message(2).push_for(&recipient(Language::Sv), RENDERING);
+        assert_eq!(secret.body, "Nytt meddelande från krisledningen (M42)");
+        assert_eq!(secret.title, "Krismeddelande M42");
+        let exercise = Rendering {
+            exercise: true,
+            ..RENDERING
+        };
+        let open = message(1).push_for(&recipient(Language::En), exercise);
+        assert_eq!(open.title, "EXERCISE: Crisis message M42");
+        assert_eq!(
+            open.body,
+            "EXERCISE: Hi Karin, the journal is down: Journalsystemet."
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@ use reserv_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    /// The SMS settings cannot work; the message names the setting.
-    #[error("sms configuration: {0}")]
+    /// The SMS or push settings cannot work; the message names the setting.
+    #[error("configuration: {0}")]
     Config(String),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -106,12 +106,7 @@ impl TwilioClient {
                 "sms.rate_per_sender must be above 0 messages per second".into(),
             ));
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|error| {
-                NotifyError::Config(format!("cannot build the HTTP client: {error}"))
-            })?;
+        let http = crate::http_client()?;
         let slots = settings.senders.len().max(1);
         Ok(Self {
             http,
@@ -161,12 +156,7 @@ impl TwilioClient {
                 retry_after: None,
             })?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::retry_after(response.headers());
         if status.is_success() {
             let accepted: Accepted =
                 response

@@ -1,8 +1,10 @@
-//! The outbox worker: claims due copies, sends them, and records the outcome. Transient
+//! The outbox worker: claims due copies (SMS and web push), sends them, and records
+//! the outcome. Transient
 //! errors are retried with exponential backoff and jitter; permanent ones stop at once
 //! with the reason; a copy still failing after [`MAX_ATTEMPTS`] is given up.
 
 use crate::Result;
+use crate::push::{PushClient, PushError};
 use crate::twilio::{SendError, TwilioClient};
 use chrono::Duration;
 use futures_util::future::join_all;
@@ -26,24 +28,61 @@ pub fn retry_delay(attempt: i32, jitter: f64) -> Duration {
     Duration::milliseconds((base as f64 * 1000.0 * jitter.clamp(0.5, 1.5)) as i64)
 }
 
+/// Sends what the outbox holds over the channels it has a client for; copies of other
+/// channels stay queued (SMS while no provider is configured).
 pub struct DeliveryWorker {
     outbox: OutboxWorker,
-    sms: Arc<TwilioClient>,
+    sms: Option<Arc<TwilioClient>>,
+    push: Option<Arc<PushClient>>,
 }
 
 impl DeliveryWorker {
+    /// A worker sending SMS; add push with [`DeliveryWorker::with_push`].
     pub fn new(outbox: OutboxWorker, sms: TwilioClient) -> Self {
         Self {
             outbox,
-            sms: Arc::new(sms),
+            sms: Some(Arc::new(sms)),
+            push: None,
         }
+    }
+
+    /// A worker sending web push only, for a deployment without an SMS provider.
+    pub fn push_only(outbox: OutboxWorker, push: PushClient) -> Self {
+        Self {
+            outbox,
+            sms: None,
+            push: Some(Arc::new(push)),
+        }
+    }
+
+    pub fn with_push(self, push: PushClient) -> Self {
+        Self {
+            push: Some(Arc::new(push)),
+            ..self
+        }
+    }
+
+    /// The channels this worker claims copies of.
+    fn channels(&self) -> Vec<Channel> {
+        let mut channels = Vec::new();
+        if self.sms.is_some() {
+            channels.push(Channel::Sms);
+        }
+        if self.push.is_some() {
+            channels.push(Channel::Push);
+        }
+        channels
     }
 
     /// Claims and sends one batch; answers how many copies it handled.
     pub async fn run_once(&self) -> Result<usize> {
+        let channels = self.channels();
+        if channels.is_empty() {
+            return Ok(0);
+        }
         let items = self
             .outbox
-            .claim_outbox_batch(BATCH, Duration::seconds(LEASE_SECONDS))
+            .claim_outbox_batch_of(&channels, BATCH, Duration::seconds(LEASE_SECONDS))
             .await?;
         // Sent concurrently: the pool's rate limit, not this loop, paces them.
         for outcome in join_all(items.iter().map(|item| self.deliver(item))).await {
@@ -73,38 +112,82 @@ impl DeliveryWorker {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<()> {
-        let outcome = match (item.channel, item.destination.as_deref()) {
-            (Channel::Sms, Some(to)) => match self.sms.send(to, &item.body).await {
-                Ok(provider_id) => SendOutcome::Accepted { provider_id },
-                Err(SendError::Permanent(reason)) => SendOutcome::Permanent { reason },
-                Err(SendError::Transient { reason, .. }) if item.attempts >= MAX_ATTEMPTS => {
-                    SendOutcome::Permanent {
-                        reason: format!("gave up after {} attempts: {reason}", item.attempts),
-                    }
-                }
-                Err(SendError::Transient {
-                    reason,
-                    retry_after,
-                }) => {
-                    let backoff = retry_delay(item.attempts, rand::rng().random_range(0.5..1.5));
-                    let asked = retry_after
-                        .and_then(|wait| Duration::from_std(wait).ok())
-                        .unwrap_or_default();
-                    SendOutcome::Transient {
-                        reason,
-                        retry_at: self.outbox.now() + backoff.max(asked),
-                    }
-                }
-            },
-            (Channel::Sms, None) => SendOutcome::Permanent {
-                reason: "the recipient has no phone number".into(),
-            },
+        let outcome = match item.channel {
+            Channel::Sms => self.deliver_sms(item).await,
+            Channel::Push => self.deliver_push(item).await?,
         };
         if !matches!(outcome, SendOutcome::Accepted { .. }) {
             // The reason stays on the row: a provider's text may quote the number.
-            tracing::warn!(outbox_id = item.id, message = %item.message_id, "an SMS was not sent");
+            tracing::warn!(outbox_id = item.id, message = %item.message_id, channel = %item.channel, "a copy was not sent");
         }
         Ok(self.outbox.record_send(item, outcome).await?)
+    }
+
+    async fn deliver_sms(&self, item: &OutboxItem) -> SendOutcome {
+        let (Some(sms), Some(to)) = (&self.sms, item.destination.as_deref()) else {
+            return SendOutcome::Permanent {
+                reason: "the recipient has no phone number".into(),
+            };
+        };
+        match sms.send(to, &item.body).await {
+            Ok(provider_id) => SendOutcome::Accepted { provider_id },
+            Err(error) => self.failed(item, error),
+        }
+    }
+
+    /// Pushes to the browser the copy names. A browser its push service calls gone is
+    /// removed, so that later messages do not try it again.
+    async fn deliver_push(&self, item: &OutboxItem) -> Result<SendOutcome> {
+        let target = match (&self.push, item.destination.as_deref()) {
+            (Some(_), Some(destination)) => self.outbox.push_target(destination).await?,
+            _ => None,
+        };
+        let (Some(push), Some(target)) = (&self.push, target) else {
+            return Ok(SendOutcome::Permanent {
+                reason: "the browser's push subscription was removed before sending".into(),
+            });
+        };
+        Ok(match push.send(&target, &item.body).await {
+            Ok(provider_id) => {
+                self.outbox
+                    .record_push_success(target.subscription_id)
+                    .await?;
+                SendOutcome::Accepted { provider_id }
+            }
+            Err(PushError::Gone(reason)) => {
+                self.outbox
+                    .remove_expired_push_subscription(target.subscription_id, reason.clone())
+                    .await?;
+                SendOutcome::Permanent { reason }
+            }
+            Err(PushError::Send(error)) => self.failed(item, error),
+        })
+    }
+
+    /// A failed send: given up when permanent or out of attempts, else retried after
+    /// the backoff or the provider's `Retry-After`, whichever is longer.
+    fn failed(&self, item: &OutboxItem, error: SendError) -> SendOutcome {
+        match error {
+            SendError::Permanent(reason) => SendOutcome::Permanent { reason },
+            SendError::Transient { reason, .. } if item.attempts >= MAX_ATTEMPTS => {
+                SendOutcome::Permanent {
+                    reason: format!("gave up after {} attempts: {reason}", item.attempts),
+                }
+            }
+            SendError::Transient {
+                reason,
+                retry_after,
+            } => {
+                let backoff = retry_delay(item.attempts, rand::rng().random_range(0.5..1.5));
+                let asked = retry_after
+                    .and_then(|wait| Duration::from_std(wait).ok())
+                    .unwrap_or_default();
+                SendOutcome::Transient {
+                    reason,
+                    retry_at: self.outbox.now() + backoff.max(asked),
+                }
+            }
+        }
     }
 }
 

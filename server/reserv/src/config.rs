@@ -50,6 +50,8 @@ pub struct Config {
     pub fallback: FallbackConfig,
     /// The SMS provider; none means SMS is off.
     pub sms: Option<crate::sms_config::SmsConfig>,
+    /// Web push to the PWA (`[push]`, `RESERV_PUSH__<KEY>`); always on.
+    pub push: crate::push_config::PushConfig,
     /// How continuity plans are kept (`[plans]`, `RESERV_PLANS__<KEY>`).
     pub plans: PlansConfig,
     /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
@@ -178,6 +180,7 @@ impl Default for Config {
             playbooks_dir: PathBuf::from("playbooks"),
             fallback: FallbackConfig::default(),
             sms: None,
+            push: crate::push_config::PushConfig::default(),
             plans: PlansConfig::default(),
             secret_key: None,
             secret_key_file: None,
@@ -295,6 +298,7 @@ impl Config {
         if let Some(sms) = &self.sms {
             sms.twilio_settings()?;
         }
+        self.push.validate()?;
         self.fallback.publish_settings()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
@@ -349,6 +353,7 @@ impl std::fmt::Debug for Config {
             .field("playbooks_dir", &self.playbooks_dir)
             .field("fallback", &self.fallback)
             .field("sms", &self.sms)
+            .field("push", &self.push)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "(hidden)"))
             .field("secret_key_file", &self.secret_key_file)
             .finish()

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod fallback_config;
 pub mod playbooks;
+pub mod push_config;
 mod secret_key;
 pub mod server;
 pub mod sms_config;

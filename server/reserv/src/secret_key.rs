@@ -50,23 +50,12 @@ fn decode(encoded: &str) -> Result<SecretKey, ConfigError> {
 
 /// Writes a fresh key to `path`, never over an existing file, readable by the owner only.
 fn create(path: &Path) -> Result<SecretKey, ConfigError> {
-    let cannot = |error: std::io::Error| {
-        ConfigError::new(format!(
-            "secret_key_file: cannot create {}: {error}",
-            path.display()
-        ))
-    };
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder).map_err(cannot)?;
-    }
     let bytes = SecretKey::generate();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(cannot)?;
-    writeln!(file, "{}", BASE64.encode(bytes)).map_err(cannot)?;
-    file.sync_all().map_err(cannot)?;
+    write_private_file(
+        "secret_key_file",
+        path,
+        &format!("{}\n", BASE64.encode(bytes)),
+    )?;
     let key = SecretKey::from_bytes(&bytes);
     tracing::warn!(
         path = %path.display(),
@@ -74,6 +63,28 @@ fn create(path: &Path) -> Result<SecretKey, ConfigError> {
         "created a new secret key for secrets at rest; back it up apart from the database"
     );
     Ok(key)
+}
+
+/// Writes `contents` to a new file at `path` (never over an existing one), readable by
+/// the server's user only; errors name the setting `key`.
+pub(crate) fn write_private_file(
+    key: &str,
+    path: &Path,
+    contents: &str,
+) -> Result<(), ConfigError> {
+    let cannot = |error: std::io::Error| {
+        ConfigError::new(format!("{key}: cannot create {}: {error}", path.display()))
+    };
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(cannot)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(cannot)?;
+    file.write_all(contents.as_bytes()).map_err(cannot)?;
+    file.sync_all().map_err(cannot)
 }
 
 #[cfg(test)]

@@ -95,6 +95,7 @@ fn serve_until(
         max_body_bytes: config.max_body_bytes,
         introspection: config.graphql_introspection,
         offline_max_confidentiality: config.offline_max_confidentiality,
+        push_public_key: Some(config.push_settings()?.key.public_key_base64url()),
     };
     let limits = SchemaLimits {
         max_depth: config.graphql_max_depth,
@@ -141,10 +142,9 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
     tracing::info!(address = %listener.local_addr()?, "Reserv is listening; GraphiQL at /graphql");
     let worker = start_delivery_worker(config, &store)?;
     serve_until(config, store, listener, shutdown_signal())?.await?;
-    if let Some((stop, task)) = worker {
-        let _ = stop.send(());
-        task.await.context("the outbox worker failed")?;
-    }
+    let (stop, task) = worker;
+    let _ = stop.send(());
+    task.await.context("the outbox worker failed")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -161,30 +161,41 @@ fn sms_webhook_routes(config: &Config, store: &Store) -> Option<axum::Router> {
     ))
 }
 
-/// Starts the outbox worker when SMS is configured; says plainly when it is not, since
-/// then messages are queued but reach nobody's phone.
+/// Starts the outbox worker: web push always, SMS when it is configured. Says plainly
+/// when SMS is off, since then texts are queued but reach nobody's phone.
 fn start_delivery_worker(
     config: &Config,
     store: &Store,
-) -> anyhow::Result<Option<(oneshot::Sender<()>, JoinHandle<()>)>> {
-    let Some(sms) = &config.sms else {
+) -> anyhow::Result<(oneshot::Sender<()>, JoinHandle<()>)> {
+    let push = reserv_notify::push::PushClient::new(config.push_settings()?)?;
+    if config.push.subject.is_none() {
         tracing::warn!(
-            "SMS is off: no [sms] section is configured, so messages are queued but not sent by SMS"
+            "push.subject is not set: push services may refuse messages without a contact; set it to mailto:your-it-desk@… or an https: page"
         );
-        return Ok(None);
+    }
+    let outbox = store.outbox_worker("outbox worker");
+    let worker = match &config.sms {
+        None => {
+            tracing::warn!(
+                "SMS is off: no [sms] section is configured, so messages are queued but not sent by SMS; web push still goes out"
+            );
+            reserv_notify::DeliveryWorker::push_only(outbox, push)
+        }
+        Some(sms) => {
+            let client = reserv_notify::twilio::TwilioClient::new(sms.twilio_settings()?)?;
+            tracing::info!(
+                senders = sms.senders.len(),
+                per_second = client.pool_rate(),
+                "SMS is on; the outbox worker is starting"
+            );
+            reserv_notify::DeliveryWorker::new(outbox, client).with_push(push)
+        }
     };
-    let client = reserv_notify::twilio::TwilioClient::new(sms.twilio_settings()?)?;
-    tracing::info!(
-        senders = sms.senders.len(),
-        per_second = client.pool_rate(),
-        "SMS is on; the outbox worker is starting"
-    );
-    let worker = reserv_notify::DeliveryWorker::new(store.outbox_worker("outbox worker"), client);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(worker.run(async {
         let _ = stopped.await;
     }));
-    Ok(Some((stop, task)))
+    Ok((stop, task))
 }
 
 async fn shutdown_signal() {

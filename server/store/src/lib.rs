@@ -28,6 +28,7 @@ mod per_key;
 mod plans;
 mod playbook_suggestions;
 mod playbooks;
+mod push_subscriptions;
 mod second_factor;
 mod secrets;
 mod sessions;
@@ -44,7 +45,7 @@ pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
-pub use outbox::{OutboxItem, OutboxWorker, SendOutcome};
+pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passwords::{
     ITERATIONS as ARGON2_ITERATIONS, LANES as ARGON2_LANES, MEMORY_KIB as ARGON2_MEMORY_KIB,

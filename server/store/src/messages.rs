@@ -9,7 +9,8 @@
 use crate::audit::{Audit, AuditedObject};
 use crate::directory::ensure_units_exist;
 use crate::entities::{
-    account_roles, accounts, message_recipients, messages, outbox, people, person_units, tasks,
+    account_roles, accounts, message_recipients, messages, outbox, people, person_units,
+    push_subscriptions, tasks,
 };
 use crate::incidents::rows::locate;
 use crate::subtree::Subtrees;
@@ -20,6 +21,7 @@ use reserv_domain::ids::{IncidentId, MessageId, PersonId, UnitId};
 use reserv_domain::incidents::Incident;
 use reserv_domain::messages::{
     Audience, Channel, DeliveryState, Message, NewMessage, Recipient, Rendering, ValidMessage,
+    reference,
 };
 use reserv_domain::sms::{SmsChannel, SmsEstimate, count_segments};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -132,6 +134,7 @@ impl Store {
             let rendering = prepared.rendering(MessageId(row.id));
             let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
             queue(&tx, &prepared, bodies, MessageId(row.id), now).await?;
+            queue_push(&tx, &prepared, rendering, MessageId(row.id), now).await?;
             stored_message(row, prepared.recipients.len() as u64)
         }
         .await;
@@ -306,7 +309,7 @@ impl Store {
             .await?
         {
             let state: DeliveryState = convert::stored(&row.state, "outbox.state")?;
-            if state == DeliveryState::Queued {
+            if state == DeliveryState::Queued && row.channel == Channel::Sms.as_str() {
                 texts_left += 1;
                 segments_left += count_segments(&row.body).count as u64;
             }
@@ -373,6 +376,9 @@ impl Store {
 }
 
 /// How far a copy got, so that a person reached on one channel counts as reached.
+/// A push service's 201 is `Sent`, like an SMS provider's acceptance: it holds the
+/// message, but the phone may be off for hours. Only a delivery report (SMS) or the
+/// person's acknowledgement (one tap on the notification's Kvittera) counts as reached.
 fn progress(state: DeliveryState) -> u8 {
     match state {
         DeliveryState::Unreachable => 0,
@@ -600,27 +606,19 @@ async fn queue(
             .iter()
             .zip(bodies.by_ref())
             .filter_map(|((recipient, phone), body)| {
-                Some(outbox::ActiveModel {
-                    id: NotSet,
-                    message_id: Set(message_id),
-                    person_id: Set(recipient.person_id.0),
-                    channel: Set(Channel::Sms.as_str().to_owned()),
-                    destination: Set(Some(phone.clone()?)),
-                    body: Set(body?),
-                    idempotency_key: Set(format!(
+                Some(queued_copy(QueuedCopy {
+                    message_id,
+                    person_id: recipient.person_id.0,
+                    channel: Channel::Sms,
+                    destination: phone.clone()?,
+                    body: body?,
+                    idempotency_key: format!(
                         "m{message_id}-p{}-{}",
                         recipient.person_id,
                         Channel::Sms
-                    )),
-                    state: Set(DeliveryState::Queued.as_str().to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    lease_until: Set(None),
-                    provider_id: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                })
+                    ),
+                    now,
+                }))
             })
             .collect();
         if !sms.is_empty() {
@@ -628,6 +626,113 @@ async fn queue(
                 .exec_without_returning(db)
                 .await?;
         }
+    }
+    Ok(())
+}
+
+/// One copy of a message for the outbox, before it is queued.
+struct QueuedCopy {
+    message_id: i64,
+    person_id: i64,
+    channel: Channel,
+    destination: String,
+    body: String,
+    idempotency_key: String,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The outbox row of a copy due at once.
+fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        id: NotSet,
+        message_id: Set(copy.message_id),
+        person_id: Set(copy.person_id),
+        channel: Set(copy.channel.as_str().to_owned()),
+        destination: Set(Some(copy.destination)),
+        body: Set(copy.body),
+        idempotency_key: Set(copy.idempotency_key),
+        state: Set(DeliveryState::Queued.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(copy.now),
+        lease_until: Set(None),
+        provider_id: Set(None),
+        last_error: Set(None),
+        created_at: Set(copy.now),
+        updated_at: Set(copy.now),
+    }
+}
+
+/// The push payload the service worker shows: `{messageId, reference, title, body}`.
+fn push_payload(prepared: &Prepared, recipient: &Recipient, rendering: Rendering<'_>) -> String {
+    let text = prepared.message.push_for(recipient, rendering);
+    serde_json::json!({
+        "messageId": rendering.message_id.to_string(),
+        "reference": reference(rendering.message_id),
+        "title": text.title,
+        "body": text.body,
+    })
+    .to_string()
+}
+
+/// Writes an outbox row per browser each recipient subscribed for push, beside their
+/// SMS: the worker sends both and the roll-call counts whichever gets further. Only
+/// browsers of enabled accounts get a copy. The
+/// destination is the subscription's id (`s17`), looked up when sending, so that a
+/// browser removed meanwhile is not pushed to.
+async fn queue_push(
+    db: &impl ConnectionTrait,
+    prepared: &Prepared,
+    rendering: Rendering<'_>,
+    message_id: MessageId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
+        let devices = push_subscriptions::Entity::find()
+            .filter(
+                push_subscriptions::Column::PersonId
+                    .is_in(chunk.iter().map(|(recipient, _)| recipient.person_id.0)),
+            )
+            // A disabled account's browser (someone who left, a lost phone) gets nothing.
+            .filter(
+                push_subscriptions::Column::AccountId.in_subquery(
+                    Query::select()
+                        .column(accounts::Column::Id)
+                        .from(accounts::Entity)
+                        .and_where(accounts::Column::Disabled.eq(false))
+                        .to_owned(),
+                ),
+            )
+            .order_by_asc(push_subscriptions::Column::Id)
+            .all(db)
+            .await?;
+        if devices.is_empty() {
+            continue;
+        }
+        let rows: Vec<outbox::ActiveModel> = devices
+            .iter()
+            .filter_map(|device| {
+                let (recipient, _) = chunk
+                    .iter()
+                    .find(|(recipient, _)| recipient.person_id.0 == device.person_id)?;
+                Some(queued_copy(QueuedCopy {
+                    message_id: message_id.0,
+                    person_id: device.person_id,
+                    channel: Channel::Push,
+                    destination: format!("s{}", device.id),
+                    body: push_payload(prepared, recipient, rendering),
+                    idempotency_key: format!(
+                        "m{message_id}-p{}-{}-s{}",
+                        device.person_id,
+                        Channel::Push,
+                        device.id
+                    ),
+                    now,
+                }))
+            })
+            .collect();
+        outbox::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! (`FOR UPDATE SKIP LOCKED`); on SQLite the one write transaction serialises claims.
 
 use crate::audit::{Audit, begin_write};
-use crate::entities::{outbox, sms_opt_outs};
+use crate::entities::{outbox, push_subscriptions, sms_opt_outs};
 use crate::sms_line::OPTED_OUT_REASON;
 use crate::{Result, Store, convert};
 use chrono::{DateTime, Duration, Utc};
@@ -95,6 +95,24 @@ pub enum SendOutcome {
     Permanent { reason: String },
 }
 
+/// The browser a push copy goes to, as the worker needs it to encrypt and send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PushTarget {
+    pub subscription_id: i64,
+    pub endpoint: String,
+    /// The browser's public key and authentication secret, base64url.
+    pub p256dh: String,
+    pub auth: String,
+}
+
+impl std::fmt::Debug for PushTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushTarget")
+            .field("subscription_id", &self.subscription_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The delivery worker's handle on the outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxWorker {
@@ -123,13 +141,26 @@ impl OutboxWorker {
         self.store.now()
     }
 
-    /// Claims up to `limit` due copies for `lease`; each claim counts as an attempt.
+    /// Claims up to `limit` due copies of any channel for `lease`; each claim counts
+    /// as an attempt.
     pub async fn claim_outbox_batch(&self, limit: u64, lease: Duration) -> Result<Vec<OutboxItem>> {
+        self.claim_outbox_batch_of(Channel::ALL, limit, lease).await
+    }
+
+    /// Claims up to `limit` due copies of `channels` only: a worker without an SMS
+    /// provider leaves the texts queued for when one is configured.
+    pub async fn claim_outbox_batch_of(
+        &self,
+        channels: &[Channel],
+        limit: u64,
+        lease: Duration,
+    ) -> Result<Vec<OutboxItem>> {
         let db = &self.store.db;
         let tx = begin_write(db).await?;
         let now = self.now();
         let mut due = outbox::Entity::find()
             .filter(outbox::Column::State.eq(DeliveryState::Queued.as_str()))
+            .filter(outbox::Column::Channel.is_in(channels.iter().map(|channel| channel.as_str())))
             .filter(outbox::Column::NextAttemptAt.lte(now))
             .filter(
                 Condition::any()
@@ -227,6 +258,60 @@ impl OutboxWorker {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The browser a push copy's destination (`s17`) names; `None` once the person
+    /// removed it.
+    pub async fn push_target(&self, destination: &str) -> Result<Option<PushTarget>> {
+        let Some(id) = destination
+            .strip_prefix('s')
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            return Ok(None);
+        };
+        Ok(push_subscriptions::Entity::find_by_id(id)
+            .one(&self.store.db)
+            .await?
+            .map(|row| PushTarget {
+                subscription_id: row.id,
+                endpoint: row.endpoint,
+                p256dh: row.p256dh,
+                auth: row.auth,
+            }))
+    }
+
+    /// Notes that a push service accepted a message for the browser.
+    pub async fn record_push_success(&self, subscription_id: i64) -> Result<()> {
+        push_subscriptions::Entity::update_many()
+            .col_expr(
+                push_subscriptions::Column::LastSuccess,
+                Expr::value(Some(self.now())),
+            )
+            .filter(push_subscriptions::Column::Id.eq(subscription_id))
+            .exec(&self.store.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a browser subscription its push service says is gone (HTTP 404 or 410:
+    /// the app was uninstalled or the permission withdrawn), audited with the reason.
+    pub async fn remove_expired_push_subscription(
+        &self,
+        subscription_id: i64,
+        reason: String,
+    ) -> Result<()> {
+        push_subscriptions::Entity::delete_many()
+            .filter(push_subscriptions::Column::Id.eq(subscription_id))
+            .exec(&self.store.db)
+            .await?;
+        self.store
+            .record_alone(
+                &self.principal,
+                &Audit::new("expire", "push_subscription").on(subscription_id),
+                reserv_domain::audit::AuditOutcome::Success,
+                Some(reason),
+            )
+            .await
     }
 
     /// Audits each copy failed because its number opted out, as any permanent failure is.

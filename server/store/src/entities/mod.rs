@@ -27,6 +27,7 @@ pub mod playbook_problems;
 pub mod playbooks;
 pub mod public_notice_revisions;
 pub mod public_notices;
+pub mod push_subscriptions;
 pub mod recovery_codes;
 pub mod routine_materials;
 pub mod routine_steps;
