@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use reserv_domain::messages::DeliveryState;
 use reserv_domain::notices::Localized;
+use reserv_domain::phone::E164;
 use reserv_store::{OutboxWorker, SmsLine};
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ pub struct WebhookSettings {
     pub public_url: String,
     /// The residents' information number: SMS to it get the public notice, whatever
     /// they say. SMS to any other number are staff commands.
-    pub resident_number: Option<String>,
+    pub resident_number: Option<E164>,
     /// What residents are told when no notice is current.
     pub without_notice: Localized,
     /// The most SMS segments an answer to staff may take.

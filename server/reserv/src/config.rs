@@ -6,6 +6,7 @@ pub use crate::fallback_config::{FallbackConfig, S3TargetConfig, TargetConfig};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -223,6 +224,52 @@ pub(crate) fn read_secret(
     }
 }
 
+/// A key given in the configuration (`key`, or the file `key_file`), else the one kept
+/// at `kept`, which `create` makes at first start. Both server keys (the secret key and
+/// the VAPID key) are found this way.
+pub(crate) fn configured_or_kept_key<K>(
+    key: &str,
+    value: Option<&String>,
+    file: Option<&PathBuf>,
+    kept: &Path,
+    read: impl Fn(&str) -> Result<K, ConfigError>,
+    create: impl FnOnce(&Path) -> Result<K, ConfigError>,
+) -> Result<K, ConfigError> {
+    if let Some(text) = read_secret(key, value, file)? {
+        return read(&text);
+    }
+    match std::fs::read_to_string(kept) {
+        Ok(text) => read(&text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(kept),
+        Err(error) => Err(ConfigError(format!(
+            "{key}_file: cannot read {}: {error}",
+            kept.display()
+        ))),
+    }
+}
+
+/// Writes `contents` to a new file at `path` (never over an existing one), readable by
+/// the server's user only; errors name the setting `key`.
+pub(crate) fn write_private_file(
+    key: &str,
+    path: &Path,
+    contents: &str,
+) -> Result<(), ConfigError> {
+    let cannot = |error: std::io::Error| {
+        ConfigError(format!("{key}: cannot create {}: {error}", path.display()))
+    };
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(cannot)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(cannot)?;
+    file.write_all(contents.as_bytes()).map_err(cannot)?;
+    file.sync_all().map_err(cannot)
+}
+
 impl Config {
     /// Loads the configuration. `file` is read when given (and must exist); otherwise
     /// `reserv.toml` in the working folder is read if it is there.
@@ -366,6 +413,7 @@ impl std::fmt::Debug for Config {
 mod tests {
     use super::*;
     use figment::Jail;
+    use reserv_domain::phone::E164;
 
     #[test]
     fn defaults_need_nothing() {
@@ -619,7 +667,7 @@ mod tests {
                 .flatten();
             assert_eq!(
                 webhooks.as_ref().map(|w| (
-                    w.resident_number.as_deref(),
+                    w.resident_number.as_ref().map(E164::as_str),
                     w.without_notice
                         .sv
                         .starts_with("Kommunen har inga störningar")

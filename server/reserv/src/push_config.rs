@@ -4,8 +4,7 @@
 //! `DATA_DIR/vapid.pem`, readable by the server's user only. Browsers subscribed with
 //! one key cannot be reached with another: keep the file with the backups.
 
-use crate::config::{Config, ConfigError, read_secret};
-use crate::secret_key::write_private_file;
+use crate::config::{Config, ConfigError, configured_or_kept_key, write_private_file};
 use reserv_notify::push::{PushSettings, VapidKey};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -78,26 +77,14 @@ impl Config {
     /// no key is configured and none was created before.
     pub fn push_settings(&self) -> Result<PushSettings, ConfigError> {
         let push = &self.push;
-        let key = match read_secret(
+        let key = configured_or_kept_key(
             "push.vapid_private_key",
             push.vapid_private_key.as_ref(),
             push.vapid_private_key_file.as_ref(),
-        )? {
-            Some(text) => parse(&text)?,
-            None => {
-                let default = self.data_dir.join("vapid.pem");
-                match std::fs::read_to_string(&default) {
-                    Ok(text) => parse(&text)?,
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(&default)?,
-                    Err(error) => {
-                        return Err(ConfigError::new(format!(
-                            "push.vapid_private_key_file: cannot read {}: {error}",
-                            default.display()
-                        )));
-                    }
-                }
-            }
-        };
+            &self.data_dir.join("vapid.pem"),
+            parse,
+            create,
+        )?;
         Ok(PushSettings {
             key,
             subject: push

@@ -4,33 +4,24 @@
 //! the server's user only. Whoever restores a backup needs this key beside it, or every
 //! enrolled authenticator app must be enrolled again.
 
-use crate::config::{Config, ConfigError, read_secret};
+use crate::config::{Config, ConfigError, configured_or_kept_key, write_private_file};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reserv_store::{KEY_BYTES, SecretKey};
-use std::io::Write;
 use std::path::Path;
 
 impl Config {
     /// The configured secret key; creates `DATA_DIR/secret.key` when no key is
     /// configured and none was created before.
     pub fn secret_key(&self) -> Result<SecretKey, ConfigError> {
-        if let Some(encoded) = read_secret(
+        configured_or_kept_key(
             "secret_key",
             self.secret_key.as_ref(),
             self.secret_key_file.as_ref(),
-        )? {
-            return decode(&encoded);
-        }
-        let default = self.data_dir.join("secret.key");
-        match std::fs::read_to_string(&default) {
-            Ok(encoded) => decode(encoded.trim()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => create(&default),
-            Err(error) => Err(ConfigError::new(format!(
-                "secret_key_file: cannot read {}: {error}",
-                default.display()
-            ))),
-        }
+            &self.data_dir.join("secret.key"),
+            decode,
+            create,
+        )
     }
 }
 
@@ -63,28 +54,6 @@ fn create(path: &Path) -> Result<SecretKey, ConfigError> {
         "created a new secret key for secrets at rest; back it up apart from the database"
     );
     Ok(key)
-}
-
-/// Writes `contents` to a new file at `path` (never over an existing one), readable by
-/// the server's user only; errors name the setting `key`.
-pub(crate) fn write_private_file(
-    key: &str,
-    path: &Path,
-    contents: &str,
-) -> Result<(), ConfigError> {
-    let cannot = |error: std::io::Error| {
-        ConfigError::new(format!("{key}: cannot create {}: {error}", path.display()))
-    };
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder).map_err(cannot)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(cannot)?;
-    file.write_all(contents.as_bytes()).map_err(cannot)?;
-    file.sync_all().map_err(cannot)
 }
 
 #[cfg(test)]

@@ -113,10 +113,8 @@ impl std::fmt::Debug for SmsConfig {
 }
 
 /// A number from the configuration in E.164 form, the error naming `key`.
-fn phone(key: &str, written: &str) -> Result<String, ConfigError> {
-    E164::parse(key, written)
-        .map(String::from)
-        .map_err(|error| ConfigError::new(error.to_string()))
+fn phone(key: &str, written: &str) -> Result<E164, ConfigError> {
+    E164::parse(key, written).map_err(|error| ConfigError::new(error.to_string()))
 }
 
 impl SmsConfig {
@@ -140,7 +138,7 @@ impl SmsConfig {
     }
 
     /// The residents' number in E.164 form, however it was written.
-    fn resident_number(&self) -> Result<Option<String>, ConfigError> {
+    fn resident_number(&self) -> Result<Option<E164>, ConfigError> {
         self.resident_number
             .as_deref()
             .map(|number| phone("sms.resident_number", number))
@@ -191,7 +189,9 @@ impl SmsConfig {
             .senders
             .iter()
             .enumerate()
-            .map(|(index, sender)| phone(&format!("sms.senders[{index}]"), sender))
+            .map(|(index, sender)| {
+                phone(&format!("sms.senders[{index}]"), sender).map(String::from)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if !(1..=10).contains(&self.max_segments) {
             return Err(ConfigError::new(format!(

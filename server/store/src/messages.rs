@@ -708,12 +708,14 @@ async fn queue_push(
         if devices.is_empty() {
             continue;
         }
+        let by_person: HashMap<i64, &Recipient> = chunk
+            .iter()
+            .map(|(recipient, _)| (recipient.person_id.0, recipient))
+            .collect();
         let rows: Vec<outbox::ActiveModel> = devices
             .iter()
             .filter_map(|device| {
-                let (recipient, _) = chunk
-                    .iter()
-                    .find(|(recipient, _)| recipient.person_id.0 == device.person_id)?;
+                let recipient = by_person.get(&device.person_id)?;
                 Some(queued_copy(QueuedCopy {
                     message_id: message_id.0,
                     person_id: device.person_id,
