@@ -70,6 +70,7 @@ impl SendMessageInput {
             body_en: self.body_en,
             classification: self
                 .classification
+                .as_ref()
                 .map(ClassificationInput::into_domain)
                 .transpose()
                 .api()?,

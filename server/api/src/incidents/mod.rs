@@ -128,9 +128,13 @@ impl UpdateIncidentInput {
             severity: self.severity.map(i64::from),
             classification: self
                 .classification
+                .as_ref()
                 .map(ClassificationInput::into_domain)
                 .transpose()
                 .api()?,
+            lowering_reason: self
+                .classification
+                .and_then(|classification| classification.lowering_reason),
         })
     }
 }

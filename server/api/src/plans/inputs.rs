@@ -74,6 +74,7 @@ impl VersionContentInput {
             summary: self.summary,
             activation_criteria: self.activation_criteria,
             classification: self.classification.into_domain().api()?,
+            lowering_reason: self.classification.lowering_reason,
         })
     }
 }
@@ -178,6 +179,7 @@ impl RoutineInput {
             title: self.title,
             trigger: self.trigger,
             classification: self.classification.into_domain().api()?,
+            lowering_reason: self.classification.lowering_reason,
             steps: steps(self.steps),
             materials: self
                 .materials
