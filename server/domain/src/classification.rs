@@ -148,8 +148,8 @@ mod tests {
 
     #[test]
     fn levels_outside_0_to_3_name_the_field() {
-        let err = Classification::new(1, 4, 0).err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("integrity: must be 0 to 3, not 4"));
+        let err = Classification::new(1, 5, 0).err().map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("integrity: must be 0 to 3, not 5"));
         assert!(Classification::new(-1, 0, 0).is_err());
     }
 
