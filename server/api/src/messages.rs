@@ -71,7 +71,7 @@ impl SendMessageInput {
             classification: self
                 .classification
                 .as_ref()
-                .map(ClassificationInput::into_domain)
+                .map(ClassificationInput::to_domain)
                 .transpose()
                 .api()?,
         })

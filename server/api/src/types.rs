@@ -113,7 +113,7 @@ pub struct ClassificationInput {
 }
 
 impl ClassificationInput {
-    pub fn into_domain(
+    pub fn to_domain(
         &self,
     ) -> reserv_domain::Result<reserv_domain::classification::Classification> {
         reserv_domain::classification::Classification::new(

@@ -93,7 +93,7 @@ pub struct ReportIncidentInput {
 impl ReportIncidentInput {
     fn into_request(self) -> async_graphql::Result<NewIncident> {
         Ok(NewIncident {
-            classification: self.classification.into_domain().api()?,
+            classification: self.classification.to_domain().api()?,
             unit_ids: unit_ids(&self.unit_ids)?,
             system_ids: system_ids(&self.system_ids)?,
             title: self.title,
@@ -129,7 +129,7 @@ impl UpdateIncidentInput {
             classification: self
                 .classification
                 .as_ref()
-                .map(ClassificationInput::into_domain)
+                .map(ClassificationInput::to_domain)
                 .transpose()
                 .api()?,
             lowering_reason: self

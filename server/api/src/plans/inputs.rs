@@ -73,7 +73,7 @@ impl VersionContentInput {
         Ok(VersionContent {
             summary: self.summary,
             activation_criteria: self.activation_criteria,
-            classification: self.classification.into_domain().api()?,
+            classification: self.classification.to_domain().api()?,
             lowering_reason: self.classification.lowering_reason,
         })
     }
@@ -178,7 +178,7 @@ impl RoutineInput {
                 .api()?,
             title: self.title,
             trigger: self.trigger,
-            classification: self.classification.into_domain().api()?,
+            classification: self.classification.to_domain().api()?,
             lowering_reason: self.classification.lowering_reason,
             steps: steps(self.steps),
             materials: self
