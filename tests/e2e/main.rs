@@ -7,6 +7,7 @@ mod audit_trail;
 mod bad_input;
 mod binders;
 mod checklists;
+mod classification;
 mod crisis_log;
 mod directory;
 mod fallback_site;

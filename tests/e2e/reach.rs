@@ -175,6 +175,32 @@ on_every_database! {
     }
 
     async fn a_plan_version_above_the_readers_clearance_is_left_out_of_both_versions_and_current_version(server: sample_municipality) {
+        // The reception's manager owns its plan and so reads it whatever its level (see
+        // `classification`); here a colleague owns it, and her role's clearance decides.
+        let lead = server.sign_in_as("krisledare").await?;
+        let listed = lead.data("{ plans(first: 50) { nodes { id title unit { id } } } }", json!({})).await?;
+        let plan = listed["plans"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|plan| plan["title"] == "Kontinuitetsplan Socialtjänstens mottagning och försörjningsstöd")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no reception plan: {listed}"))?;
+        let people = lead
+            .data("query($unit: ID) { people(unitId: $unit, first: 50) { nodes { id name } } }", json!({ "unit": plan["unit"]["id"] }))
+            .await?;
+        let colleague = people["people"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|person| person["name"] != "Ingrid Marklund")
+            .map(|person| person["id"].clone())
+            .ok_or_else(|| anyhow::anyhow!("no colleague: {people}"))?;
+        lead.data(
+            "mutation($plan: ID!, $owner: ID) { updatePlan(planId: $plan, ownerId: $owner) { id } }",
+            json!({ "plan": plan["id"], "owner": colleague }),
+        )
+        .await?;
         let manager = server.sign_in_as("enhetschef-ifo").await?;
         let plans = manager
             .send("{ plans(first: 50) { nodes { title currentVersion { id } versions { id } } } }", json!({}))
@@ -190,7 +216,6 @@ on_every_database! {
         // Her role's clearance (2) is below the plan's versions (3): both leave them out.
         assert!(reception["currentVersion"].is_null(), "{reception}");
         assert_eq!(reception["versions"], json!([]), "{reception}");
-        let lead = server.sign_in_as("krisledare").await?;
         let all = lead.data("{ plans(first: 50) { nodes { currentVersion { id } versions { id } } } }", json!({})).await?;
         for plan in all["plans"]["nodes"].as_array().into_iter().flatten() {
             let current = &plan["currentVersion"]["id"];

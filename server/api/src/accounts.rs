@@ -11,7 +11,7 @@ use crate::types::{
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use reserv_domain::access::{Principal, RoleGrant};
+use reserv_domain::access::{ClearanceChange, Principal, RoleGrant};
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
 use reserv_domain::second_factor::Factors;
 use reserv_store::{
@@ -106,6 +106,8 @@ async fn role_assignments(
         roles.push(RoleAssignment {
             role: grant.role.into(),
             unit,
+            clearance: grant.clearance().level(),
+            raised: grant.raised_clearance.is_some(),
         });
     }
     Ok(roles)
@@ -211,6 +213,11 @@ pub struct RoleAssignment {
     role: Role,
     /// The unit (and the units below it) the role is for; none for organisation-wide roles.
     unit: Option<Unit>,
+    /// The highest confidentiality level the role reads in its unit: the role's
+    /// default, or the level an administrator raised it to.
+    clearance: u8,
+    /// Whether an administrator raised the clearance above the role's default.
+    raised: bool,
 }
 
 #[derive(SimpleObject)]
@@ -403,6 +410,32 @@ impl AccountMutation {
         let id = AccountId(parse_id("id", &id)?);
         let summary = store(ctx)?
             .set_account_disabled(principal(ctx)?, id, disabled)
+            .await
+            .api()?;
+        Ok(Account(summary))
+    }
+
+    /// Raises the clearance of one of an account's roles above the role's default, so
+    /// that access follows the person's work (a unit manager who must read her unit's
+    /// strictly confidential plan); leave out `clearance` to go back to the default. For
+    /// administrators; the reason is kept in the audit trail.
+    async fn set_grant_clearance(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        role: Role,
+        unit_id: Option<ID>,
+        clearance: Option<i32>,
+        reason: String,
+    ) -> async_graphql::Result<Account> {
+        let account = AccountId(parse_id("accountId", &account_id)?);
+        let unit = unit_id
+            .map(|id| parse_id("unitId", &id).map(UnitId))
+            .transpose()?;
+        let change =
+            ClearanceChange::new(role.into(), unit, clearance.map(i64::from), &reason).api()?;
+        let summary = store(ctx)?
+            .set_grant_clearance(principal(ctx)?, account, change)
             .await
             .api()?;
         Ok(Account(summary))

@@ -70,7 +70,8 @@ impl SendMessageInput {
             body_en: self.body_en,
             classification: self
                 .classification
-                .map(ClassificationInput::into_domain)
+                .as_ref()
+                .map(ClassificationInput::to_domain)
                 .transpose()
                 .api()?,
         })

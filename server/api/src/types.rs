@@ -75,13 +75,16 @@ pub enum AuditOutcome {
     Failed,
 }
 
-/// Information classification after KLASSA: confidentiality 0 (public) to 3, and the
-/// integrity and availability needs 0 to 3.
+/// Information classification after KLASSA: confidentiality 0 (public) to 3, the
+/// integrity ("riktighet") and availability needs 0 to 3, and for personal data the
+/// traceability ("spårbarhet") need 0 to 3. Level 4 is handled outside Reserv.
 #[derive(SimpleObject, Clone, Copy)]
 pub struct Classification {
     pub confidentiality: u8,
     pub integrity: u8,
     pub availability: u8,
+    /// None for records without personal data that call for it.
+    pub traceability: Option<u8>,
 }
 
 impl From<reserv_domain::classification::Classification> for Classification {
@@ -90,27 +93,35 @@ impl From<reserv_domain::classification::Classification> for Classification {
             confidentiality: value.confidentiality.level(),
             integrity: value.integrity,
             availability: value.availability,
+            traceability: value.traceability,
         }
     }
 }
 
-/// Classification given with an input; every level 0 to 3.
-#[derive(async_graphql::InputObject, Clone, Copy)]
+/// Classification given with an input; every level 0 to 3. Level 4 ("synnerligen
+/// allvarlig") is refused: such information is handled outside Reserv.
+#[derive(async_graphql::InputObject, Clone)]
 pub struct ClassificationInput {
     pub confidentiality: i32,
     pub integrity: i32,
     pub availability: i32,
+    /// For personal data: the traceability need; leave out when the record holds none.
+    pub traceability: Option<i32>,
+    /// Why the confidentiality is lowered, when an edit lowers it: required then, and
+    /// kept in the audit trail. The editor must be cleared for the old level.
+    pub lowering_reason: Option<String>,
 }
 
 impl ClassificationInput {
-    pub fn into_domain(
-        self,
+    pub fn to_domain(
+        &self,
     ) -> reserv_domain::Result<reserv_domain::classification::Classification> {
         reserv_domain::classification::Classification::new(
             self.confidentiality.into(),
             self.integrity.into(),
             self.availability.into(),
-        )
+        )?
+        .with_traceability(self.traceability.map(i64::from))
     }
 }
 

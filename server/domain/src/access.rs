@@ -156,6 +156,10 @@ impl Action {
 pub struct RoleGrant {
     pub role: Role,
     pub unit: Option<UnitId>,
+    /// A clearance an administrator gave this grant above its role's default, because
+    /// the person's work in the unit needs it (a manager who must read her unit's
+    /// strictly confidential plan). Access follows the work, not only the role.
+    pub raised_clearance: Option<Confidentiality>,
 }
 
 impl RoleGrant {
@@ -170,8 +174,27 @@ impl RoleGrant {
                 "unit",
                 format!("the role {role} covers the whole organisation and takes no unit"),
             )),
-            _ => Ok(Self { role, unit }),
+            _ => Ok(Self {
+                role,
+                unit,
+                raised_clearance: None,
+            }),
         }
+    }
+
+    /// The highest level this grant reads: its role's default, or the clearance an
+    /// administrator raised it to.
+    pub fn clearance(&self) -> Confidentiality {
+        let default = self.role.clearance();
+        self.raised_clearance
+            .map_or(default, |raised| raised.max(default))
+    }
+
+    /// This grant with its clearance raised to `clearance`; `None`, or a level no higher
+    /// than the role's default, goes back to the default.
+    pub fn with_raised_clearance(mut self, clearance: Option<Confidentiality>) -> Self {
+        self.raised_clearance = clearance.filter(|level| *level > self.role.clearance());
+        self
     }
 
     fn covers(&self, scope: &Scope<'_>) -> bool {
@@ -180,7 +203,51 @@ impl RoleGrant {
             (Some(_), Scope::Organisation) => false,
             (Some(unit), Scope::Unit(path)) => path.contains(unit),
             (Some(unit), Scope::AnyOf(paths)) => paths.iter().any(|path| path.contains(unit)),
+            (Some(unit), Scope::Plan { unit: path, .. }) => path.contains(unit),
         }
+    }
+}
+
+/// An administrator's decision to raise (or reset) the clearance of one grant, with the
+/// reason that the audit trail keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearanceChange {
+    pub role: Role,
+    pub unit: Option<UnitId>,
+    /// `None` goes back to the role's default.
+    pub clearance: Option<Confidentiality>,
+    pub reason: String,
+}
+
+impl ClearanceChange {
+    /// Checks the level and the reason: a raise must go above the role's default (a
+    /// lower level would change nothing), and every change says why.
+    pub fn new(
+        role: Role,
+        unit: Option<UnitId>,
+        clearance: Option<i64>,
+        reason: &str,
+    ) -> Result<Self> {
+        let clearance = clearance
+            .map(|level| Confidentiality::new("clearance", level))
+            .transpose()?;
+        if let Some(level) = clearance
+            && level <= role.clearance()
+        {
+            return Err(DomainError::validation(
+                "clearance",
+                format!(
+                    "the role {role} already reads up to level {}; give a higher level, or none to go back to the role's default",
+                    role.clearance().level()
+                ),
+            ));
+        }
+        Ok(Self {
+            role,
+            unit,
+            clearance,
+            reason: crate::validate::required_text("reason", reason, 500)?,
+        })
     }
 }
 
@@ -203,6 +270,12 @@ pub enum Scope<'a> {
     Unit(&'a UnitPath),
     /// Any of several units, such as the units an incident affects.
     AnyOf(&'a [UnitPath]),
+    /// A continuity plan: its unit, and the person who owns it. The owner answers for
+    /// the plan, so she reads it whatever her roles' units and clearance are.
+    Plan {
+        unit: &'a UnitPath,
+        owner: Option<PersonId>,
+    },
 }
 
 /// The signed-in person on whose behalf a request runs.
@@ -228,8 +301,17 @@ impl Principal {
             grants: vec![RoleGrant {
                 role: Role::Admin,
                 unit: None,
+                raised_clearance: None,
             }],
             client_address: None,
+        }
+    }
+
+    /// Whether `scope` is a plan this principal owns.
+    fn owns(&self, scope: &Scope<'_>) -> bool {
+        match scope {
+            Scope::Plan { owner, .. } => owner.is_some() && *owner == self.person_id,
+            _ => false,
         }
     }
 
@@ -244,7 +326,7 @@ impl Principal {
                 action.describe(),
                 match scope {
                     Scope::Organisation => "",
-                    Scope::Unit(_) | Scope::AnyOf(_) => " in this unit",
+                    Scope::Unit(_) | Scope::AnyOf(_) | Scope::Plan { .. } => " in this unit",
                 }
             )))
         }
@@ -270,9 +352,11 @@ impl Principal {
     }
 
     pub fn may(&self, action: Action, scope: Scope<'_>) -> bool {
-        self.grants
-            .iter()
-            .any(|grant| grant.role.permits(action) && grant.covers(&scope))
+        (action == Action::ReadPlans && self.owns(&scope))
+            || self
+                .grants
+                .iter()
+                .any(|grant| grant.role.permits(action) && grant.covers(&scope))
     }
 
     /// Allows reading information of `level` in `scope` for `action`, or says why not.
@@ -296,12 +380,16 @@ impl Principal {
         }
     }
 
-    /// The highest level readable for `action` in `scope`, `None` when nothing is.
+    /// The highest level readable for `action` in `scope`: the clearance of the grants
+    /// that cover it, and every level of a plan for its owner wherever she may act.
     pub fn clearance_in(&self, action: Action, scope: Scope<'_>) -> Confidentiality {
+        if self.owns(&scope) && self.may(action, scope) {
+            return Confidentiality::STRICTLY_CONFIDENTIAL;
+        }
         self.grants
             .iter()
             .filter(|grant| grant.role.permits(action) && grant.covers(&scope))
-            .map(|grant| grant.role.clearance())
+            .map(RoleGrant::clearance)
             .max()
             .unwrap_or(Confidentiality::PUBLIC)
     }
@@ -335,7 +423,7 @@ impl Principal {
             .iter()
             .filter(|grant| grant.role.permits(Action::ReadDirectory))
         {
-            let clearance = grant.role.clearance();
+            let clearance = grant.clearance();
             match grant.unit {
                 None => reach.everywhere = reach.everywhere.max(clearance),
                 Some(unit) => {
@@ -374,7 +462,7 @@ impl Principal {
         self.grants
             .iter()
             .filter(|grant| grant.role.permits(action))
-            .map(|grant| grant.role.clearance())
+            .map(RoleGrant::clearance)
             .max()
             .unwrap_or(Confidentiality::PUBLIC)
     }
@@ -447,6 +535,7 @@ mod tests {
                 .map(|(role, unit)| RoleGrant {
                     role: *role,
                     unit: unit.map(UnitId),
+                    raised_clearance: None,
                 })
                 .collect(),
         }
@@ -500,6 +589,135 @@ mod tests {
                     Confidentiality::SENSITIVE
                 )
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_raised_grant_reads_higher_in_its_own_units_only() {
+        let mut manager = principal(&[(Role::UnitManager, Some(2)), (Role::CareWorker, Some(3))]);
+        manager.grants[0] =
+            manager.grants[0].with_raised_clearance(Some(Confidentiality::STRICTLY_CONFIDENTIAL));
+        let managed = path(&[1, 2]);
+        let worked = path(&[1, 3]);
+        let strict = Confidentiality::STRICTLY_CONFIDENTIAL;
+        assert!(
+            manager
+                .authorize_read(Action::ReadPlans, Scope::Unit(&managed), strict)
+                .is_ok()
+        );
+        assert!(
+            manager
+                .authorize_read(Action::ReadPlans, Scope::Unit(&worked), strict)
+                .is_err()
+        );
+        assert!(manager.directory_reach().may_read(strict, &[managed]));
+        // Lowering to or below the role's default keeps no raise.
+        let lowered = manager.grants[0].with_raised_clearance(Some(Confidentiality::INTERNAL));
+        assert_eq!(lowered.raised_clearance, None);
+        assert_eq!(lowered.clearance(), Confidentiality::SENSITIVE);
+    }
+
+    #[test]
+    fn a_clearance_change_goes_above_the_default_and_gives_a_reason() {
+        let raise =
+            ClearanceChange::new(Role::UnitManager, Some(UnitId(2)), Some(3), " Äger planen ");
+        assert_eq!(
+            raise.map(|change| (change.clearance, change.reason)).ok(),
+            Some((
+                Some(Confidentiality::STRICTLY_CONFIDENTIAL),
+                "Äger planen".to_owned()
+            ))
+        );
+        let message = |result: Result<ClearanceChange>| result.err().map(|e| e.to_string());
+        assert_eq!(
+            message(ClearanceChange::new(
+                Role::UnitManager,
+                Some(UnitId(2)),
+                Some(2),
+                "x"
+            ))
+            .as_deref(),
+            Some(
+                "clearance: the role unit_manager already reads up to level 2; give a higher level, or none to go back to the role's default"
+            )
+        );
+        assert_eq!(
+            message(ClearanceChange::new(
+                Role::CareWorker,
+                Some(UnitId(2)),
+                Some(2),
+                "  "
+            ))
+            .as_deref(),
+            Some("reason: must not be empty")
+        );
+        assert!(
+            message(ClearanceChange::new(
+                Role::CareWorker,
+                Some(UnitId(2)),
+                Some(4),
+                "x"
+            ))
+            .is_some_and(|m| m.contains("synnerligen allvarlig"))
+        );
+        assert!(ClearanceChange::new(Role::CareWorker, Some(UnitId(2)), None, "tillbaka").is_ok());
+    }
+
+    #[test]
+    fn a_plans_owner_reads_it_at_every_level_wherever_it_is() {
+        let mut owner = principal(&[(Role::UnitManager, Some(2))]);
+        owner.person_id = Some(PersonId(7));
+        let own_unit = path(&[1, 2]);
+        let elsewhere = path(&[1, 3]);
+        let strict = Confidentiality::STRICTLY_CONFIDENTIAL;
+        for unit in [&own_unit, &elsewhere] {
+            let plan = Scope::Plan {
+                unit,
+                owner: Some(PersonId(7)),
+            };
+            assert!(
+                owner
+                    .authorize_read(Action::ReadPlans, plan, strict)
+                    .is_ok()
+            );
+        }
+        // Editing still follows the grants: at every level in her own unit, not at all
+        // elsewhere.
+        let own_plan = Scope::Plan {
+            unit: &own_unit,
+            owner: Some(PersonId(7)),
+        };
+        let other_plan = Scope::Plan {
+            unit: &elsewhere,
+            owner: Some(PersonId(7)),
+        };
+        assert!(
+            owner
+                .authorize_read(Action::EditPlans, own_plan, strict)
+                .is_ok()
+        );
+        assert!(owner.authorize(Action::EditPlans, other_plan).is_err());
+        // Somebody else's plan, or a plan without an owner, gives nothing extra.
+        for other in [Some(PersonId(8)), None] {
+            let plan = Scope::Plan {
+                unit: &own_unit,
+                owner: other,
+            };
+            assert!(
+                owner
+                    .authorize_read(Action::ReadPlans, plan, strict)
+                    .is_err()
+            );
+        }
+        let mut nobody = principal(&[(Role::Viewer, None)]);
+        nobody.person_id = None;
+        let unowned = Scope::Plan {
+            unit: &own_unit,
+            owner: None,
+        };
+        assert_eq!(
+            nobody.clearance_in(Action::ReadPlans, unowned),
+            Confidentiality::INTERNAL
         );
     }
 

@@ -8,6 +8,7 @@
 //! name, steps by their position. This module only compares what it is given; the
 //! caller decides what the reader may see.
 
+use crate::classification::Classification;
 use crate::ids::SystemId;
 use crate::plans::{
     CriticalActivity, Dependency, DependencyKind, Material, PlanVersion, Routine, RoutineKey,
@@ -123,7 +124,7 @@ pub fn diff_versions(from: &VersionContents, to: &VersionContents) -> VersionDif
         &old.activation_criteria,
         &new.activation_criteria,
     );
-    compare_classification(&mut changes, old, new);
+    compare_classification(&mut changes, old.classification, new.classification);
     VersionDiff {
         from: from.version.clone(),
         to: to.version.clone(),
@@ -158,8 +159,11 @@ fn compare_value<T: ToString + PartialEq>(
     compare(changes, field, &Some(old), &Some(new));
 }
 
-fn compare_classification(changes: &mut Vec<FieldChange>, old: &PlanVersion, new: &PlanVersion) {
-    let (old, new) = (old.classification, new.classification);
+fn compare_classification(
+    changes: &mut Vec<FieldChange>,
+    old: Classification,
+    new: Classification,
+) {
     compare_value(
         changes,
         "confidentiality",
@@ -168,6 +172,12 @@ fn compare_classification(changes: &mut Vec<FieldChange>, old: &PlanVersion, new
     );
     compare_value(changes, "integrity", old.integrity, new.integrity);
     compare_value(changes, "availability", old.availability, new.availability);
+    compare(
+        changes,
+        "traceability",
+        &old.traceability,
+        &new.traceability,
+    );
 }
 
 /// Pairs items of the old and new lists that share a key, in order: the first unpaired
@@ -329,20 +339,7 @@ fn diff_routines(from: &VersionContents, to: &VersionContents) -> Vec<RoutineDif
             &activity_name(from, before),
             &activity_name(to, routine),
         );
-        let (old, new) = (before.classification, routine.classification);
-        compare_value(
-            &mut changes,
-            "confidentiality",
-            old.confidentiality.level(),
-            new.confidentiality.level(),
-        );
-        compare_value(&mut changes, "integrity", old.integrity, new.integrity);
-        compare_value(
-            &mut changes,
-            "availability",
-            old.availability,
-            new.availability,
-        );
+        compare_classification(&mut changes, before.classification, routine.classification);
         let diff = RoutineDiff {
             key: routine.key.clone(),
             title: routine.title.clone(),

@@ -219,6 +219,10 @@ pub struct VersionContent {
     pub summary: Option<String>,
     pub activation_criteria: Option<String>,
     pub classification: Classification,
+    /// Why the confidentiality is lowered, when it is (see
+    /// [`crate::classification::lowering_detail`]).
+    #[serde(default)]
+    pub lowering_reason: Option<String>,
 }
 
 impl VersionContent {
@@ -230,7 +234,7 @@ impl VersionContent {
                 self.activation_criteria.as_deref(),
                 4000,
             )?,
-            classification: self.classification,
+            ..self
         })
     }
 }
@@ -485,6 +489,9 @@ pub struct RoutineRequest {
     pub title: String,
     pub trigger: String,
     pub classification: Classification,
+    /// Why the confidentiality is lowered, when it is.
+    #[serde(default)]
+    pub lowering_reason: Option<String>,
     pub steps: Vec<RoutineStep>,
     #[serde(default)]
     pub materials: Vec<Material>,
@@ -687,6 +694,7 @@ mod tests {
             ],
             materials: vec![],
             recovery_steps: vec![],
+            lowering_reason: None,
         };
         assert!(
             matches!(routine.validate(), Err(DomainError::Validation { field, .. }) if field == "steps[1].who")

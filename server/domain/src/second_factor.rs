@@ -23,9 +23,11 @@ impl SecondFactorRequirement {
     pub fn applies_to(self, grants: &[RoleGrant]) -> bool {
         match self {
             Self::Everyone => true,
+            // A grant raised above a care worker's clearance reads what a manager reads,
+            // so it needs the same proof.
             Self::AboveCareWorker => grants
                 .iter()
-                .any(|grant| grant.role.clearance() > Role::CareWorker.clearance()),
+                .any(|grant| grant.clearance() > Role::CareWorker.clearance()),
             Self::Off => false,
         }
     }
@@ -92,6 +94,7 @@ mod tests {
         RoleGrant {
             role,
             unit: role.is_unit_scoped().then_some(UnitId(1)),
+            raised_clearance: None,
         }
     }
 
@@ -110,6 +113,9 @@ mod tests {
             assert!(!rule.applies_to(&[grant(role)]), "{role}");
         }
         assert!(rule.applies_to(&[grant(Role::CareWorker), grant(Role::UnitManager)]));
+        let raised = grant(Role::CareWorker)
+            .with_raised_clearance(Some(crate::classification::Confidentiality::SENSITIVE));
+        assert!(rule.applies_to(&[raised]));
         assert!(SecondFactorRequirement::Everyone.applies_to(&[grant(Role::Viewer)]));
         assert!(!SecondFactorRequirement::Off.applies_to(&[grant(Role::Admin)]));
     }

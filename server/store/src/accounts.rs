@@ -13,13 +13,14 @@ use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, RngCore};
 use reserv_domain::DomainError;
 use reserv_domain::access::{
-    Action, Principal, RoleGrant, Scope, validate_password, validate_username,
+    Action, ClearanceChange, Principal, RoleGrant, Scope, validate_password, validate_username,
 };
 use reserv_domain::audit::AuditOutcome;
+use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
 use reserv_domain::second_factor::{Factor, Factors};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
 /// A request to create an account.
@@ -196,6 +197,9 @@ impl Store {
                     account_id: Set(row.id),
                     role: Set(grant.role.as_str().to_owned()),
                     unit_id: Set(grant.unit.map(|unit| unit.0)),
+                    raised_clearance: Set(grant
+                        .raised_clearance
+                        .map(|level| i16::from(level.level()))),
                 }
                 .insert(&tx)
                 .await?;
@@ -455,6 +459,77 @@ impl Store {
         Ok(summary)
     }
 
+    /// Raises the clearance of one of an account's grants above its role's default, or
+    /// puts it back, for administrators. The reason goes into the audit event, so that
+    /// the log follow-up sees who widened whose access and why. Sessions read their
+    /// grants at every request, so the change holds from the account's next request.
+    pub async fn set_grant_clearance(
+        &self,
+        who: &Principal,
+        account: AccountId,
+        change: ClearanceChange,
+    ) -> Result<AccountSummary> {
+        let tx = self.begin().await?;
+        let result = async {
+            who.authorize(Action::ManageAccounts, Scope::Organisation)?;
+            let row = accounts::Entity::find_by_id(account.0)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| DomainError::not_found("account", account))?;
+            let unit_filter = match change.unit {
+                Some(unit) => account_roles::Column::UnitId.eq(unit.0),
+                None => account_roles::Column::UnitId.is_null(),
+            };
+            let grant = account_roles::Entity::find()
+                .filter(account_roles::Column::AccountId.eq(account.0))
+                .filter(account_roles::Column::Role.eq(change.role.as_str()))
+                .filter(unit_filter)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::validation(
+                        "role",
+                        format!(
+                            "{} holds no role {}{}; give the clearance to a role the account has",
+                            row.username,
+                            change.role,
+                            change
+                                .unit
+                                .map(|unit| format!(" in unit {unit}"))
+                                .unwrap_or_default()
+                        ),
+                    )
+                })?;
+            let mut grant: account_roles::ActiveModel = grant.into();
+            grant.raised_clearance = Set(change.clearance.map(|level| i16::from(level.level())));
+            grant.update(&tx).await?;
+            summary_of(&tx, row).await
+        }
+        .await;
+        let detail = format!(
+            "{}{}: clearance {}; reason: {}",
+            change.role,
+            change
+                .unit
+                .map(|unit| format!(" in unit {unit}"))
+                .unwrap_or_default(),
+            change.clearance.map_or_else(
+                || "the role's default".to_owned(),
+                |level| level.level().to_string()
+            ),
+            change.reason
+        );
+        self.finish(
+            tx,
+            who,
+            Audit::new("set_clearance", "account")
+                .on(account)
+                .with_detail(detail),
+            result,
+        )
+        .await
+    }
+
     /// The principal of an account, for an administrator importing records written by
     /// that account (the demo data set). Nothing is signed in.
     pub async fn principal_by_username(
@@ -517,9 +592,17 @@ pub(crate) async fn principal_of(
         .await?
         .into_iter()
         .map(|row| {
+            let raised_clearance = row
+                .raised_clearance
+                .map(|level| {
+                    Confidentiality::new("account_roles.raised_clearance", level.into())
+                        .map_err(|error| StoreError::Database(DbErr::Type(error.to_string())))
+                })
+                .transpose()?;
             Ok(RoleGrant {
                 role: convert::stored(&row.role, "account_roles.role")?,
                 unit: row.unit_id.map(UnitId),
+                raised_clearance,
             })
         })
         .collect::<Result<_>>()?;
@@ -585,6 +668,7 @@ mod tests {
                     grants: vec![reserv_domain::access::RoleGrant {
                         role: reserv_domain::access::Role::Viewer,
                         unit: None,
+                        raised_clearance: None,
                     }],
                 },
             )

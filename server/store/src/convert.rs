@@ -25,12 +25,14 @@ pub(crate) fn classification(
     confidentiality: i16,
     integrity: i16,
     availability: i16,
+    traceability: Option<i16>,
 ) -> Result<Classification> {
     Classification::new(
         confidentiality.into(),
         integrity.into(),
         availability.into(),
     )
+    .and_then(|classification| classification.with_traceability(traceability.map(i64::from)))
     .map_err(|error| {
         StoreError::Database(DbErr::Type(format!(
             "stored classification is invalid: {error}"
@@ -39,7 +41,7 @@ pub(crate) fn classification(
 }
 
 pub(crate) fn confidentiality(level: i16) -> Result<Confidentiality> {
-    Ok(classification(level, 0, 0)?.confidentiality)
+    Ok(classification(level, 0, 0, None)?.confidentiality)
 }
 
 /// `/1/4/9/` → [1, 4, 9].

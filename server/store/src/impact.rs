@@ -8,10 +8,10 @@
 
 use crate::directory::find_system;
 use crate::entities::{activity_dependencies, critical_activities, plan_versions, plans, routines};
-use crate::plans::rows;
 use crate::plans::versions::current_of;
+use crate::plans::{plan_scope, rows};
 use crate::{Result, Store, convert};
-use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::access::{Action, Principal};
 use reserv_domain::ids::{PlanId, SystemId, UnitId};
 use reserv_domain::plans::{CriticalActivity, Plan, PlanVersion, Routine};
 use reserv_domain::systems::ItSystem;
@@ -146,7 +146,7 @@ impl Store {
             };
             let level = version.classification.confidentiality;
             if who
-                .authorize_read(Action::ReadPlans, Scope::Unit(&unit.path), level)
+                .authorize_read(Action::ReadPlans, plan_scope(&plan, &unit.path), level)
                 .is_err()
             {
                 continue;
@@ -187,7 +187,7 @@ impl Store {
             }
         }
         for entry in affected.iter_mut() {
-            let scope = Scope::Unit(&entry.unit.path);
+            let scope = plan_scope(&entry.plan, &entry.unit.path);
             let clearance = who.clearance_in(Action::ReadPlans, scope);
             for routine in by_activity.remove(&entry.activity.id.0).unwrap_or_default() {
                 let level = routine.classification.confidentiality;

@@ -167,6 +167,7 @@ async fn municipality(store: &Store, shape: &Shape, keys: &[&str]) -> anyhow::Re
                     grants: vec![RoleGrant {
                         role: Role::UnitManager,
                         unit: Some(unit),
+                        raised_clearance: None,
                     }],
                 },
             )

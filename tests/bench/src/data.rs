@@ -79,6 +79,7 @@ pub async fn skeleton(store: &Store, operator: &Principal) -> anyhow::Result<Ske
                 grants: vec![RoleGrant {
                     role: Role::CrisisLead,
                     unit: None,
+                    raised_clearance: None,
                 }],
             },
         )
@@ -209,6 +210,7 @@ async fn an_approved_plan(
                     "Verksamhetssystemet otillgängligt mer än 30 minuter.".into(),
                 ),
                 classification: Classification::new(2, 2, 3)?,
+                lowering_reason: None,
             },
         )
         .await?;
@@ -262,6 +264,7 @@ async fn an_approved_plan(
                         location: Some("Pärm på kontoret".into()),
                     }],
                     recovery_steps: vec![step(7)],
+                    lowering_reason: None,
                 },
             )
             .await?;

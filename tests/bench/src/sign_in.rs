@@ -45,6 +45,7 @@ pub async fn run(logins: usize, burst: usize) -> anyhow::Result<()> {
                 grants: vec![RoleGrant {
                     role: Role::Viewer,
                     unit: None,
+                    raised_clearance: None,
                 }],
             },
         )

@@ -93,7 +93,7 @@ pub struct ReportIncidentInput {
 impl ReportIncidentInput {
     fn into_request(self) -> async_graphql::Result<NewIncident> {
         Ok(NewIncident {
-            classification: self.classification.into_domain().api()?,
+            classification: self.classification.to_domain().api()?,
             unit_ids: unit_ids(&self.unit_ids)?,
             system_ids: system_ids(&self.system_ids)?,
             title: self.title,
@@ -128,9 +128,13 @@ impl UpdateIncidentInput {
             severity: self.severity.map(i64::from),
             classification: self
                 .classification
-                .map(ClassificationInput::into_domain)
+                .as_ref()
+                .map(ClassificationInput::to_domain)
                 .transpose()
                 .api()?,
+            lowering_reason: self
+                .classification
+                .and_then(|classification| classification.lowering_reason),
         })
     }
 }

@@ -73,7 +73,8 @@ impl VersionContentInput {
         Ok(VersionContent {
             summary: self.summary,
             activation_criteria: self.activation_criteria,
-            classification: self.classification.into_domain().api()?,
+            classification: self.classification.to_domain().api()?,
+            lowering_reason: self.classification.lowering_reason,
         })
     }
 }
@@ -177,7 +178,8 @@ impl RoutineInput {
                 .api()?,
             title: self.title,
             trigger: self.trigger,
-            classification: self.classification.into_domain().api()?,
+            classification: self.classification.to_domain().api()?,
+            lowering_reason: self.classification.lowering_reason,
             steps: steps(self.steps),
             materials: self
                 .materials

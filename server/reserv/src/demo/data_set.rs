@@ -87,6 +87,9 @@ pub(super) struct DemoPlan {
     pub(super) confidentiality: i64,
     pub(super) integrity: i64,
     pub(super) availability: i64,
+    /// KLASSA's traceability need, for records that hold personal data.
+    #[serde(default)]
+    pub(super) traceability: Option<i64>,
     /// The account that approves the plan, someone other than the loader that writes
     /// it (the four-eyes rule); none leaves the plan a draft.
     #[serde(default)]
@@ -128,6 +131,9 @@ pub(super) struct DemoRoutine {
     pub(super) confidentiality: i64,
     pub(super) integrity: i64,
     pub(super) availability: i64,
+    /// KLASSA's traceability need, for records that hold personal data.
+    #[serde(default)]
+    pub(super) traceability: Option<i64>,
     pub(super) steps: Vec<RoutineStep>,
     #[serde(default)]
     pub(super) materials: Vec<Material>,
@@ -146,6 +152,9 @@ pub(super) struct DemoIncident {
     pub(super) confidentiality: i64,
     pub(super) integrity: i64,
     pub(super) availability: i64,
+    /// KLASSA's traceability need, for records that hold personal data.
+    #[serde(default)]
+    pub(super) traceability: Option<i64>,
     pub(super) commander: Option<String>,
     pub(super) reported_by: String,
     pub(super) reported_at: DateTime<Utc>,

@@ -185,7 +185,9 @@ impl<'a> Loader<'a> {
                         plan.confidentiality,
                         plan.integrity,
                         plan.availability,
-                    )?,
+                    )?
+                    .with_traceability(plan.traceability)?,
+                    lowering_reason: None,
                 },
             )
             .await?;
@@ -245,10 +247,12 @@ impl<'a> Loader<'a> {
                             routine.confidentiality,
                             routine.integrity,
                             routine.availability,
-                        )?,
+                        )?
+                        .with_traceability(routine.traceability)?,
                         steps: routine.steps,
                         materials: routine.materials,
                         recovery_steps: routine.recovery_steps,
+                        lowering_reason: None,
                     },
                 )
                 .await

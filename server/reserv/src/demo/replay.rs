@@ -71,7 +71,8 @@ impl Loader<'_> {
                         incident.confidentiality,
                         incident.integrity,
                         incident.availability,
-                    )?,
+                    )?
+                    .with_traceability(incident.traceability)?,
                     unit_ids: incident
                         .units
                         .iter()

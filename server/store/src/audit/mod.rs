@@ -33,6 +33,9 @@ pub(crate) struct Audit {
     pub object_type: &'static str,
     /// The object's id when it exists before the change.
     pub object_id: Option<String>,
+    /// What a successful change's event says beyond its action, such as the reason an
+    /// administrator gave.
+    pub detail: Option<String>,
 }
 
 impl Audit {
@@ -41,12 +44,26 @@ impl Audit {
             action,
             object_type,
             object_id: None,
+            detail: None,
         }
     }
 
     pub fn on(mut self, id: impl ToString) -> Self {
         self.object_id = Some(id.to_string());
         self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// Separates a change's result from the audit detail it produced.
+pub(crate) fn split_detail<T>(result: Result<(T, Option<String>)>) -> (Result<T>, Option<String>) {
+    match result {
+        Ok((value, detail)) => (Ok(value), detail),
+        Err(error) => (Err(error), None),
     }
 }
 
@@ -117,7 +134,13 @@ impl Store {
         match result {
             Ok(value) => {
                 let object_id = audit.object_id.clone().or_else(|| value.audit_id());
-                let record = self.audit_record(who, &audit, object_id, AuditOutcome::Success, None);
+                let record = self.audit_record(
+                    who,
+                    &audit,
+                    object_id,
+                    AuditOutcome::Success,
+                    audit.detail.clone(),
+                );
                 // The event is appended last: the chain lock is held only until the
                 // commit right after it.
                 chain::append_chained(&tx, vec![record]).await?;

@@ -10,6 +10,7 @@ pub struct Model {
     pub account_id: i64,
     pub role: String,
     pub unit_id: Option<i64>,
+    pub raised_clearance: Option<i16>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ pub struct Model {
     pub confidentiality: i16,
     pub integrity: i16,
     pub availability: i16,
+    pub traceability: Option<i16>,
     pub reported_at: DateTimeUtc,
     pub reported_by: Option<String>,
     pub closed_at: Option<DateTimeUtc>,

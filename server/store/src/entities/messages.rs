@@ -13,6 +13,7 @@ pub struct Model {
     pub confidentiality: i16,
     pub integrity: i16,
     pub availability: i16,
+    pub traceability: Option<i16>,
     pub exercise: bool,
     pub sent_by: String,
     pub sent_by_account_id: Option<i64>,

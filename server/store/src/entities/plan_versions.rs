@@ -17,6 +17,7 @@ pub struct Model {
     pub confidentiality: i16,
     pub integrity: i16,
     pub availability: i16,
+    pub traceability: Option<i16>,
     pub created_at: DateTimeUtc,
     pub created_by: Option<String>,
     pub approved_at: Option<DateTimeUtc>,

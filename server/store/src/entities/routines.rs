@@ -16,6 +16,7 @@ pub struct Model {
     pub confidentiality: i16,
     pub integrity: i16,
     pub availability: i16,
+    pub traceability: Option<i16>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

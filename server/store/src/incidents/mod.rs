@@ -14,7 +14,7 @@ mod tasks;
 mod tests;
 mod visibility;
 
-use crate::audit::{Audit, AuditedObject, Change};
+use crate::audit::{Audit, AuditedObject, Change, split_detail};
 use crate::directory::{ensure_person_exists, ensure_units_exist, unit_paths};
 use crate::entities::incidents;
 use crate::page::{PageRequest, fetch_page};
@@ -24,7 +24,7 @@ use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::checklists::ensure_may_close;
-use reserv_domain::classification::Classification;
+use reserv_domain::classification::{Classification, lowering_detail};
 use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{
     ClientWriteId, Incident, IncidentChange, IncidentState, LogEntryKind, NewIncident, NewLogEntry,
@@ -59,6 +59,8 @@ pub struct IncidentEdit {
     pub description: Option<Option<String>>,
     pub severity: Option<i64>,
     pub classification: Option<Classification>,
+    /// Why the confidentiality is lowered, when it is.
+    pub lowering_reason: Option<String>,
 }
 
 impl AuditedObject for Incident {
@@ -159,6 +161,7 @@ impl Store {
                 confidentiality: Set(request.classification.confidentiality.level().into()),
                 integrity: Set(request.classification.integrity.into()),
                 availability: Set(request.classification.availability.into()),
+                traceability: Set(request.classification.traceability.map(i16::from)),
                 reported_at: Set(now),
                 reported_by: Set(Some(reporter(who))),
                 closed_at: Set(None),
@@ -335,8 +338,13 @@ impl Store {
             save(&tx, current.incident.state, row, self.now()).await
         }
         .await;
-        self.finish_incident_change(tx, who, "assign_commander", id, result)
-            .await
+        self.finish_incident_change(
+            tx,
+            who,
+            Audit::new("assign_commander", "incident").on(id),
+            result,
+        )
+        .await
     }
 
     /// Replaces the units the incident affects, which also changes who sees it.
@@ -438,6 +446,11 @@ impl Store {
                 system_ids: Vec::new(),
             }
             .validate()?;
+            let lowered = lowering_detail(
+                old.classification.confidentiality,
+                valid.classification.confidentiality,
+                edit.lowering_reason.as_deref(),
+            )?;
             let state = old.state;
             let mut row = current.row.into_active_model();
             row.title = Set(valid.title);
@@ -446,11 +459,14 @@ impl Store {
             row.confidentiality = Set(valid.classification.confidentiality.level().into());
             row.integrity = Set(valid.classification.integrity.into());
             row.availability = Set(valid.classification.availability.into());
-            save(&tx, state, row, self.now()).await
+            row.traceability = Set(valid.classification.traceability.map(i16::from));
+            Ok((save(&tx, state, row, self.now()).await?, lowered))
         }
         .await;
-        self.finish_incident_change(tx, who, "update", id, result)
-            .await
+        let (result, lowered) = split_detail(result);
+        let mut audit = Audit::new("update", "incident").on(id);
+        audit.detail = lowered;
+        self.finish_incident_change(tx, who, audit, result).await
     }
 
     /// Commits a change to an incident and tells subscribers about it. Every change to the
@@ -460,13 +476,10 @@ impl Store {
         &self,
         tx: sea_orm::DatabaseTransaction,
         who: &Principal,
-        action: &'static str,
-        id: IncidentId,
+        audit: Audit,
         result: Result<Incident>,
     ) -> Result<Incident> {
-        let incident = self
-            .finish(tx, who, Audit::new(action, "incident").on(id), result)
-            .await?;
+        let incident = self.finish(tx, who, audit, result).await?;
         self.publish(IncidentChange::StateChanged {
             incident: Box::new(incident.clone()),
         });

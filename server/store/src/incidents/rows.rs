@@ -277,6 +277,7 @@ pub(super) fn incident(
             row.confidentiality,
             row.integrity,
             row.availability,
+            row.traceability,
         )?,
         commander_id: row.commander_id.map(PersonId),
         title: row.title,

@@ -140,6 +140,7 @@ fn someone(name: &str, grants: &[(Role, Option<UnitId>)], person: Option<PersonI
             .map(|(role, unit)| RoleGrant {
                 role: *role,
                 unit: *unit,
+                raised_clearance: None,
             })
             .collect(),
         client_address: None,
@@ -512,6 +513,7 @@ async fn the_crisis_staff_edit_an_open_incident() -> TestResult {
                 description: Some(None),
                 severity: Some(1),
                 classification: None,
+                lowering_reason: None,
             },
         )
         .await?;

@@ -52,8 +52,7 @@ pub(super) fn readable_by(who: &Principal, subtrees: &Subtrees) -> Condition {
         if !grant.role.permits(Action::ReadIncidents) {
             continue;
         }
-        let cleared =
-            incidents::Column::Confidentiality.lte(i16::from(grant.role.clearance().level()));
+        let cleared = incidents::Column::Confidentiality.lte(i16::from(grant.clearance().level()));
         readable = readable.add(match grant.unit {
             None => Condition::all().add(cleared),
             Some(unit) => Condition::all()

@@ -37,7 +37,8 @@ use reserv_domain::plans::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 /// Which plans to list. Every condition given must hold.
@@ -133,6 +134,7 @@ impl Store {
                 confidentiality: Set(classification.confidentiality.level().into()),
                 integrity: Set(classification.integrity.into()),
                 availability: Set(classification.availability.into()),
+                traceability: Set(classification.traceability.map(i16::from)),
                 created_at: Set(now),
                 created_by: Set(Some(who.username.clone())),
                 approved_at: Set(None),
@@ -159,8 +161,13 @@ impl Store {
         let mut select = plans::Entity::find();
         if let Some(limits) = who.unit_limits(Action::ReadPlans) {
             let subtrees = Subtrees::of(&self.db, &limits).await?;
-            select = select
-                .filter(plans::Column::UnitId.in_subquery(subtrees.units_covered_by(&limits)));
+            let mut readable = Condition::any()
+                .add(plans::Column::UnitId.in_subquery(subtrees.units_covered_by(&limits)));
+            // A plan's owner reads it wherever it is (see `Scope::Plan`).
+            if let Some(person) = who.person_id {
+                readable = readable.add(plans::Column::OwnerId.eq(person.0));
+            }
+            select = select.filter(readable);
         }
         if let Some(unit) = filter.unit_id {
             select = select.filter(plans::Column::UnitId.eq(unit.0));
@@ -213,13 +220,27 @@ pub(crate) struct VersionInScope {
     pub path: UnitPath,
 }
 
+/// Where a plan's access is decided: its unit, and its owner, who reads it wherever
+/// she works.
+pub(crate) fn plan_scope<'a>(plan: &Plan, path: &'a UnitPath) -> Scope<'a> {
+    Scope::Plan {
+        unit: path,
+        owner: plan.owner_id,
+    }
+}
+
 impl VersionInScope {
+    /// Where access to this version is decided.
+    pub(crate) fn access(&self) -> Scope<'_> {
+        plan_scope(&self.plan, &self.path)
+    }
+
     /// Allows `action` on this version in its plan's unit, for someone cleared to read
     /// it: nobody changes, copies or approves what they may not see.
     pub(crate) fn authorize(&self, who: &Principal, action: Action) -> Result<()> {
         who.authorize_read(
             action,
-            Scope::Unit(&self.path),
+            self.access(),
             self.version.classification.confidentiality,
         )?;
         Ok(())

@@ -8,7 +8,7 @@
 use super::rows::{self, RoutineHead};
 use super::versions::current_of;
 use super::{RoutineWithContext, VersionInScope, version_for_update, version_in_scope};
-use crate::audit::Audit;
+use crate::audit::{Audit, split_detail};
 use crate::entities::{
     critical_activities, plan_versions, plans, routine_materials, routine_steps, routines, units,
 };
@@ -16,7 +16,7 @@ use crate::subtree::Subtrees;
 use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
-use reserv_domain::classification::Confidentiality;
+use reserv_domain::classification::{Confidentiality, lowering_detail};
 use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
 use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineKey, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -149,7 +149,7 @@ impl Store {
     pub async fn routine(&self, who: &Principal, id: RoutineId) -> Result<RoutineWithContext> {
         let (routine, scope) = routine_in_scope(&self.db, id).await?;
         let level = routine.classification.confidentiality;
-        who.authorize_read(Action::ReadPlans, Scope::Unit(&scope.path), level)?;
+        who.authorize_read(Action::ReadPlans, scope.access(), level)?;
         if level.read_is_audited() {
             self.record_read(who, "routine", id, "routine").await?;
         }
@@ -205,8 +205,13 @@ impl Store {
             let (row, scope) = routine_for_update(&tx, id).await?;
             let current = row.confidentiality;
             let level = crate::convert::confidentiality(current)?;
-            who.authorize_read(Action::EditPlans, Scope::Unit(&scope.path), level)?;
+            who.authorize_read(Action::EditPlans, scope.access(), level)?;
             let request = checked_request(&tx, who, &scope, request).await?;
+            let lowered = lowering_detail(
+                level,
+                request.classification.confidentiality,
+                request.lowering_reason.as_deref(),
+            )?;
             let key = match &request.key {
                 Some(key) => free_key(&tx, &scope, key, Some(id)).await?,
                 None => RoutineKey::parse("routines.key", &row.key)?,
@@ -214,11 +219,13 @@ impl Store {
             let row = rows::routine_row(head(&request, &key), row.into())
                 .update(&tx)
                 .await?;
-            save_contents(&tx, row, key, request).await
+            Ok((save_contents(&tx, row, key, request).await?, lowered))
         }
         .await;
-        self.finish(tx, who, Audit::new("update", "routine").on(id), result)
-            .await
+        let (result, lowered) = split_detail(result);
+        let mut audit = Audit::new("update", "routine").on(id);
+        audit.detail = lowered;
+        self.finish(tx, who, audit, result).await
     }
 
     pub async fn remove_routine(&self, who: &Principal, id: RoutineId) -> Result<()> {
@@ -226,7 +233,7 @@ impl Store {
         let result = async {
             let (row, scope) = routine_for_update(&tx, id).await?;
             let level = crate::convert::confidentiality(row.confidentiality)?;
-            who.authorize_read(Action::EditPlans, Scope::Unit(&scope.path), level)?;
+            who.authorize_read(Action::EditPlans, scope.access(), level)?;
             scope.ensure_editable_by(&tx, who).await?;
             routine_steps::Entity::delete_many()
                 .filter(routine_steps::Column::RoutineId.eq(id.0))
@@ -257,7 +264,7 @@ async fn checked_request(
     scope.ensure_editable_by(db, who).await?;
     who.authorize_read(
         Action::EditPlans,
-        Scope::Unit(&scope.path),
+        scope.access(),
         request.classification.confidentiality,
     )?;
     let request = request.validate()?;

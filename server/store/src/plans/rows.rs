@@ -53,7 +53,12 @@ pub(crate) fn version(row: plan_versions::Model) -> Result<PlanVersion> {
         plan_id: PlanId(row.plan_id),
         version: row.version,
         state: stored(&row.state, "plan_versions.state")?,
-        classification: classification(row.confidentiality, row.integrity, row.availability)?,
+        classification: classification(
+            row.confidentiality,
+            row.integrity,
+            row.availability,
+            row.traceability,
+        )?,
         summary: row.summary,
         activation_criteria: row.activation_criteria,
         created_at: row.created_at,
@@ -122,6 +127,7 @@ pub(crate) fn routine_row(
     row.confidentiality = Set(head.classification.confidentiality.level().into());
     row.integrity = Set(head.classification.integrity.into());
     row.availability = Set(head.classification.availability.into());
+    row.traceability = Set(head.classification.traceability.map(i16::from));
     row
 }
 
@@ -186,6 +192,7 @@ pub(crate) async fn load_routines(
                     row.confidentiality,
                     row.integrity,
                     row.availability,
+                    row.traceability,
                 )?,
                 title: row.title,
                 trigger: row.trigger,

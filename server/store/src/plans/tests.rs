@@ -42,7 +42,11 @@ fn someone(role: Role, unit: Option<UnitId>) -> Principal {
         account_id: None,
         username: format!("{role}"),
         person_id: None,
-        grants: vec![RoleGrant { role, unit }],
+        grants: vec![RoleGrant {
+            role,
+            unit,
+            raised_clearance: None,
+        }],
         client_address: None,
     }
 }
@@ -163,6 +167,7 @@ fn paper_routine(activity: Option<reserv_domain::ids::ActivityId>) -> RoutineReq
             location: Some("Personalrummet".into()),
         }],
         recovery_steps: vec![step("Sjuksköterska", "För in anteckningarna i journalen")],
+        lowering_reason: None,
     }
 }
 
@@ -446,6 +451,7 @@ async fn a_sensitive_version_is_hidden_from_care_workers_and_its_reads_are_audit
                 summary: Some("Skyddade adresser finns i bilaga".into()),
                 activation_criteria: None,
                 classification: Classification::new(2, 2, 3)?,
+                lowering_reason: None,
             },
         )
         .await?;

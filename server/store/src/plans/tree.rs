@@ -6,13 +6,13 @@
 
 use super::rows;
 use super::versions::current_of;
-use super::{DependencyEntry, VersionInScope};
+use super::{DependencyEntry, VersionInScope, plan_scope};
 use crate::directory::unit_rows;
 use crate::entities::{activity_dependencies, critical_activities, plan_versions, plans, routines};
 use crate::per_key::{PerKey, answer_each, answer_for};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
-use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::access::{Action, Principal, UnitPath};
 use reserv_domain::ids::{ActivityId, PlanId, PlanVersionId, UnitId};
 use reserv_domain::plans::{CriticalActivity, Plan, PlanState, PlanVersion, Routine};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -106,7 +106,7 @@ impl Store {
             let path = paths
                 .get(&plan.unit_id)
                 .ok_or_else(|| DomainError::not_found("unit", plan.unit_id))?;
-            who.authorize(Action::ReadPlans, Scope::Unit(path))?;
+            who.authorize(Action::ReadPlans, plan_scope(&plan, path))?;
             Ok(plan)
         }))
     }
@@ -131,11 +131,14 @@ impl Store {
         }
         let mut answers = PerKey::new();
         for plan_id in plan_ids {
-            let Some(path) = plans.get(plan_id).and_then(|plan| paths.get(&plan.unit_id)) else {
+            let Some((plan, path)) = plans
+                .get(plan_id)
+                .and_then(|plan| paths.get(&plan.unit_id).map(|path| (plan, path)))
+            else {
                 answers.insert(*plan_id, Err(DomainError::not_found("plan", plan_id)));
                 continue;
             };
-            let scope = Scope::Unit(path);
+            let scope = plan_scope(plan, path);
             if let Err(refusal) = who.authorize(Action::ReadPlans, scope) {
                 answers.insert(*plan_id, Err(refusal));
                 continue;
@@ -172,7 +175,7 @@ impl Store {
             let scope = scopes
                 .remove(&id)
                 .ok_or_else(|| DomainError::not_found("plan version", id))?;
-            who.authorize(Action::ReadPlans, Scope::Unit(&scope.path))?;
+            who.authorize(Action::ReadPlans, scope.access())?;
             Ok(VersionPlace {
                 plan: scope.plan,
                 state: scope.version.state,
@@ -246,7 +249,7 @@ impl Store {
         let scopes = versions_in_scope(&self.db, versions).await?;
         let in_unit: Vec<i64> = scopes
             .iter()
-            .filter(|(_, scope)| who.may(Action::ReadPlans, Scope::Unit(&scope.path)))
+            .filter(|(_, scope)| who.may(Action::ReadPlans, scope.access()))
             .map(|(id, _)| id.0)
             .collect();
         let rows = routines::Entity::find()
@@ -262,7 +265,7 @@ impl Store {
             let scope = scopes
                 .get(&version)
                 .ok_or_else(|| DomainError::not_found("plan version", version))?;
-            who.authorize(Action::ReadPlans, Scope::Unit(&scope.path))?;
+            who.authorize(Action::ReadPlans, scope.access())?;
             Ok(found.remove(&version).unwrap_or_default())
         }))
     }
@@ -339,8 +342,7 @@ impl Store {
                 scopes
                     .get(&PlanVersionId(row.version_id))
                     .is_some_and(|scope| {
-                        let clearance =
-                            who.clearance_in(Action::ReadPlans, Scope::Unit(&scope.path));
+                        let clearance = who.clearance_in(Action::ReadPlans, scope.access());
                         row.confidentiality <= i16::from(clearance.level())
                     })
             })
@@ -382,7 +384,7 @@ fn readable_scope(
         .ok_or_else(|| DomainError::not_found("plan version", version))?;
     who.authorize_read(
         Action::ReadPlans,
-        Scope::Unit(&scope.path),
+        scope.access(),
         scope.version.classification.confidentiality,
     )
 }

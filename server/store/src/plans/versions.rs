@@ -2,12 +2,13 @@
 //! approved version, approving and retiring.
 
 use super::rows::{self, RoutineHead};
-use super::{plan_path, version_for_update, version_in_scope};
-use crate::audit::Audit;
+use super::{plan_path, plan_scope, version_for_update, version_in_scope};
+use crate::audit::{Audit, split_detail};
 use crate::entities::{activity_dependencies, critical_activities, plan_versions, plans, routines};
 use crate::{Result, Store, StoreError};
 use reserv_domain::DomainError;
-use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::access::{Action, Principal};
+use reserv_domain::classification::lowering_detail;
 use reserv_domain::ids::{ActivityId, PlanId, PlanVersionId};
 use reserv_domain::plans::{
     PlanState, PlanVersion, VersionContent, ensure_approvable, ensure_second_person, review_due,
@@ -42,10 +43,15 @@ impl Store {
             // draft they are writing.
             who.authorize_read(
                 Action::EditPlans,
-                Scope::Unit(&scope.path),
+                scope.access(),
                 content.classification.confidentiality,
             )?;
             let content = content.validate()?;
+            let lowered = lowering_detail(
+                scope.version.classification.confidentiality,
+                content.classification.confidentiality,
+                content.lowering_reason.as_deref(),
+            )?;
             let row = plan_versions::ActiveModel {
                 id: Set(id.0),
                 summary: Set(content.summary),
@@ -53,15 +59,18 @@ impl Store {
                 confidentiality: Set(content.classification.confidentiality.level().into()),
                 integrity: Set(content.classification.integrity.into()),
                 availability: Set(content.classification.availability.into()),
+                traceability: Set(content.classification.traceability.map(i16::from)),
                 ..Default::default()
             }
             .update(&tx)
             .await?;
-            rows::version(row)
+            Ok((rows::version(row)?, lowered))
         }
         .await;
-        self.finish(tx, who, Audit::new("update", "plan_version").on(id), result)
-            .await
+        let (result, lowered) = split_detail(result);
+        let mut audit = Audit::new("update", "plan_version").on(id);
+        audit.detail = lowered;
+        self.finish(tx, who, audit, result).await
     }
 
     /// Starts the next draft of a plan as a copy of its approved version (or, when none
@@ -78,7 +87,7 @@ impl Store {
                 .ok_or_else(|| DomainError::not_found("plan", plan))?;
             let plan = rows::plan(plan_row)?;
             let path = plan_path(&tx, &plan).await?;
-            who.authorize(Action::EditPlans, Scope::Unit(&path))?;
+            who.authorize(Action::EditPlans, plan_scope(&plan, &path))?;
             let versions = versions_of(&tx, plan.id).await?;
             if let Some(draft) = versions.iter().find(|v| v.state == PlanState::Draft) {
                 return Err(DomainError::conflict(format!(
@@ -94,7 +103,7 @@ impl Store {
                 .or(versions.last())
                 .ok_or_else(|| DomainError::conflict("The plan has no version to copy"))?;
             let level = source.classification.confidentiality;
-            who.authorize_read(Action::EditPlans, Scope::Unit(&path), level)?;
+            who.authorize_read(Action::EditPlans, plan_scope(&plan, &path), level)?;
             let number = versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
             let row = plan_versions::ActiveModel {
                 id: NotSet,
@@ -106,6 +115,7 @@ impl Store {
                 confidentiality: Set(level.level().into()),
                 integrity: Set(source.classification.integrity.into()),
                 availability: Set(source.classification.availability.into()),
+                traceability: Set(source.classification.traceability.map(i16::from)),
                 created_at: Set(self.now()),
                 created_by: Set(Some(who.username.clone())),
                 approved_at: Set(None),
