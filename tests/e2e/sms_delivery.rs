@@ -26,6 +26,12 @@ pub(crate) struct Provider {
     pub received: Vec<HashMap<String, String>>,
     /// How many requests still get a 429 before the provider accepts again.
     busy: usize,
+    /// The provider is down: every request gets a 500.
+    pub outage: bool,
+    /// Every number is refused as invalid (error 21211), as for a batch of typos.
+    pub refuse_every_number: bool,
+    /// Requests answered, whatever the answer.
+    pub requests: usize,
 }
 
 pub(crate) type Shared = Arc<Mutex<Provider>>;
@@ -77,7 +83,15 @@ async fn create_message(
     let mut provider = provider
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if to == INVALID {
+    provider.requests += 1;
+    if provider.outage {
+        return twilio_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            20500,
+            "Internal Server Error",
+        );
+    }
+    if to == INVALID || provider.refuse_every_number {
         return twilio_error(
             StatusCode::BAD_REQUEST,
             21211,
@@ -224,7 +238,8 @@ on_every_database! {
 
         let public_url = "https://reserv.example.se";
         let settings = reserv_notify::WebhookSettings {
-            auth_token: TOKEN.into(),
+            auth_token: Some(TOKEN.into()),
+            delivery_report_token: None,
             public_url: public_url.into(),
             resident_number: None,
             without_notice: reserv_domain::notices::Localized { sv: "Inget just nu.".into(), en: None },
