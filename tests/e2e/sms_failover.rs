@@ -129,6 +129,20 @@ fn twilio_failing_over_to_46elks(
     )
 }
 
+/// A worker sending through a Twilio mock first and a 46elks mock after three
+/// failures in a row, trying Twilio again every 300 ms.
+async fn a_worker_with_twilio_failing_over_to_46elks(
+    server: &TestServer,
+) -> anyhow::Result<(DeliveryWorker, Shared, SharedElks)> {
+    let (twilio_base, twilio) = a_mock_provider(0).await?;
+    let (elks_base, elks) = a_mock_46elks().await?;
+    let worker = DeliveryWorker::new(
+        server.store()?.outbox_worker("sms test"),
+        twilio_failing_over_to_46elks(twilio_base, elks_base, 300)?,
+    );
+    Ok((worker, twilio, elks))
+}
+
 fn elks_received(elks: &SharedElks) -> Vec<HashMap<String, String>> {
     elks.lock()
         .map(|elks| elks.received.clone())
@@ -218,12 +232,7 @@ on_every_database! {
 
     async fn while_the_primary_fails_texts_go_through_46elks_and_come_back_when_it_recovers(server: sample_municipality_with_sms) {
         let lead = server.sign_in_as("krisledare").await?;
-        let (twilio_base, twilio) = a_mock_provider(0).await?;
-        let (elks_base, elks) = a_mock_46elks().await?;
-        let worker = DeliveryWorker::new(
-            server.store()?.outbox_worker("sms test"),
-            twilio_failing_over_to_46elks(twilio_base, elks_base, 300)?,
-        );
+        let (worker, twilio, elks) = a_worker_with_twilio_failing_over_to_46elks(&server).await?;
         let channel = lead.data(SMS_CHANNEL, json!({})).await?;
         assert_eq!(channel["smsChannel"], json!({ "enabled": true, "activeProvider": "twilio", "onFailover": false, "activeSince": null }));
 
@@ -292,12 +301,7 @@ on_every_database! {
 
     async fn invalid_numbers_do_not_move_traffic(server: sample_municipality_with_sms) {
         let lead = server.sign_in_as("krisledare").await?;
-        let (twilio_base, twilio) = a_mock_provider(0).await?;
-        let (elks_base, elks) = a_mock_46elks().await?;
-        let worker = DeliveryWorker::new(
-            server.store()?.outbox_worker("sms test"),
-            twilio_failing_over_to_46elks(twilio_base, elks_base, 300)?,
-        );
+        let (worker, twilio, elks) = a_worker_with_twilio_failing_over_to_46elks(&server).await?;
         twilio.lock().map(|mut twilio| twilio.refuse_every_number = true).ok();
         let message = a_message_to_the_crisis_leads(&lead, "Felskrivna nummer").await?;
         let texts = worker.run_once().await?;

@@ -5,7 +5,7 @@
 //! the message's `id`; errors come as 4xx with a short plain-text reason, and 429 asks
 //! us to slow down.
 
-use crate::provider::{SendError, refuse_over_segment_limit};
+use crate::provider::{BasicAuth, SendError, refuse_over_segment_limit};
 use crate::sender_pool::SenderPool;
 use crate::{NotifyError, Result};
 use serde::Deserialize;
@@ -95,31 +95,16 @@ impl ElksClient {
             form.push(("whendelivered", url));
         }
         let url = format!("{}/a1/sms", self.settings.base_url.trim_end_matches('/'));
-        let response = self
-            .http
-            .post(url)
-            .basic_auth(
-                &self.settings.api_username,
-                Some(&self.settings.api_password),
-            )
-            .form(&form)
-            .send()
-            .await
-            .map_err(|error| SendError::Transient {
-                reason: format!("46elks did not answer: {error}"),
-                retry_after: None,
-            })?;
+        let account = BasicAuth {
+            provider: "46elks",
+            user: &self.settings.api_username,
+            password: &self.settings.api_password,
+        };
+        let response = account.post_form(&self.http, url, &form).await?;
         let status = response.status();
         let retry_after = crate::retry_after(response.headers());
         if status.is_success() {
-            let accepted: Accepted =
-                response
-                    .json()
-                    .await
-                    .map_err(|error| SendError::Transient {
-                        reason: format!("46elks' answer was not understood: {error}"),
-                        retry_after: None,
-                    })?;
+            let accepted: Accepted = account.accepted(response).await?;
             return Ok(accepted.id);
         }
         let said = response.text().await.unwrap_or_default();

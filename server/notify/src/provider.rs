@@ -54,6 +54,46 @@ pub(crate) fn refuse_over_segment_limit(body: &str, max_segments: usize) -> Resu
     Ok(())
 }
 
+/// An account at a provider's API, as both providers authenticate: HTTP Basic.
+pub(crate) struct BasicAuth<'a> {
+    /// The provider as the crisis staff know it, for reasons on the outbox row.
+    pub provider: &'a str,
+    pub user: &'a str,
+    pub password: &'a str,
+}
+
+impl BasicAuth<'_> {
+    /// Posts `form` to `url`; a provider that does not answer is a transient failure.
+    pub async fn post_form(
+        &self,
+        http: &reqwest::Client,
+        url: String,
+        form: &[(&str, &str)],
+    ) -> Result<reqwest::Response, SendError> {
+        http.post(url)
+            .basic_auth(self.user, Some(self.password))
+            .form(form)
+            .send()
+            .await
+            .map_err(|error| SendError::Transient {
+                reason: format!("{} did not answer: {error}", self.provider),
+                retry_after: None,
+            })
+    }
+
+    /// Reads the JSON answer to an accepted message; one not understood is a
+    /// transient failure of the provider's.
+    pub async fn accepted<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<T, SendError> {
+        response.json().await.map_err(|error| SendError::Transient {
+            reason: format!("{}'s answer was not understood: {error}", self.provider),
+            retry_after: None,
+        })
+    }
+}
+
 /// The settings of one provider, as the configuration names it.
 #[derive(Debug, Clone)]
 pub enum ProviderSettings {

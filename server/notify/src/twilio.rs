@@ -6,7 +6,7 @@
 //! Sends are spread over the pool of sender numbers, each held to its configured rate;
 //! a 429 (Twilio error 20429) slows the pool down and the worker retries later.
 
-use crate::provider::{SendError, refuse_over_segment_limit};
+use crate::provider::{BasicAuth, SendError, refuse_over_segment_limit};
 use crate::sender_pool::SenderPool;
 use crate::{NotifyError, Result};
 use serde::Deserialize;
@@ -121,28 +121,16 @@ impl TwilioClient {
             self.settings.base_url.trim_end_matches('/'),
             self.settings.account_sid
         );
-        let response = self
-            .http
-            .post(url)
-            .basic_auth(&self.settings.account_sid, Some(&self.settings.auth_token))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|error| SendError::Transient {
-                reason: format!("the SMS provider did not answer: {error}"),
-                retry_after: None,
-            })?;
+        let account = BasicAuth {
+            provider: "the SMS provider",
+            user: &self.settings.account_sid,
+            password: &self.settings.auth_token,
+        };
+        let response = account.post_form(&self.http, url, &form).await?;
         let status = response.status();
         let retry_after = crate::retry_after(response.headers());
         if status.is_success() {
-            let accepted: Accepted =
-                response
-                    .json()
-                    .await
-                    .map_err(|error| SendError::Transient {
-                        reason: format!("the SMS provider's answer was not understood: {error}"),
-                        retry_after: None,
-                    })?;
+            let accepted: Accepted = account.accepted(response).await?;
             return Ok(accepted.sid);
         }
         let refused: Refused = response.json().await.unwrap_or(Refused { code: None });
