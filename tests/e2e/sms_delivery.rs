@@ -189,8 +189,8 @@ on_every_database! {
         assert_eq!(senders.len(), 2, "sends spread over the pool");
 
         let delivered = format!("SM{:032x}", 1);
-        assert!(outbox.record_delivery_status(&delivered, DeliveryState::Delivered, None).await?);
-        assert!(!outbox.record_delivery_status("SMunknown", DeliveryState::Delivered, None).await?);
+        assert!(outbox.record_delivery_status("twilio", &delivered, DeliveryState::Delivered, None).await?);
+        assert!(!outbox.record_delivery_status("twilio", "SMunknown", DeliveryState::Delivered, None).await?);
         let roll_call = lead.data(ROLL_CALL, json!({ "id": message["id"] })).await?;
         let overall = &roll_call["rollCall"]["overall"];
         assert_eq!(overall["failed"], 1, "{roll_call}");

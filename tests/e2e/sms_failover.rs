@@ -223,6 +223,11 @@ on_every_database! {
         let roll_call = lead.data(ROLL_CALL, json!({ "id": message })).await?;
         assert_eq!(roll_call["rollCall"]["overall"]["delivered"], 0, "{roll_call}");
 
+        let outbox = server.store()?.outbox_worker("sms test");
+        assert!(
+            !outbox.record_delivery_status("twilio", report[0].1, reserv_domain::messages::DeliveryState::Delivered, None).await?,
+            "another provider's report never moves a copy 46elks sent"
+        );
         let genuine = http.post(format!("{endpoint}?token={ELKS_REPORT_TOKEN}")).form(&report).send().await?;
         assert_eq!(genuine.status(), 204);
         let roll_call = lead.data(ROLL_CALL, json!({ "id": message })).await?;

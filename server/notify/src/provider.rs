@@ -54,6 +54,10 @@ pub(crate) fn refuse_over_segment_limit(body: &str, max_segments: usize) -> Resu
     Ok(())
 }
 
+/// The providers' names, as configured and recorded on each copy they send.
+pub(crate) const TWILIO: &str = "twilio";
+pub(crate) const ELKS: &str = "46elks";
+
 /// An account at a provider's API, as both providers authenticate: HTTP Basic.
 pub(crate) struct BasicAuth<'a> {
     /// The provider as the crisis staff know it, for reasons on the outbox row.
@@ -119,8 +123,8 @@ impl SmsProvider {
     /// The provider's kind as configured and recorded on each copy it sends.
     pub fn name(&self) -> &'static str {
         match self {
-            SmsProvider::Twilio(_) => "twilio",
-            SmsProvider::Elks(_) => "46elks",
+            SmsProvider::Twilio(_) => TWILIO,
+            SmsProvider::Elks(_) => ELKS,
         }
     }
 

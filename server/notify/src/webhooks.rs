@@ -7,6 +7,7 @@
 //! secret token Reserv put in the callback URL it gave 46elks. Anything else is refused
 //! with 403 and an audit event, and learns nothing.
 
+use crate::provider::{ELKS, TWILIO};
 use crate::signature::{callback_token_matches, verify_twilio_signature};
 use crate::{inbound_sms, voice};
 use axum::Router;
@@ -154,7 +155,7 @@ async fn delivery_status(
     };
     match hooks
         .outbox
-        .record_delivery_status(sid, state, reason)
+        .record_delivery_status(TWILIO, sid, state, reason)
         .await
     {
         Ok(_) => StatusCode::NO_CONTENT,
@@ -205,7 +206,11 @@ async fn elks_delivery_report(
         ),
         _ => return StatusCode::NO_CONTENT,
     };
-    match hooks.outbox.record_delivery_status(id, state, reason).await {
+    match hooks
+        .outbox
+        .record_delivery_status(ELKS, id, state, reason)
+        .await
+    {
         Ok(_) => StatusCode::NO_CONTENT,
         Err(error) => {
             tracing::error!(%error, "could not record a delivery report");

@@ -363,10 +363,12 @@ impl OutboxWorker {
             .await
     }
 
-    /// Takes a provider's status callback: moves the copy it sent as `provider_id` to
-    /// `state`. Returns false when no copy has that id (a callback for another system).
+    /// Takes a provider's status callback: moves the copy `provider` (`twilio`,
+    /// `46elks`) sent as `provider_id` to `state`. Returns false when no copy has that id
+    /// (a callback for another system).
     pub async fn record_delivery_status(
         &self,
+        provider: &str,
         provider_id: &str,
         state: DeliveryState,
         reason: Option<String>,
@@ -376,6 +378,13 @@ impl OutboxWorker {
             .col_expr(outbox::Column::LastError, Expr::value(reason))
             .col_expr(outbox::Column::UpdatedAt, Expr::value(self.now()))
             .filter(outbox::Column::ProviderId.eq(provider_id))
+            // One provider's report never moves another's copy; copies sent before the
+            // provider was recorded have none, and only Twilio sent then.
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::Provider.eq(provider))
+                    .add(outbox::Column::Provider.is_null()),
+            )
             // A late "sent" never undoes "delivered".
             .filter(outbox::Column::State.ne(DeliveryState::Delivered.as_str()))
             .exec(&self.store.db)
