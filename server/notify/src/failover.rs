@@ -17,7 +17,8 @@ pub struct SmsProviders {
 
 struct FailoverProvider {
     provider: SmsProvider,
-    /// Held only between awaits, never across a send.
+    /// Locked for a moment to route or record a send, never across an await: the
+    /// sends of a batch run concurrently.
     state: Mutex<Failover>,
 }
 
