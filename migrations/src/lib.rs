@@ -27,6 +27,7 @@ mod m20261205_000500_second_factor;
 mod m20261206_000100_sms_inbound;
 mod m20261206_000201_push_subscriptions;
 mod m20261206_000300_incident_client_ids;
+mod m20261207_000400_outbox_provider;
 mod m20261207_000700_clearance_and_traceability;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000100_sms_inbound::Migration),
             Box::new(m20261206_000201_push_subscriptions::Migration),
             Box::new(m20261206_000300_incident_client_ids::Migration),
+            Box::new(m20261207_000400_outbox_provider::Migration),
             Box::new(m20261207_000700_clearance_and_traceability::Migration),
         ]
     }

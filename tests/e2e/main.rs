@@ -28,6 +28,7 @@ mod second_factor;
 mod sessions;
 mod sign_in;
 mod sms_delivery;
+mod sms_failover;
 mod sms_inbound;
 mod status_page;
 mod subscriptions;

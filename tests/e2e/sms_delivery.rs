@@ -26,6 +26,12 @@ pub(crate) struct Provider {
     pub received: Vec<HashMap<String, String>>,
     /// How many requests still get a 429 before the provider accepts again.
     busy: usize,
+    /// The provider is down: every request gets a 500.
+    pub outage: bool,
+    /// Every number is refused as invalid (error 21211), as for a batch of typos.
+    pub refuse_every_number: bool,
+    /// Requests answered, whatever the answer.
+    pub requests: usize,
 }
 
 pub(crate) type Shared = Arc<Mutex<Provider>>;
@@ -77,7 +83,15 @@ async fn create_message(
     let mut provider = provider
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if to == INVALID {
+    provider.requests += 1;
+    if provider.outage {
+        return twilio_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            20500,
+            "Internal Server Error",
+        );
+    }
+    if to == INVALID || provider.refuse_every_number {
         return twilio_error(
             StatusCode::BAD_REQUEST,
             21211,
@@ -175,8 +189,8 @@ on_every_database! {
         assert_eq!(senders.len(), 2, "sends spread over the pool");
 
         let delivered = format!("SM{:032x}", 1);
-        assert!(outbox.record_delivery_status(&delivered, DeliveryState::Delivered, None).await?);
-        assert!(!outbox.record_delivery_status("SMunknown", DeliveryState::Delivered, None).await?);
+        assert!(outbox.record_delivery_status("twilio", &delivered, DeliveryState::Delivered, None).await?);
+        assert!(!outbox.record_delivery_status("twilio", "SMunknown", DeliveryState::Delivered, None).await?);
         let roll_call = lead.data(ROLL_CALL, json!({ "id": message["id"] })).await?;
         let overall = &roll_call["rollCall"]["overall"];
         assert_eq!(overall["failed"], 1, "{roll_call}");
@@ -224,7 +238,8 @@ on_every_database! {
 
         let public_url = "https://reserv.example.se";
         let settings = reserv_notify::WebhookSettings {
-            auth_token: TOKEN.into(),
+            auth_token: Some(TOKEN.into()),
+            delivery_report_token: None,
             public_url: public_url.into(),
             resident_number: None,
             without_notice: reserv_domain::notices::Localized { sv: "Inget just nu.".into(), en: None },

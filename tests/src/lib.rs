@@ -71,6 +71,39 @@ macro_rules! on_every_database {
     };
 }
 
+/// The secret 46elks' delivery reports carry in
+/// [`TestServer::sample_municipality_with_46elks_failover`].
+pub const ELKS_REPORT_TOKEN: &str = "elks-report-token-0123456789";
+
+/// SMS through a Twilio-compatible provider that no test reaches (the worker is the
+/// test's own), with webhooks signed with [`SMS_AUTH_TOKEN`] over [`SMS_PUBLIC_URL`] and
+/// the residents' line on [`RESIDENT_NUMBER`].
+fn sms_config() -> reserv::sms_config::SmsConfig {
+    reserv::sms_config::SmsConfig {
+        provider: "twilio".into(),
+        base_url: Some("http://127.0.0.1:9".into()),
+        account_sid: "AC0123456789abcdef0123456789abcdef".into(),
+        auth_token: Some(SMS_AUTH_TOKEN.into()),
+        auth_token_file: None,
+        senders: vec![STAFF_NUMBER.into()],
+        messaging_service_sid: None,
+        rate_per_sender: 50.0,
+        max_segments: 4,
+        public_url: Some(SMS_PUBLIC_URL.into()),
+        resident_number: Some(RESIDENT_NUMBER.into()),
+        resident_text_without_notice:
+            "Inga störningar just nu. Vid fara för liv eller hälsa, ring 112.".into(),
+        resident_text_without_notice_en:
+            "No disruptions right now. If a life is in danger, call 112.".into(),
+        delivery_report_token: None,
+        delivery_report_token_file: None,
+        failover_after: std::num::NonZeroU32::MIN.saturating_add(2),
+        failover_retry_seconds: std::num::NonZeroU32::MIN.saturating_add(59),
+        webhook_requests_per_minute: std::num::NonZeroU32::MIN.saturating_add(5_999),
+        failover: None,
+    }
+}
+
 /// A running Reserv server with its own database.
 pub struct TestServer {
     pub base_url: String,
@@ -116,22 +149,45 @@ impl TestServer {
     /// [`RESIDENT_NUMBER`]. No outbox worker runs; a test sends with its own.
     pub async fn sample_municipality_with_sms(backend: Backend) -> anyhow::Result<Self> {
         Self::sample_municipality_with(backend, |config| {
+            config.sms = Some(sms_config());
+        })
+        .await
+    }
+
+    /// The demo municipality with SMS as in [`TestServer::sample_municipality_with_sms`],
+    /// and 46elks as the failover provider, so that its delivery reports are taken at
+    /// `/sms/status/46elks?token=`[`ELKS_REPORT_TOKEN`].
+    pub async fn sample_municipality_with_46elks_failover(
+        backend: Backend,
+    ) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
             config.sms = Some(reserv::sms_config::SmsConfig {
-                provider: "twilio".into(),
-                base_url: "http://127.0.0.1:9".into(),
-                account_sid: "AC0123456789abcdef0123456789abcdef".into(),
-                auth_token: Some(SMS_AUTH_TOKEN.into()),
-                auth_token_file: None,
-                senders: vec![STAFF_NUMBER.into()],
-                messaging_service_sid: None,
-                rate_per_sender: 50.0,
-                max_segments: 4,
-                public_url: Some(SMS_PUBLIC_URL.into()),
-                resident_number: Some(RESIDENT_NUMBER.into()),
-                resident_text_without_notice:
-                    "Inga störningar just nu. Vid fara för liv eller hälsa, ring 112.".into(),
-                resident_text_without_notice_en:
-                    "No disruptions right now. If a life is in danger, call 112.".into(),
+                delivery_report_token: Some(ELKS_REPORT_TOKEN.into()),
+                failover: Some(reserv::sms_config::SmsFailoverConfig {
+                    provider: "46elks".into(),
+                    base_url: Some("http://127.0.0.1:9".into()),
+                    account_sid: "u0123456789abcdef0123456789abcdef".into(),
+                    auth_token: Some("elks-test-password".into()),
+                    auth_token_file: None,
+                    senders: vec![STAFF_NUMBER.into()],
+                    messaging_service_sid: None,
+                    rate_per_sender: 50.0,
+                }),
+                ..sms_config()
+            });
+        })
+        .await
+    }
+
+    /// The demo municipality with SMS, its webhooks allowing each client address three
+    /// requests a minute.
+    pub async fn sms_webhooks_allowing_three_requests_a_minute(
+        backend: Backend,
+    ) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.sms = Some(reserv::sms_config::SmsConfig {
+                webhook_requests_per_minute: std::num::NonZeroU32::MIN.saturating_add(2),
+                ..sms_config()
             });
         })
         .await
@@ -284,19 +340,16 @@ impl TestServer {
     pub async fn sending_sms_from_two_numbers(backend: Backend) -> anyhow::Result<Self> {
         Self::sample_municipality_with(backend, |config| {
             config.sms = Some(reserv::sms_config::SmsConfig {
-                provider: "twilio".into(),
-                base_url: "http://127.0.0.1:9".into(),
                 account_sid: "ACtest".into(),
                 auth_token: Some("testtoken".into()),
-                auth_token_file: None,
                 senders: vec!["070-174 06 80".into(), "+46 70 174 06 81".into()],
-                messaging_service_sid: None,
                 rate_per_sender: 1.0,
                 max_segments: 2,
                 public_url: None,
                 resident_number: None,
                 resident_text_without_notice: "Inga störningar just nu.".into(),
                 resident_text_without_notice_en: "No disruptions right now.".into(),
+                ..sms_config()
             });
         })
         .await

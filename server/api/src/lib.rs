@@ -22,10 +22,12 @@ mod playbook_suggestions;
 mod playbooks;
 mod protection;
 mod push;
+mod rate_limit;
 mod schema;
 mod second_factor;
 mod types;
 
 pub use http::{ApiSettings, router, sign_in_from_request};
 pub use protection::Introspection;
+pub use rate_limit::limit_per_client_address;
 pub use schema::{ReservSchema, SchemaLimits, build_schema, schema_sdl};

@@ -11,6 +11,7 @@ use reserv_domain::access::Action;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use reserv_domain::messages::{Audience, Message, NewMessage};
 use reserv_domain::sms::{SmsChannel, SmsEstimate};
+use reserv_domain::sms_failover::{ActiveSmsProvider, ProviderRole};
 use reserv_store::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 
 /// Who a message goes to: everyone named by any part, each person once.
@@ -216,23 +217,35 @@ pub struct SmsChannelObject {
     pub segments_per_second: f64,
     /// The longest text accepted, in segments; 0 when off.
     pub max_segments: u64,
+    /// The provider SMS go out through now (`twilio` or `46elks`); null when SMS is
+    /// off or no outbox worker runs in this server.
+    pub active_provider: Option<String>,
+    /// True while the failover provider carries the traffic because the primary fails.
+    pub on_failover: bool,
+    /// When traffic last moved between the providers; null if it never has.
+    pub active_since: Option<DateTime<Utc>>,
 }
 
-impl From<SmsChannel> for SmsChannelObject {
-    fn from(channel: SmsChannel) -> Self {
-        match channel {
-            SmsChannel::Off => Self {
-                enabled: false,
-                senders: 0,
-                segments_per_second: 0.0,
-                max_segments: 0,
-            },
-            SmsChannel::On(capacity) => Self {
-                enabled: true,
-                senders: capacity.senders.max(1) as u64,
-                segments_per_second: capacity.segments_per_second(),
-                max_segments: capacity.max_segments as u64,
-            },
+impl SmsChannelObject {
+    fn new(channel: SmsChannel, active: Option<ActiveSmsProvider>) -> Self {
+        let (senders, segments_per_second, max_segments) = match channel {
+            SmsChannel::Off => (0, 0.0, 0),
+            SmsChannel::On(capacity) => (
+                capacity.senders.max(1) as u64,
+                capacity.segments_per_second(),
+                capacity.max_segments as u64,
+            ),
+        };
+        Self {
+            enabled: channel != SmsChannel::Off,
+            senders,
+            segments_per_second,
+            max_segments,
+            on_failover: active
+                .as_ref()
+                .is_some_and(|active| active.role == ProviderRole::Failover),
+            active_since: active.as_ref().and_then(|active| active.since),
+            active_provider: active.map(|active| active.name),
         }
     }
 }
@@ -337,7 +350,11 @@ impl MessageQuery {
         principal(ctx)?
             .authorize_somewhere(Action::SendMessages)
             .api()?;
-        Ok(store(ctx)?.sms_channel().into())
+        let store = store(ctx)?;
+        Ok(SmsChannelObject::new(
+            store.sms_channel(),
+            store.active_sms_provider(),
+        ))
     }
 
     /// What sending this message would do (recipients, texts, time through the sender

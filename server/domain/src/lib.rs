@@ -78,6 +78,7 @@ pub mod second_factor;
 pub mod sign_in;
 pub mod sms;
 pub mod sms_commands;
+pub mod sms_failover;
 pub mod swedish_time;
 pub mod systems;
 pub mod units;

@@ -15,7 +15,7 @@ mod targets;
 mod view;
 
 pub use error::{FallbackError, Result};
-pub use live::{LiveSettings, status_routes};
+pub use live::status_routes;
 pub use publish::{PublishSettings, start_publisher};
 pub use site::{SiteFile, render_site, write_site};
 pub use targets::{CommandTarget, S3Target, Secret, Target};

@@ -1,26 +1,21 @@
 //! The live status page and its feeds on Reserv's own server: `/status` (`?lang=en`),
-//! `/status.json` and `/status.atom`. Anyone may read them without signing in, so they
-//! are rate limited per client address, and they read nothing but public notices.
+//! `/status.json` and `/status.atom`. Anyone may read them without signing in, so the
+//! server limits them per client address, and they read nothing but public notices.
 
 use crate::render::{Links, render_atom, render_status_page, status_json};
 use crate::view::StatusView;
 use crate::{FallbackError, Result};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reserv_domain::people::Language;
 use reserv_store::Store;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -32,31 +27,9 @@ const CACHE_CONTROL: &str = "public, max-age=30";
 /// How long a rendered answer is reused when no notice has changed.
 const FRESH_FOR: Duration = Duration::from_secs(1);
 
-/// How often (in requests) the limiter forgets clients that have gone quiet, so that its
-/// memory stays bounded however many addresses call.
-const FORGET_EVERY: u64 = 4_096;
-
-/// Settings of the public endpoints.
-#[derive(Debug, Clone, Copy)]
-pub struct LiveSettings {
-    /// Requests a client address may make per minute, in a burst or spread out.
-    pub requests_per_minute: NonZeroU32,
-}
-
-struct Limiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-    checks: AtomicU64,
-    retry_after_seconds: u32,
-}
-
-/// The public status routes, rate limited per client address. The server must be served
-/// with `into_make_service_with_connect_info::<SocketAddr>()`.
-pub fn status_routes(store: Store, settings: LiveSettings) -> Router {
-    let limiter = Arc::new(Limiter {
-        limiter: RateLimiter::keyed(Quota::per_minute(settings.requests_per_minute)),
-        checks: AtomicU64::new(0),
-        retry_after_seconds: 60u32.div_ceil(settings.requests_per_minute.get()),
-    });
+/// The public status routes. Anyone may call them, so the server wraps them in
+/// `reserv_api::limit_per_client_address`.
+pub fn status_routes(store: Store) -> Router {
     Router::new()
         .route("/status", get(page))
         .route("/status.json", get(json))
@@ -66,25 +39,6 @@ pub fn status_routes(store: Store, settings: LiveSettings) -> Router {
             rendered: RwLock::default(),
             rendering: tokio::sync::Mutex::new(()),
         }))
-        .layer(middleware::from_fn_with_state(limiter, rate_limit))
-}
-
-async fn rate_limit(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
-    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
-        return next.run(request).await;
-    };
-    if limiter.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
-        limiter.limiter.retain_recent();
-    }
-    if limiter.limiter.check_key(&peer.ip()).is_ok() {
-        return next.run(request).await;
-    }
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, limiter.retry_after_seconds.to_string())],
-        "För många förfrågningar; försök igen om en stund. / Too many requests; try again shortly.",
-    )
-        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,15 +1,19 @@
-//! Reserv's channels to phones: the outbox worker, the SMS provider and web push it
-//! sends through, and the provider's webhooks (delivery status, inbound SMS, the
-//! residents' voice line).
+//! Reserv's channels to phones: the outbox worker, the SMS providers (Twilio, 46elks,
+//! one failing over to the other) and web push it sends through, and the providers'
+//! webhooks (delivery status, inbound SMS, the residents' voice line).
 //!
 //! This crate knows providers; the store and the API must not. It reads the outbox only
 //! through the store's [`reserv_store::OutboxWorker`], a system principal that can claim
 //! and record deliveries and nothing else. It never logs phone numbers or message text.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod elks;
 mod error;
+pub mod failover;
 mod inbound_sms;
+pub mod provider;
 pub mod push;
+mod sender_pool;
 mod signature;
 pub mod twilio;
 mod twiml;
@@ -18,7 +22,7 @@ mod webhooks;
 mod worker;
 
 pub use error::{NotifyError, Result};
-pub use signature::verify_twilio_signature;
+pub use signature::{callback_token_matches, verify_twilio_signature};
 pub use webhooks::{WebhookSettings, sms_webhooks};
 pub use worker::{DeliveryWorker, retry_delay};
 

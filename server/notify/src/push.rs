@@ -7,7 +7,7 @@
 //! confidentiality 1. This module never logs endpoints (capabilities to push to a
 //! device) or payloads.
 
-use crate::twilio::SendError;
+use crate::provider::SendError;
 use crate::{NotifyError, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
@@ -175,7 +175,7 @@ impl PushClient {
             404 | 410 => PushError::Gone(format!(
                 "{reason}: the browser no longer has this subscription"
             )),
-            429 => PushError::Send(SendError::Transient {
+            429 => PushError::Send(SendError::Busy {
                 reason: format!("{reason}: too many messages at once"),
                 retry_after,
             }),

@@ -4,15 +4,14 @@
 //! HTTP Basic with the account SID and auth token.
 //!
 //! Sends are spread over the pool of sender numbers, each held to its configured rate;
-//! a 429 (Twilio error 20429) is a transient error that the worker retries later.
+//! a 429 (Twilio error 20429) slows the pool down and the worker retries later.
 
+use crate::provider::{BasicAuth, SendError, refuse_over_segment_limit};
+use crate::sender_pool::SenderPool;
 use crate::{NotifyError, Result};
-use reserv_domain::sms::count_segments;
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 /// Settings of a Twilio-compatible account.
 #[derive(Clone)]
@@ -46,20 +45,6 @@ impl fmt::Debug for TwilioSettings {
     }
 }
 
-/// Why a send did not go through.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// Worth retrying: the provider is busy, down or unreachable.
-    #[error("{reason}")]
-    Transient {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-    /// Retrying cannot help.
-    #[error("{0}")]
-    Permanent(String),
-}
-
 /// The provider's answer to an accepted message.
 #[derive(Debug, Deserialize)]
 struct Accepted {
@@ -76,6 +61,7 @@ struct Refused {
 /// What a provider error code means for the crisis staff.
 fn explain(code: Option<i64>) -> &'static str {
     match code {
+        Some(20003) => "the provider refused the account SID and auth token",
         Some(21211) => "the phone number is not valid",
         Some(21610) => "the recipient has unsubscribed with STOP",
         Some(21614) => "the number cannot receive SMS",
@@ -90,8 +76,7 @@ const TOO_MANY_REQUESTS: i64 = 20429;
 pub struct TwilioClient {
     http: reqwest::Client,
     settings: TwilioSettings,
-    /// When each sender may send next.
-    next_free: Mutex<Vec<Instant>>,
+    pool: SenderPool,
 }
 
 impl TwilioClient {
@@ -101,35 +86,27 @@ impl TwilioClient {
                 "set sms.senders (E.164 numbers) or sms.messaging_service_sid".into(),
             ));
         }
-        if !settings.rate_per_sender.is_finite() || settings.rate_per_sender <= 0.0 {
-            return Err(NotifyError::Config(
-                "sms.rate_per_sender must be above 0 messages per second".into(),
-            ));
-        }
-        let http = crate::http_client()?;
-        let slots = settings.senders.len().max(1);
+        let pool = SenderPool::new(
+            settings.senders.clone(),
+            settings.rate_per_sender,
+            "sms.rate_per_sender",
+        )?;
         Ok(Self {
-            http,
+            http: crate::http_client()?,
             settings,
-            next_free: Mutex::new(vec![Instant::now(); slots]),
+            pool,
         })
     }
 
     /// How many sends the pool makes per second.
     pub fn pool_rate(&self) -> f64 {
-        self.settings.rate_per_sender * self.settings.senders.len().max(1) as f64
+        self.pool.rate()
     }
 
     /// Sends `body` to `to`, waiting for a free sender; answers the provider's id.
     pub async fn send(&self, to: &str, body: &str) -> Result<String, SendError> {
-        let segments = count_segments(body);
-        if segments.count > self.settings.max_segments {
-            return Err(SendError::Permanent(format!(
-                "the text takes {} SMS segments ({:?}); sms.max_segments allows {}: shorten the message",
-                segments.count, segments.encoding, self.settings.max_segments
-            )));
-        }
-        let sender = self.wait_for_sender().await;
+        refuse_over_segment_limit(body, self.settings.max_segments)?;
+        let sender = self.pool.wait_for_sender().await;
         let mut form: Vec<(&str, &str)> = vec![("To", to), ("Body", body)];
         match (&self.settings.messaging_service_sid, sender) {
             (Some(service), _) => form.push(("MessagingServiceSid", service)),
@@ -144,28 +121,16 @@ impl TwilioClient {
             self.settings.base_url.trim_end_matches('/'),
             self.settings.account_sid
         );
-        let response = self
-            .http
-            .post(url)
-            .basic_auth(&self.settings.account_sid, Some(&self.settings.auth_token))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|error| SendError::Transient {
-                reason: format!("the SMS provider did not answer: {error}"),
-                retry_after: None,
-            })?;
+        let account = BasicAuth {
+            provider: "the SMS provider",
+            user: &self.settings.account_sid,
+            password: &self.settings.auth_token,
+        };
+        let response = account.post_form(&self.http, url, &form).await?;
         let status = response.status();
         let retry_after = crate::retry_after(response.headers());
         if status.is_success() {
-            let accepted: Accepted =
-                response
-                    .json()
-                    .await
-                    .map_err(|error| SendError::Transient {
-                        reason: format!("the SMS provider's answer was not understood: {error}"),
-                        retry_after: None,
-                    })?;
+            let accepted: Accepted = account.accepted(response).await?;
             return Ok(accepted.sid);
         }
         let refused: Refused = response.json().await.unwrap_or(Refused { code: None });
@@ -179,48 +144,23 @@ impl TwilioClient {
             explain(refused.code)
         );
         if status.as_u16() == 429 || refused.code == Some(TOO_MANY_REQUESTS) {
-            self.slow_down(retry_after.unwrap_or(Duration::from_secs(1)))
+            self.pool
+                .slow_down(retry_after.unwrap_or(Duration::from_secs(1)))
                 .await;
-            Err(SendError::Transient {
+            Err(SendError::Busy {
                 reason,
                 retry_after,
             })
-        } else if status.is_server_error() {
+        } else if status.is_server_error() || matches!(status.as_u16(), 401 | 403) {
+            // An outage or an account the provider no longer takes (credentials,
+            // suspension): the provider's fault, which a failover provider can route
+            // around, and which a fixed configuration cures on a retry.
             Err(SendError::Transient {
                 reason,
                 retry_after,
             })
         } else {
             Err(SendError::Permanent(reason))
-        }
-    }
-
-    /// Waits until the sender that is free soonest may send, and books its next slot.
-    async fn wait_for_sender(&self) -> Option<&str> {
-        let interval = Duration::from_secs_f64(1.0 / self.settings.rate_per_sender);
-        let (index, at) = {
-            let mut slots = self.next_free.lock().await;
-            let (index, at) = slots
-                .iter()
-                .copied()
-                .enumerate()
-                .min_by_key(|(_, at)| *at)
-                .unwrap_or((0, Instant::now()));
-            let at = at.max(Instant::now());
-            if let Some(slot) = slots.get_mut(index) {
-                *slot = at + interval;
-            }
-            (index, at)
-        };
-        tokio::time::sleep_until(at).await;
-        self.settings.senders.get(index).map(String::as_str)
-    }
-
-    /// After a 429 every sender pauses: the limit is usually the account's.
-    async fn slow_down(&self, pause: Duration) {
-        let resume = Instant::now() + pause;
-        for slot in self.next_free.lock().await.iter_mut() {
-            *slot = (*slot).max(resume);
         }
     }
 }

@@ -4,8 +4,9 @@
 //! with the reason; a copy still failing after [`MAX_ATTEMPTS`] is given up.
 
 use crate::Result;
+use crate::failover::SmsProviders;
+use crate::provider::SendError;
 use crate::push::{PushClient, PushError};
-use crate::twilio::{SendError, TwilioClient};
 use chrono::Duration;
 use futures_util::future::join_all;
 use rand::Rng;
@@ -32,13 +33,16 @@ pub fn retry_delay(attempt: i32, jitter: f64) -> Duration {
 /// channels stay queued (SMS while no provider is configured).
 pub struct DeliveryWorker {
     outbox: OutboxWorker,
-    sms: Option<Arc<TwilioClient>>,
+    sms: Option<Arc<SmsProviders>>,
     push: Option<Arc<PushClient>>,
 }
 
 impl DeliveryWorker {
-    /// A worker sending SMS; add push with [`DeliveryWorker::with_push`].
-    pub fn new(outbox: OutboxWorker, sms: TwilioClient) -> Self {
+    /// A worker sending SMS through one provider or a failover pair; add push with
+    /// [`DeliveryWorker::with_push`].
+    pub fn new(outbox: OutboxWorker, sms: impl Into<SmsProviders>) -> Self {
+        let sms = sms.into();
+        outbox.show_active_sms_provider(sms.active());
         Self {
             outbox,
             sms: Some(Arc::new(sms)),
@@ -129,8 +133,11 @@ impl DeliveryWorker {
                 reason: "the recipient has no phone number".into(),
             };
         };
-        match sms.send(to, &item.body).await {
-            Ok(provider_id) => SendOutcome::Accepted { provider_id },
+        match sms.send(&self.outbox, to, &item.body).await {
+            Ok(sent) => SendOutcome::Accepted {
+                provider: sent.provider.into(),
+                provider_id: sent.provider_id,
+            },
             Err(error) => self.failed(item, error),
         }
     }
@@ -152,7 +159,10 @@ impl DeliveryWorker {
                 self.outbox
                     .record_push_success(target.subscription_id)
                     .await?;
-                SendOutcome::Accepted { provider_id }
+                SendOutcome::Accepted {
+                    provider: "web push".into(),
+                    provider_id,
+                }
             }
             Err(PushError::Gone(reason)) => {
                 self.outbox
@@ -169,12 +179,18 @@ impl DeliveryWorker {
     fn failed(&self, item: &OutboxItem, error: SendError) -> SendOutcome {
         match error {
             SendError::Permanent(reason) => SendOutcome::Permanent { reason },
-            SendError::Transient { reason, .. } if item.attempts >= MAX_ATTEMPTS => {
+            SendError::Transient { reason, .. } | SendError::Busy { reason, .. }
+                if item.attempts >= MAX_ATTEMPTS =>
+            {
                 SendOutcome::Permanent {
                     reason: format!("gave up after {} attempts: {reason}", item.attempts),
                 }
             }
             SendError::Transient {
+                reason,
+                retry_after,
+            }
+            | SendError::Busy {
                 reason,
                 retry_after,
             } => {

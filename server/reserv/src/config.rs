@@ -343,7 +343,7 @@ impl Config {
             )));
         }
         if let Some(sms) = &self.sms {
-            sms.twilio_settings()?;
+            sms.check()?;
         }
         self.push.validate()?;
         self.fallback.publish_settings()?;
@@ -414,6 +414,7 @@ mod tests {
     use super::*;
     use figment::Jail;
     use reserv_domain::phone::E164;
+    use reserv_notify::provider::ProviderSettings;
 
     #[test]
     fn defaults_need_nothing() {
@@ -637,14 +638,82 @@ mod tests {
             let settings = config
                 .sms
                 .as_ref()
-                .map(|sms| sms.twilio_settings())
+                .map(|sms| sms.primary_settings())
                 .transpose()
                 .map_err(|error| error.to_string())?;
+            let Some(ProviderSettings::Twilio(settings)) = settings else {
+                return Err("the default provider is Twilio".into());
+            };
             assert_eq!(
-                settings.map(|s| (s.auth_token, s.senders)),
-                Some(("secret-token".into(), vec!["+46766860001".into()]))
+                (settings.auth_token, settings.senders),
+                ("secret-token".into(), vec!["+46766860001".into()])
             );
             assert!(!format!("{config:?}").contains("secret-token"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_46elks_failover_is_configured_in_its_own_section() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "reserv.toml",
+                r#"
+                [sms]
+                account_sid = "AC123"
+                auth_token = "twilio-token"
+                senders = ["+46766860001"]
+                public_url = "https://reserv.example.se"
+                delivery_report_token = "f3b9c2d7a1e84b6c9d0e2f4a"
+                failover_after = 5
+                failover_retry_seconds = 30
+
+                [sms.failover]
+                provider = "46elks"
+                account_sid = "u0123456789abcdef"
+                auth_token = "elks-password"
+                senders = ["0766-86 00 02"]
+                "#,
+            )?;
+            let config = Config::load(Some(std::path::Path::new("reserv.toml")))
+                .map_err(|error| error.to_string())?;
+            let sms = config.sms.as_ref().ok_or("sms is configured")?;
+            let Some(ProviderSettings::Elks(elks)) =
+                sms.failover_settings().map_err(|error| error.to_string())?
+            else {
+                return Err("the failover is 46elks".into());
+            };
+            assert_eq!(elks.base_url, "https://api.46elks.com");
+            assert_eq!(elks.senders, vec!["+46766860002".to_owned()]);
+            assert_eq!(
+                elks.delivery_report_url.as_deref(),
+                Some("https://reserv.example.se/sms/status/46elks?token=f3b9c2d7a1e84b6c9d0e2f4a")
+            );
+            let policy = sms.failover_policy();
+            assert_eq!(policy.failures_before_switch.get(), 5);
+            assert_eq!(policy.primary_retry_after, chrono::Duration::seconds(30));
+            let debug = format!("{config:?}");
+            assert!(
+                !debug.contains("elks-password") && !debug.contains("f3b9c2d7"),
+                "{debug}"
+            );
+
+            jail.set_env("RESERV_SMS__DELIVERY_REPORT_TOKEN", "short");
+            let message = Config::load(Some(std::path::Path::new("reserv.toml")))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(message.contains("sms.delivery_report_token"), "{message}");
+            jail.set_env(
+                "RESERV_SMS__DELIVERY_REPORT_TOKEN",
+                "f3b9c2d7a1e84b6c9d0e2f4a",
+            );
+            jail.set_env("RESERV_SMS__FAILOVER__PROVIDER", "sinch");
+            let message = Config::load(Some(std::path::Path::new("reserv.toml")))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(message.contains("sms.failover.provider"), "{message}");
             Ok(())
         });
     }

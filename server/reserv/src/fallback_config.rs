@@ -74,13 +74,6 @@ impl Default for FallbackConfig {
 }
 
 impl FallbackConfig {
-    /// The live status page's settings.
-    pub fn live_settings(&self) -> reserv_fallback::LiveSettings {
-        reserv_fallback::LiveSettings {
-            requests_per_minute: self.requests_per_minute,
-        }
-    }
-
     /// The publisher's settings, reading secret files and checking each target.
     pub fn publish_settings(&self) -> Result<reserv_fallback::PublishSettings, ConfigError> {
         let targets = self

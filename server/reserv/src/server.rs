@@ -1,10 +1,13 @@
 //! Starting and stopping the HTTP server, in the binary and in tests alike.
 
 use crate::Config;
+use crate::sms_config::SmsConfig;
 use anyhow::Context;
-use reserv_api::{ApiSettings, SchemaLimits, build_schema, router};
+use reserv_api::{ApiSettings, SchemaLimits, build_schema, limit_per_client_address, router};
 use reserv_domain::SystemClock;
 use reserv_domain::sms::SmsChannel;
+use reserv_notify::failover::SmsProviders;
+use reserv_notify::provider::SmsProvider;
 use reserv_store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -107,7 +110,10 @@ fn serve_until(
     let publisher =
         reserv_fallback::start_publisher(store.clone(), config.fallback.publish_settings()?);
     let app = router(store.clone(), schema, &settings, reserv_webapp::app_shell()).merge(
-        reserv_fallback::status_routes(store.clone(), config.fallback.live_settings()),
+        limit_per_client_address(
+            reserv_fallback::status_routes(store.clone()),
+            config.fallback.requests_per_minute,
+        ),
     );
     // Printed binders know nothing of sessions: the API's session lookup signs each
     // request in before the print routes see it.
@@ -149,15 +155,20 @@ pub async fn serve_forever(config: &Config, store: Store) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The provider's webhooks, when SMS is configured with the public URL it signs.
+/// The providers' webhooks, when SMS is configured with the public URL they call,
+/// limited per client address: anyone can reach them, signed or not.
 fn sms_webhook_routes(config: &Config, store: &Store) -> Option<axum::Router> {
     // `Config::load` has checked these settings, so this only fails if the token file
     // vanished since; then the webhooks stay off and the worker's start reports it.
-    let settings = config.sms.as_ref()?.webhook_settings().ok()??;
-    Some(reserv_notify::sms_webhooks(
-        store.outbox_worker("sms webhooks"),
-        store.sms_line(),
-        settings,
+    let sms = config.sms.as_ref()?;
+    let settings = sms.webhook_settings().ok()??;
+    Some(limit_per_client_address(
+        reserv_notify::sms_webhooks(
+            store.outbox_worker("sms webhooks"),
+            store.sms_line(),
+            settings,
+        ),
+        sms.webhook_requests_per_minute,
     ))
 }
 
@@ -182,13 +193,15 @@ fn start_delivery_worker(
             reserv_notify::DeliveryWorker::push_only(outbox, push)
         }
         Some(sms) => {
-            let client = reserv_notify::twilio::TwilioClient::new(sms.twilio_settings()?)?;
+            let providers = sms_providers(sms)?;
             tracing::info!(
+                provider = %sms.provider,
+                failover = sms.failover.as_ref().map(|failover| failover.provider.as_str()),
                 senders = sms.senders.len(),
-                per_second = client.pool_rate(),
+                per_second = providers.pool_rate(),
                 "SMS is on; the outbox worker is starting"
             );
-            reserv_notify::DeliveryWorker::new(outbox, client).with_push(push)
+            reserv_notify::DeliveryWorker::new(outbox, providers).with_push(push)
         }
     };
     let (stop, stopped) = oneshot::channel::<()>();
@@ -196,6 +209,17 @@ fn start_delivery_worker(
         let _ = stopped.await;
     }));
     Ok((stop, task))
+}
+
+/// The configured SMS provider, with its failover when `[sms.failover]` names one.
+fn sms_providers(sms: &SmsConfig) -> anyhow::Result<SmsProviders> {
+    let primary = SmsProviders::single(SmsProvider::connect(sms.primary_settings()?)?);
+    Ok(match sms.failover_settings()? {
+        Some(failover) => {
+            primary.with_failover(SmsProvider::connect(failover)?, sms.failover_policy())
+        }
+        None => primary,
+    })
 }
 
 async fn shutdown_signal() {

@@ -1,25 +1,34 @@
-//! The `[sms]` section of the configuration: the Twilio-compatible provider the outbox
-//! worker sends through. Without it Reserv runs and says that SMS is off.
+//! The `[sms]` section of the configuration: the provider the outbox worker sends
+//! through (Twilio or a provider with its API, or 46elks) and, under `[sms.failover]`,
+//! a second provider that takes over while the first fails. Without `[sms]` Reserv runs
+//! and says that SMS is off.
 
 use crate::config::{ConfigError, read_secret};
+use chrono::Duration;
 use reserv_domain::notices::Localized;
 use reserv_domain::phone::E164;
 use reserv_domain::sms::SmsCapacity;
+use reserv_domain::sms_failover::FailoverPolicy;
 use reserv_notify::WebhookSettings;
+use reserv_notify::elks::ElksSettings;
+use reserv_notify::provider::ProviderSettings;
 use reserv_notify::twilio::TwilioSettings;
 use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 /// Settings of the SMS provider, from TOML `[sms]` or `RESERV_SMS__<KEY>`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsConfig {
-    /// `twilio`, the only provider so far (46elks is issue 7's next step).
+    /// `twilio` (and providers with its API) or `46elks`.
     #[serde(default = "default_provider")]
     pub provider: String,
-    #[serde(default = "default_base_url")]
-    pub base_url: String,
+    /// The provider's API; by default Twilio's or 46elks' own.
+    pub base_url: Option<String>,
+    /// Twilio's account SID, or 46elks' API username.
     pub account_sid: String,
+    /// Twilio's auth token, or 46elks' API password.
     pub auth_token: Option<String>,
     /// A file holding the auth token, for secrets mounted as files.
     pub auth_token_file: Option<PathBuf>,
@@ -45,6 +54,68 @@ pub struct SmsConfig {
     /// The same in English, for the phone line's English choice.
     #[serde(default = "default_without_notice_en")]
     pub resident_text_without_notice_en: String,
+    /// The secret 46elks must put back in its delivery report URL, which it cannot
+    /// sign; needed when a 46elks provider is configured with `public_url`.
+    pub delivery_report_token: Option<String>,
+    pub delivery_report_token_file: Option<PathBuf>,
+    /// Failures of this provider in a row that move traffic to `[sms.failover]`.
+    #[serde(default = "default_failover_after")]
+    pub failover_after: NonZeroU32,
+    /// How long the failover carries traffic before this provider is tried again.
+    #[serde(default = "default_failover_retry_seconds")]
+    pub failover_retry_seconds: NonZeroU32,
+    /// Requests per minute each client address may make to the SMS and voice webhooks.
+    #[serde(default = "default_webhook_requests_per_minute")]
+    pub webhook_requests_per_minute: NonZeroU32,
+    /// A second provider, ideally another company, for when this one fails.
+    pub failover: Option<SmsFailoverConfig>,
+}
+
+/// The provider `[sms.failover]` names: the keys of `[sms]` that belong to a provider
+/// account. Texts, numbers and webhooks stay those of `[sms]`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsFailoverConfig {
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    pub base_url: Option<String>,
+    pub account_sid: String,
+    pub auth_token: Option<String>,
+    pub auth_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub senders: Vec<String>,
+    pub messaging_service_sid: Option<String>,
+    #[serde(default = "default_rate")]
+    pub rate_per_sender: f64,
+}
+
+impl std::fmt::Debug for SmsFailoverConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsFailoverConfig")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "(hidden)"))
+            .field("auth_token_file", &self.auth_token_file)
+            .field("senders", &self.senders.len())
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("rate_per_sender", &self.rate_per_sender)
+            .finish()
+    }
+}
+
+/// One provider account, as `[sms]` or `[sms.failover]` gives it.
+struct Account<'a> {
+    /// `sms` or `sms.failover`, to name keys in errors.
+    section: &'static str,
+    provider: &'a str,
+    base_url: Option<&'a String>,
+    account_sid: &'a str,
+    auth_token: Option<&'a String>,
+    auth_token_file: Option<&'a PathBuf>,
+    senders: &'a [String],
+    messaging_service_sid: Option<&'a String>,
+    rate_per_sender: f64,
 }
 
 /// A phone number as written in TOML or in the environment, where
@@ -82,11 +153,22 @@ fn default_without_notice_en() -> String {
 }
 
 fn default_provider() -> String {
-    "twilio".into()
+    TWILIO.into()
 }
-fn default_base_url() -> String {
-    "https://api.twilio.com".into()
+fn default_failover_after() -> NonZeroU32 {
+    NonZeroU32::MIN.saturating_add(2)
 }
+fn default_failover_retry_seconds() -> NonZeroU32 {
+    NonZeroU32::MIN.saturating_add(59)
+}
+/// Generous: a send to 2 000 people brings two status callbacks each within minutes,
+/// from the few addresses of one provider.
+fn default_webhook_requests_per_minute() -> NonZeroU32 {
+    NonZeroU32::MIN.saturating_add(5_999)
+}
+
+const TWILIO: &str = "twilio";
+const ELKS: &str = "46elks";
 fn default_rate() -> f64 {
     1.0
 }
@@ -108,6 +190,21 @@ impl std::fmt::Debug for SmsConfig {
             .field("max_segments", &self.max_segments)
             .field("public_url", &self.public_url)
             .field("resident_number", &self.resident_number.is_some())
+            .field(
+                "delivery_report_token",
+                &self.delivery_report_token.as_ref().map(|_| "(hidden)"),
+            )
+            .field(
+                "delivery_report_token_file",
+                &self.delivery_report_token_file,
+            )
+            .field("failover_after", &self.failover_after)
+            .field("failover_retry_seconds", &self.failover_retry_seconds)
+            .field(
+                "webhook_requests_per_minute",
+                &self.webhook_requests_per_minute,
+            )
+            .field("failover", &self.failover)
             .finish()
     }
 }
@@ -118,15 +215,30 @@ fn phone(key: &str, written: &str) -> Result<E164, ConfigError> {
 }
 
 impl SmsConfig {
-    /// The settings of the provider's webhooks, when `public_url` says where the
-    /// provider reaches this server.
+    /// Checks every SMS setting, reading the secret files, so that a mistake stops the
+    /// start with the key named rather than the first crisis message.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.primary_settings()?;
+        self.failover_settings()?;
+        self.webhook_settings()?;
+        Ok(())
+    }
+
+    /// The settings of the providers' webhooks, when `public_url` says where the
+    /// providers reach this server.
     pub fn webhook_settings(&self) -> Result<Option<WebhookSettings>, ConfigError> {
         let Some(public_url) = &self.public_url else {
             return Ok(None);
         };
-        let twilio = self.twilio_settings()?;
+        let accounts = self.accounts();
+        let twilio = accounts
+            .iter()
+            .find(|account| account.provider == TWILIO)
+            .map(|account| account.auth_token())
+            .transpose()?;
         Ok(Some(WebhookSettings {
-            auth_token: twilio.auth_token,
+            auth_token: twilio,
+            delivery_report_token: self.delivery_report_token()?,
             public_url: public_url.clone(),
             resident_number: self.resident_number()?,
             without_notice: Localized {
@@ -154,20 +266,16 @@ impl SmsConfig {
         }
     }
 
-    /// The provider settings, reading the token file if one is named.
-    pub fn twilio_settings(&self) -> Result<TwilioSettings, ConfigError> {
-        if self.provider != "twilio" {
-            return Err(ConfigError::new(format!(
-                "sms.provider: '{}' is not supported yet; use twilio",
-                self.provider
-            )));
+    /// When traffic moves to the failover provider and back.
+    pub fn failover_policy(&self) -> FailoverPolicy {
+        FailoverPolicy {
+            failures_before_switch: self.failover_after,
+            primary_retry_after: Duration::seconds(i64::from(self.failover_retry_seconds.get())),
         }
-        let auth_token = read_secret(
-            "sms.auth_token",
-            self.auth_token.as_ref(),
-            self.auth_token_file.as_ref(),
-        )?
-        .ok_or_else(|| ConfigError::new("sms: set auth_token or auth_token_file".into()))?;
+    }
+
+    /// The `[sms]` provider's settings, reading the token file if one is named.
+    pub fn primary_settings(&self) -> Result<ProviderSettings, ConfigError> {
         self.resident_number()?;
         for (key, text) in [
             (
@@ -185,32 +293,161 @@ impl SmsConfig {
                 )));
             }
         }
-        let senders = self
-            .senders
-            .iter()
-            .enumerate()
-            .map(|(index, sender)| {
-                phone(&format!("sms.senders[{index}]"), sender).map(String::from)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         if !(1..=10).contains(&self.max_segments) {
             return Err(ConfigError::new(format!(
                 "sms.max_segments must be 1 to 10, not {}",
                 self.max_segments
             )));
         }
-        Ok(TwilioSettings {
-            base_url: self.base_url.clone(),
-            account_sid: self.account_sid.clone(),
-            auth_token,
-            senders,
-            messaging_service_sid: self.messaging_service_sid.clone(),
+        self.provider_settings(&self.primary_account())
+    }
+
+    /// The `[sms.failover]` provider's settings, when one is configured.
+    pub fn failover_settings(&self) -> Result<Option<ProviderSettings>, ConfigError> {
+        self.failover_account()
+            .map(|account| self.provider_settings(&account))
+            .transpose()
+    }
+
+    fn primary_account(&self) -> Account<'_> {
+        Account {
+            section: "sms",
+            provider: &self.provider,
+            base_url: self.base_url.as_ref(),
+            account_sid: &self.account_sid,
+            auth_token: self.auth_token.as_ref(),
+            auth_token_file: self.auth_token_file.as_ref(),
+            senders: &self.senders,
+            messaging_service_sid: self.messaging_service_sid.as_ref(),
             rate_per_sender: self.rate_per_sender,
-            max_segments: self.max_segments,
-            status_callback: self
-                .public_url
-                .as_deref()
-                .map(|url| format!("{}/sms/status", url.trim_end_matches('/'))),
+        }
+    }
+
+    fn failover_account(&self) -> Option<Account<'_>> {
+        self.failover.as_ref().map(|failover| Account {
+            section: "sms.failover",
+            provider: &failover.provider,
+            base_url: failover.base_url.as_ref(),
+            account_sid: &failover.account_sid,
+            auth_token: failover.auth_token.as_ref(),
+            auth_token_file: failover.auth_token_file.as_ref(),
+            senders: &failover.senders,
+            messaging_service_sid: failover.messaging_service_sid.as_ref(),
+            rate_per_sender: failover.rate_per_sender,
+        })
+    }
+
+    fn accounts(&self) -> Vec<Account<'_>> {
+        std::iter::once(self.primary_account())
+            .chain(self.failover_account())
+            .collect()
+    }
+
+    /// The token in 46elks' delivery report URL; required when 46elks sends and the
+    /// reports have somewhere to go.
+    fn delivery_report_token(&self) -> Result<Option<String>, ConfigError> {
+        let token = read_secret(
+            "sms.delivery_report_token",
+            self.delivery_report_token.as_ref(),
+            self.delivery_report_token_file.as_ref(),
+        )?;
+        let elks = self
+            .accounts()
+            .iter()
+            .any(|account| account.provider == ELKS);
+        match token {
+            Some(token)
+                if token.len() < 16
+                    || !token
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c)) =>
+            {
+                Err(ConfigError::new(
+                    "sms.delivery_report_token must be at least 16 letters, digits, '-', '_', '.' or '~' (it goes into a URL): it is all that keeps forged delivery reports out".into(),
+                ))
+            }
+            None if elks && self.public_url.is_some() => Err(ConfigError::new(
+                "sms.delivery_report_token: 46elks signs nothing, so set a random secret (at least 16 characters) that Reserv puts in the delivery report URL it gives 46elks".into(),
+            )),
+            token => Ok(token),
+        }
+    }
+
+    fn provider_settings(&self, account: &Account<'_>) -> Result<ProviderSettings, ConfigError> {
+        let section = account.section;
+        let auth_token = account.auth_token()?;
+        let senders = account
+            .senders
+            .iter()
+            .enumerate()
+            .map(|(index, sender)| {
+                phone(&format!("{section}.senders[{index}]"), sender).map(String::from)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/'));
+        match account.provider {
+            TWILIO => Ok(ProviderSettings::Twilio(TwilioSettings {
+                base_url: account
+                    .base_url
+                    .cloned()
+                    .unwrap_or_else(|| "https://api.twilio.com".into()),
+                account_sid: account.account_sid.to_owned(),
+                auth_token,
+                senders,
+                messaging_service_sid: account.messaging_service_sid.cloned(),
+                rate_per_sender: account.rate_per_sender,
+                max_segments: self.max_segments,
+                status_callback: public_url.map(|url| format!("{url}/sms/status")),
+            })),
+            ELKS => {
+                if account.messaging_service_sid.is_some() {
+                    return Err(ConfigError::new(format!(
+                        "{section}.messaging_service_sid is Twilio's; 46elks sends from {section}.senders"
+                    )));
+                }
+                if senders.is_empty() {
+                    return Err(ConfigError::new(format!(
+                        "{section}.senders: 46elks needs at least one sender number"
+                    )));
+                }
+                let token = self.delivery_report_token()?;
+                Ok(ProviderSettings::Elks(ElksSettings {
+                    base_url: account
+                        .base_url
+                        .cloned()
+                        .unwrap_or_else(|| "https://api.46elks.com".into()),
+                    api_username: account.account_sid.to_owned(),
+                    api_password: auth_token,
+                    senders,
+                    rate_per_sender: account.rate_per_sender,
+                    max_segments: self.max_segments,
+                    delivery_report_url: public_url
+                        .zip(token)
+                        .map(|(url, token)| format!("{url}/sms/status/46elks?token={token}")),
+                }))
+            }
+            other => Err(ConfigError::new(format!(
+                "{section}.provider: '{other}' is not a provider Reserv knows; use twilio or 46elks"
+            ))),
+        }
+    }
+}
+
+impl Account<'_> {
+    fn auth_token(&self) -> Result<String, ConfigError> {
+        let section = self.section;
+        read_secret(
+            &format!("{section}.auth_token"),
+            self.auth_token,
+            self.auth_token_file,
+        )?
+        .ok_or_else(|| {
+            ConfigError::new(format!(
+                "{section}: set auth_token or auth_token_file (for 46elks: the API password)"
+            ))
         })
     }
 }

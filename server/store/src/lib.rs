@@ -64,6 +64,7 @@ pub use sms_line::{OPTED_OUT_REASON, SmsLine, SmsSender};
 use reserv_domain::Clock;
 use reserv_domain::incidents::IncidentChange;
 use reserv_domain::sms::SmsChannel;
+use reserv_domain::sms_failover::ActiveSmsProvider;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -141,6 +142,9 @@ pub struct Store {
     /// Whether messages also go out by SMS, and how fast; checked before anything is
     /// queued so that a text too long for SMS is refused while the sender is there.
     sms_channel: SmsChannel,
+    /// The SMS provider the outbox worker in this process sends through, shared by all
+    /// clones: the worker changes it on a failover and the API shows it.
+    active_sms_provider: Arc<std::sync::RwLock<Option<ActiveSmsProvider>>>,
     /// Seals the secrets the server must read back (TOTP seeds); kept outside the
     /// database. Without it nobody can enrol a second factor.
     secret_key: Option<SecretKey>,
@@ -174,6 +178,7 @@ impl Store {
             statements,
             plan_settings: PlanSettings::default(),
             sms_channel: SmsChannel::Off,
+            active_sms_provider: Arc::default(),
             secret_key: None,
         })
     }
@@ -233,6 +238,15 @@ impl Store {
     /// Whether SMS is on, and what it carries.
     pub fn sms_channel(&self) -> SmsChannel {
         self.sms_channel
+    }
+
+    /// The SMS provider this server's outbox worker sends through; `None` when SMS is
+    /// off or no worker runs in this process.
+    pub fn active_sms_provider(&self) -> Option<ActiveSmsProvider> {
+        self.active_sms_provider
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Changes to incidents, sent after they are committed. Subscribers that fall

@@ -657,6 +657,7 @@ fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
         next_attempt_at: Set(copy.now),
         lease_until: Set(None),
         provider_id: Set(None),
+        provider: Set(None),
         last_error: Set(None),
         created_at: Set(copy.now),
         updated_at: Set(copy.now),

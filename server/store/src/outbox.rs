@@ -15,12 +15,14 @@ use chrono::{DateTime, Duration, Utc};
 use reserv_domain::access::Principal;
 use reserv_domain::ids::MessageId;
 use reserv_domain::messages::{Channel, DeliveryState};
+use reserv_domain::sms_failover::ActiveSmsProvider;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use std::collections::HashSet;
+use std::sync::PoisonError;
 
 /// Takes the copies to numbers that answered STOP out of `rows` and fails them, with
 /// the reason, instead of sending: the opt-out is the recipient's word and no message
@@ -84,8 +86,12 @@ pub struct OutboxItem {
 /// What happened to one send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
-    /// The provider accepted it under its own id.
-    Accepted { provider_id: String },
+    /// The provider named `provider` (`twilio`, `46elks`, `web push`) accepted it
+    /// under its own id.
+    Accepted {
+        provider: String,
+        provider_id: String,
+    },
     /// Worth trying again at `retry_at`.
     Transient {
         reason: String,
@@ -221,13 +227,17 @@ impl OutboxWorker {
             .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
             .filter(outbox::Column::Id.eq(item.id));
         let permanent = match &outcome {
-            SendOutcome::Accepted { provider_id } => {
+            SendOutcome::Accepted {
+                provider,
+                provider_id,
+            } => {
                 update = update
                     .col_expr(
                         outbox::Column::State,
                         Expr::value(DeliveryState::Sent.as_str()),
                     )
-                    .col_expr(outbox::Column::ProviderId, Expr::value(provider_id.clone()));
+                    .col_expr(outbox::Column::ProviderId, Expr::value(provider_id.clone()))
+                    .col_expr(outbox::Column::Provider, Expr::value(provider.clone()));
                 None
             }
             SendOutcome::Transient { reason, retry_at } => {
@@ -314,6 +324,17 @@ impl OutboxWorker {
             .await
     }
 
+    /// Shows the crisis staff which SMS provider this server's worker sends through,
+    /// after a failover or at the worker's start.
+    pub fn show_active_sms_provider(&self, active: ActiveSmsProvider) {
+        let mut shown = self
+            .store
+            .active_sms_provider
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        *shown = Some(active);
+    }
+
     /// Audits each copy failed because its number opted out, as any permanent failure is.
     async fn audit_held_back(&self, held_back: &[outbox::Model]) -> Result<()> {
         for row in held_back {
@@ -329,22 +350,25 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// Audits a webhook request refused for a missing or wrong signature.
-    pub async fn record_refused_webhook(&self, path: &str) -> Result<()> {
+    /// Audits a webhook request to `path` refused for `reason` (a missing or wrong
+    /// signature or token).
+    pub async fn record_refused_webhook(&self, path: &str, reason: &str) -> Result<()> {
         self.store
             .record_alone(
                 &self.principal,
                 &Audit::new("refuse_unsigned", "webhook").on(path),
                 reserv_domain::audit::AuditOutcome::Denied,
-                Some("missing or wrong X-Twilio-Signature".into()),
+                Some(reason.into()),
             )
             .await
     }
 
-    /// Takes a provider's status callback: moves the copy it sent as `provider_id` to
-    /// `state`. Returns false when no copy has that id (a callback for another system).
+    /// Takes a provider's status callback: moves the copy `provider` (`twilio`,
+    /// `46elks`) sent as `provider_id` to `state`. Returns false when no copy has that id
+    /// (a callback for another system).
     pub async fn record_delivery_status(
         &self,
+        provider: &str,
         provider_id: &str,
         state: DeliveryState,
         reason: Option<String>,
@@ -354,6 +378,13 @@ impl OutboxWorker {
             .col_expr(outbox::Column::LastError, Expr::value(reason))
             .col_expr(outbox::Column::UpdatedAt, Expr::value(self.now()))
             .filter(outbox::Column::ProviderId.eq(provider_id))
+            // One provider's report never moves another's copy; copies sent before the
+            // provider was recorded have none, and only Twilio sent then.
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::Provider.eq(provider))
+                    .add(outbox::Column::Provider.is_null()),
+            )
             // A late "sent" never undoes "delivered".
             .filter(outbox::Column::State.ne(DeliveryState::Delivered.as_str()))
             .exec(&self.store.db)

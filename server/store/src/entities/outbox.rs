@@ -18,6 +18,8 @@ pub struct Model {
     pub next_attempt_at: DateTimeUtc,
     pub lease_until: Option<DateTimeUtc>,
     pub provider_id: Option<String>,
+    /// The provider that took the copy: `twilio`, `46elks` or `web push`.
+    pub provider: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
