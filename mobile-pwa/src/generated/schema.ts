@@ -165,12 +165,15 @@ export interface Classification {
   confidentiality: number;
   integrity: number;
   availability: number;
+  traceability: number | null;
 }
 
 export interface ClassificationInput {
   confidentiality: number;
   integrity: number;
   availability: number;
+  traceability?: number | null;
+  loweringReason?: string | null;
 }
 
 export interface ClientSettings {
@@ -460,6 +463,7 @@ export interface Mutation {
   revokeSession: boolean;
   revokeSessions: number;
   setAccountDisabled: Account;
+  setGrantClearance: Account;
   createAccount: CreatedAccount;
   tickChecklistStep: MarkedStep;
   untickChecklistStep: MarkedStep;
@@ -753,6 +757,8 @@ export type Role = 'ADMIN' | 'CRISIS_LEAD' | 'UNIT_MANAGER' | 'CARE_WORKER' | 'C
 export interface RoleAssignment {
   role: Role;
   unit: Unit | null;
+  clearance: number;
+  raised: boolean;
 }
 
 export interface RoleInput {
@@ -857,6 +863,9 @@ export interface SmsChannelObject {
   senders: number;
   segmentsPerSecond: number;
   maxSegments: number;
+  activeProvider: string | null;
+  onFailover: boolean;
+  activeSince: string | null;
 }
 
 export interface SmsEstimate {
