@@ -9,7 +9,7 @@ use std::path::Path;
 const HEMTJANST_NORR: &str = "Hemtjänst Norr – centrala Norrbyn";
 
 /// GET a binder with the client's bearer token (or none): the status and the body.
-async fn get_binder(
+pub(crate) async fn get_binder(
     server: &TestServer,
     token: Option<&str>,
     unit: &str,

@@ -6,6 +6,7 @@ mod activation;
 mod audit_trail;
 mod bad_input;
 mod binders;
+mod channels;
 mod checklists;
 mod classification;
 mod crisis_log;

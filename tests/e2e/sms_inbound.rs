@@ -141,7 +141,12 @@ fn sms(from: &str, to: &str, body: &str, sid: &str) -> Vec<(&'static str, String
 }
 
 /// Texts `body` from `from` to the staff line; answers the SMS Reserv texts back.
-async fn text(server: &TestServer, from: &str, body: &str, sid: &str) -> anyhow::Result<String> {
+pub(crate) async fn text(
+    server: &TestServer,
+    from: &str,
+    body: &str,
+    sid: &str,
+) -> anyhow::Result<String> {
     text_to(server, from, STAFF_NUMBER, body, sid).await
 }
 

@@ -22,7 +22,7 @@ impl ClientSettingsQuery {
     async fn client_settings(&self, ctx: &Context<'_>) -> async_graphql::Result<ClientSettings> {
         let settings = ctx.data::<ApiSettings>()?;
         Ok(ClientSettings {
-            offline_max_confidentiality: i32::from(settings.offline_max_confidentiality),
+            offline_max_confidentiality: i32::from(settings.offline_cache().ceiling().level()),
         })
     }
 }

@@ -18,6 +18,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
+use reserv_domain::classification::Confidentiality;
+use reserv_domain::disclosure::Channel;
 use reserv_store::Store;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -48,6 +50,18 @@ impl Default for ApiSettings {
             introspection: Introspection::default(),
             offline_max_confidentiality: 1,
             push_public_key: None,
+        }
+    }
+}
+
+impl ApiSettings {
+    /// The phone's offline store as a channel, with the level this deployment allows.
+    pub fn offline_cache(&self) -> Channel {
+        Channel::OfflineCache {
+            // The configuration refuses levels above 2; should one slip through, the
+            // phone keeps only public records rather than more.
+            ceiling: Confidentiality::try_from(self.offline_max_confidentiality)
+                .unwrap_or(Confidentiality::PUBLIC),
         }
     }
 }

@@ -61,6 +61,7 @@ pub mod access;
 pub mod audit;
 pub mod checklists;
 pub mod classification;
+pub mod disclosure;
 pub mod error;
 pub mod ids;
 pub mod incidents;

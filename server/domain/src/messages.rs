@@ -9,7 +9,8 @@
 //! This module must never send anything: it decides the text, the outbox sends it.
 
 use crate::access::Role;
-use crate::classification::{Classification, Confidentiality};
+use crate::classification::Classification;
+use crate::disclosure::{self, Disclosure};
 use crate::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use crate::people::Language;
 use crate::sms::{Segments, count_segments};
@@ -202,10 +203,11 @@ impl ValidMessage {
         with_exercise_mark(text, recipient.language, rendering.exercise)
     }
 
-    /// What goes out by SMS. SMS is not a confidential channel: above confidentiality
-    /// 1 the SMS only says that there is a message, and its reference.
+    /// What goes out by SMS. SMS is not a confidential channel: above what it carries
+    /// (see [`disclosure::Channel::Sms`]) the SMS only says that there is a message, and its reference.
     pub fn sms_for(&self, recipient: &Recipient, rendering: Rendering<'_>) -> String {
-        if self.classification.confidentiality > Confidentiality::INTERNAL {
+        if disclosure::Channel::Sms.carries(self.classification.confidentiality) != Disclosure::Full
+        {
             let reference = reference(rendering.message_id);
             let notice = match recipient.language {
                 Language::Sv => format!(
@@ -238,7 +240,9 @@ impl ValidMessage {
             Language::Sv => format!("Krismeddelande {reference}"),
             Language::En => format!("Crisis message {reference}"),
         };
-        let body = if self.classification.confidentiality > Confidentiality::INTERNAL {
+        let body = if disclosure::Channel::Push.carries(self.classification.confidentiality)
+            != Disclosure::Full
+        {
             let notice = match recipient.language {
                 Language::Sv => format!("Nytt meddelande från krisledningen ({reference})"),
                 Language::En => {

@@ -8,6 +8,7 @@
 //! residents can read what they were told earlier.
 
 use crate::classification::Confidentiality;
+use crate::disclosure::{Channel, Disclosure};
 use crate::ids::{IncidentId, NoticeId};
 use crate::people::Language;
 use crate::phone::E164;
@@ -227,7 +228,7 @@ impl NoticeDraft {
 /// hosting outside the organisation.
 fn ensure_public(level: i64) -> Result<()> {
     let level = Confidentiality::new("confidentiality", level)?;
-    if level != Confidentiality::PUBLIC {
+    if Channel::StatusPage.carries(level) != Disclosure::Full {
         return Err(DomainError::validation(
             "confidentiality",
             format!(

@@ -18,6 +18,7 @@ use reserv_domain::DomainError;
 use reserv_domain::access::{Principal, Role};
 use reserv_domain::audit::AuditOutcome;
 use reserv_domain::classification::Confidentiality;
+use reserv_domain::disclosure::Channel;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId};
 use reserv_domain::incidents::{IncidentState, LogEntryKind, NewLogEntry};
 use reserv_domain::notices::NoticeContent;
@@ -155,7 +156,7 @@ impl SmsLine {
             return Ok(StaffReply::NotAllowed);
         };
         let open =
-            open_incidents_readable(&self.store.db, principal, Confidentiality::INTERNAL).await?;
+            open_incidents_readable(&self.store.db, principal, Channel::Sms.ceiling()).await?;
         let more = open.len().saturating_sub(STATUS_LINES);
         let lines = open
             .into_iter()
