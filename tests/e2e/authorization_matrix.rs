@@ -163,11 +163,18 @@ fn schema_root_fields() -> anyhow::Result<BTreeSet<String>> {
     Ok(fields)
 }
 
+/// The field an entry is for: its key up to a parenthesised case, so that a field can
+/// have more than one entry (`Query.incident (confidential)`, on a record above some
+/// principals' clearance).
+fn field_of(key: &str) -> &str {
+    key.split_once(" (").map_or(key, |(field, _)| field)
+}
+
 /// What is wrong with the table as a whole: fields without an entry, entries without a
 /// field, and entries that do not name an outcome for exactly the known principals.
 fn table_problems(matrix: &Matrix, fields: &BTreeSet<String>) -> Vec<String> {
     let entries = matrix.entries();
-    let listed: BTreeSet<&str> = entries.iter().map(|(field, _)| field.as_str()).collect();
+    let listed: BTreeSet<&str> = entries.iter().map(|(key, _)| field_of(key)).collect();
     let mut problems: Vec<String> = fields
         .iter()
         .filter(|field| !listed.contains(field.as_str()))
@@ -249,8 +256,13 @@ fn render_markdown(matrix: &Matrix) -> String {
             let name = field
                 .split_once('.')
                 .map_or(field.as_str(), |(_, name)| name);
+            let (name, case) = name
+                .split_once(" (")
+                .map_or((name, String::new()), |(name, case)| {
+                    (name, format!(" ({case}"))
+                });
             page.push_str(&format!(
-                "| `{name}` | {} | {} |\n",
+                "| `{name}`{case} | {} | {} |\n",
                 cells.join(" | "),
                 entry.note.as_deref().unwrap_or("").replace('|', "\\|")
             ));
@@ -484,6 +496,19 @@ impl<'a> Fixtures<'a> {
                     .data("{ itSystems { id name } }", json!({}))
                     .await?;
                 id_where(&systems["itSystems"], "name", &name)?
+            }
+            "incident" if argument == "demo" => {
+                let closed = self
+                    .admin
+                    .data(
+                        "{ incidents(filter: { states: [CLOSED] }) { nodes { id } } }",
+                        json!({}),
+                    )
+                    .await?;
+                closed["incidents"]["nodes"][0]["id"]
+                    .as_str()
+                    .with_context(|| format!("the demo incident is missing: {closed}"))?
+                    .to_owned()
             }
             "account" => {
                 let accounts = self
@@ -770,4 +795,21 @@ on_every_database! {
         assert_eq!(cells, matrix.entries().len() * PRINCIPALS.len(), "every cell was checked");
         Ok(())
     }
+}
+
+#[test]
+fn a_field_without_an_entry_and_an_entry_without_a_field_are_both_named() -> anyhow::Result<()> {
+    let matrix = load_matrix()?;
+    let mut fields = schema_root_fields()?;
+    fields.insert("Mutation.setGrantClearance".to_owned());
+    fields.remove("Query.me");
+    let problems = table_problems(&matrix, &fields);
+    assert_eq!(
+        problems,
+        [
+            "Mutation.setGrantClearance is in the schema but has no entry in matrix.toml",
+            "Query.me has an entry in matrix.toml but is not in the schema",
+        ]
+    );
+    Ok(())
 }
