@@ -44,6 +44,11 @@ const KNOWN_OUTCOMES: [&str; 7] = [
     NO_EVENT,
 ];
 
+/// The administrator account the test makes for itself, so that the administrator among
+/// the principals can sign out everywhere without ending the fixtures' session.
+const FIXTURE_ADMIN: &str = "fixturer-admin";
+const FIXTURE_ADMIN_PASSWORD: &str = "Matrisens-eget-losenord-2026";
+
 /// The account that makes the objects the entries act on (drafts, notices, the open
 /// incident). It is not one of the principals, so that its edits never count as theirs
 /// (four eyes) and its sessions are never the ones ended.
@@ -322,9 +327,21 @@ fn demo_name(list: &[Named], key: &str) -> anyhow::Result<String> {
         .with_context(|| format!("no '{key}' in the demo file"))
 }
 
+async fn an_administrator_of_its_own(server: &TestServer) -> anyhow::Result<Client> {
+    server
+        .sign_in_as("admin")
+        .await?
+        .data(
+            "mutation($username: String!, $password: String!) { createAccount(input: { username: $username, password: $password, roles: [{ role: ADMIN }] }) { id } }",
+            json!({ "username": FIXTURE_ADMIN, "password": FIXTURE_ADMIN_PASSWORD }),
+        )
+        .await?;
+    server.sign_in(FIXTURE_ADMIN, FIXTURE_ADMIN_PASSWORD).await
+}
+
 /// Resolves the references that entries use for demo objects (see the head of
 /// matrix.toml). Fixed objects are looked up once; `$new-…`, `$draft:` and the like are
-/// made anew for each use by [`FIXTURE_MAKER`] or the administrator.
+/// made anew for each use by [`FIXTURE_MAKER`] or [`FIXTURE_ADMIN`].
 struct Fixtures<'a> {
     server: &'a TestServer,
     admin: Client,
@@ -343,7 +360,7 @@ impl<'a> Fixtures<'a> {
             .with_context(|| format!("reading {}", path.display()))?;
         let mut fixtures = Self {
             server,
-            admin: server.sign_in_as("admin").await?,
+            admin: an_administrator_of_its_own(server).await?,
             maker: server.sign_in_as(FIXTURE_MAKER).await?,
             demo,
             known: HashMap::new(),
