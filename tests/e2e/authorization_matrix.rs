@@ -59,7 +59,7 @@ const UPDATE_VARIABLE: &str = "RESERV_UPDATE_MATRIX";
 
 /// How long a subscription may stay silent, while the log is written to, before it counts
 /// as accepted without an event for this principal.
-const SILENCE: Duration = Duration::from_secs(3);
+const SILENCE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
