@@ -211,6 +211,13 @@ fn table_problems(matrix: &Matrix, fields: &BTreeSet<String>) -> Vec<String> {
                 ));
             }
         }
+        for code in &entry.access_shown_by {
+            if ["FORBIDDEN", "UNAUTHENTICATED"].contains(&code.to_uppercase().as_str()) {
+                problems.push(format!(
+                    "{field}: {code} never shows that access was granted; remove it from access_shown_by"
+                ));
+            }
+        }
         let subscription = field.starts_with("Subscription.");
         if !subscription && entry.expect.values().any(|outcome| outcome == NO_EVENT) {
             problems.push(format!("{field}: only subscriptions can expect {NO_EVENT}"));
@@ -327,6 +334,7 @@ fn demo_name(list: &[Named], key: &str) -> anyhow::Result<String> {
         .with_context(|| format!("no '{key}' in the demo file"))
 }
 
+/// Signs in as [`FIXTURE_ADMIN`], made by the demo administrator.
 async fn an_administrator_of_its_own(server: &TestServer) -> anyhow::Result<Client> {
     server
         .sign_in_as("admin")
@@ -370,9 +378,10 @@ impl<'a> Fixtures<'a> {
         Ok(fixtures)
     }
 
-    /// A unit in Hemtjänst, a person in Hemtjänst Norr and an IT system for the
-    /// directory's mutations, and an open incident there at confidentiality 1 with the cyberattack
-    /// playbook activated on it, a task for the care worker and a message to the unit.
+    /// For the directory's mutations a unit in Hemtjänst, a person in Hemtjänst Norr and
+    /// an IT system; for the incident's an open incident in Hemtjänst Norr at
+    /// confidentiality 1 with the cyberattack playbook activated on it, a task for the
+    /// care worker and a message to the unit.
     async fn make_the_shared_objects(&mut self) -> anyhow::Result<()> {
         let norr = self.resolve_reference("unit:hemtjanst-norr").await?;
         let home_care = self.resolve_reference("unit:hemtjanst").await?;
