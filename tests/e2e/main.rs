@@ -4,6 +4,7 @@
 mod accounts;
 mod activation;
 mod audit_trail;
+mod authorization_matrix;
 mod bad_input;
 mod binders;
 mod channels;
