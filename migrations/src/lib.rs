@@ -29,6 +29,7 @@ mod m20261206_000201_push_subscriptions;
 mod m20261206_000300_incident_client_ids;
 mod m20261207_000400_outbox_provider;
 mod m20261207_000700_clearance_and_traceability;
+mod m20261207_000800_paper_backlog;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000300_incident_client_ids::Migration),
             Box::new(m20261207_000400_outbox_provider::Migration),
             Box::new(m20261207_000700_clearance_and_traceability::Migration),
+            Box::new(m20261207_000800_paper_backlog::Migration),
         ]
     }
 }

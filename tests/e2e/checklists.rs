@@ -38,6 +38,16 @@ const COMMENT: &str = "mutation($run: ID!, $step: Int!, $client: String!, $comme
 const CHANGE_STATE: &str = "mutation($id: ID!, $state: IncidentState!, $reason: String) {
   changeIncidentState(id: $id, state: $state, reason: $reason) { state } }";
 
+const RECORD: &str = "mutation($run: ID!, $stage: PaperBacklogStage!, $count: Int!, $client: String!) {
+  recordPaperBacklog(runId: $run, stage: $stage, count: $count, clientId: $client) { counts { received registered } } }";
+
+const DUE: &str = "mutation($run: ID!, $due: DateTime) { setPaperBacklogDue(runId: $run, dueAt: $due) { dueAt } }";
+
+const BACKLOG: &str =
+    "query($id: ID!) { incident(id: $id) { paperBacklog { unit { name } dueAt overdue
+  counts { received registered checked archived leftToRegister leftToCheck leftToArchive left }
+  runs { routineTitle entries { stage count recordedBy } } } } }";
+
 async fn import_shipped(server: &TestServer) -> anyhow::Result<()> {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../playbooks");
     reserv::playbooks::import(&server.store()?, &folder).await?;
@@ -288,6 +298,92 @@ on_every_database! {
         let ordinary = worker.data(add, json!({ "id": incident, "input": { "kind": "OBSERVATION", "text": "Direkt i loggen" } })).await?;
         assert_eq!(ordinary["addLogEntry"]["fromPaper"], false);
         assert_eq!(ordinary["addLogEntry"]["onBehalfOf"], Value::Null);
+        Ok(())
+    }
+
+    async fn the_paper_backlog_is_followed_per_unit_until_every_form_is_archived(server: sample_municipality) {
+        let (lead, incident) = an_activated_outage(&server, "papper-1", false).await?;
+        let fallback = run_where(&runs(&lead, &incident).await?, "FALLBACK", true)?;
+        // Only recovery runs keep a back-log.
+        let (code, message) = lead
+            .error(RECORD, json!({ "run": fallback["id"], "stage": "RECEIVED", "count": 3, "client": "p-0" }))
+            .await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        move_to(&lead, &incident, &["TRIAGED", "ACTIVE", "RECOVERING"]).await?;
+        let recovering = runs(&lead, &incident).await?;
+        let norr = run_where(&recovering, "RECOVERY", true)?;
+        let other = run_where(&recovering, "RECOVERY", false)?;
+
+        // The unit's care worker hands in and registers the forms from the weeks on paper;
+        // a retry from her phone counts once.
+        let worker = server.sign_in_as("underskoterska").await?;
+        let received = worker
+            .data(RECORD, json!({ "run": norr["id"], "stage": "RECEIVED", "count": 40, "client": "p-1" }))
+            .await?;
+        assert_eq!(received["recordPaperBacklog"]["counts"]["received"], 40);
+        let again = worker
+            .data(RECORD, json!({ "run": norr["id"], "stage": "RECEIVED", "count": 40, "client": "p-1" }))
+            .await?;
+        assert_eq!(again["recordPaperBacklog"]["counts"]["received"], 40, "a retry is applied once");
+        worker
+            .data(RECORD, json!({ "run": norr["id"], "stage": "REGISTERED", "count": 25, "client": "p-2" }))
+            .await?;
+        let (code, message) = worker
+            .error(RECORD, json!({ "run": norr["id"], "stage": "REGISTERED", "count": 16, "client": "p-3" }))
+            .await?;
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("VALIDATION", "count: 41 forms registered would be more than the 40 received; record them as received first")
+        );
+        // The spot check is the medical responsible nurse's, not the unit's; and nobody
+        // records another unit's forms.
+        let (code, _) = worker
+            .error(RECORD, json!({ "run": norr["id"], "stage": "CHECKED", "count": 5, "client": "p-4" }))
+            .await?;
+        assert_eq!(code, "FORBIDDEN");
+        let (code, _) = worker
+            .error(RECORD, json!({ "run": other["id"], "stage": "RECEIVED", "count": 1, "client": "p-5" }))
+            .await?;
+        assert_eq!(code, "FORBIDDEN");
+        let mas = server.sign_in_as("mas").await?;
+        mas.data(RECORD, json!({ "run": norr["id"], "stage": "CHECKED", "count": 5, "client": "p-6" }))
+            .await?;
+        worker
+            .data(RECORD, json!({ "run": norr["id"], "stage": "ARCHIVED", "count": 5, "client": "p-7" }))
+            .await?;
+        let (code, _) = worker
+            .error(DUE, json!({ "run": norr["id"], "due": "2026-01-01T00:00:00Z" }))
+            .await?;
+        assert_eq!(code, "FORBIDDEN", "the crisis lead sets the due date");
+        lead.data(DUE, json!({ "run": norr["id"], "due": "2026-01-01T00:00:00Z" }))
+            .await?;
+
+        // The crisis lead sees what is left per unit, overdue, with who did what.
+        let view = lead.data(BACKLOG, json!({ "id": incident })).await?;
+        let units = view["incident"]["paperBacklog"].as_array().cloned().unwrap_or_default();
+        let unit = units
+            .iter()
+            .find(|unit| unit["unit"]["name"] == HEMTJANST_NORR)
+            .ok_or_else(|| anyhow::anyhow!("no back-log for Hemtjänst Norr: {view}"))?;
+        assert_eq!(
+            unit["counts"],
+            json!({ "received": 40, "registered": 25, "checked": 5, "archived": 5,
+                    "leftToRegister": 15, "leftToCheck": 20, "leftToArchive": 0, "left": 35 })
+        );
+        assert_eq!(unit["overdue"], true);
+        assert_eq!(unit["dueAt"], "2026-01-01T00:00:00+00:00");
+        let entries = &unit["runs"][0]["entries"];
+        assert_eq!(
+            entries,
+            &json!([
+                { "stage": "RECEIVED", "count": 40, "recordedBy": "underskoterska" },
+                { "stage": "REGISTERED", "count": 25, "recordedBy": "underskoterska" },
+                { "stage": "CHECKED", "count": 5, "recordedBy": "mas" },
+                { "stage": "ARCHIVED", "count": 5, "recordedBy": "underskoterska" },
+            ])
+        );
+        let others = units.iter().filter(|unit| unit["unit"]["name"] != HEMTJANST_NORR);
+        assert!(others.clone().count() > 0 && others.clone().all(|unit| unit["counts"]["left"] == 0 && unit["overdue"] == false), "{view}");
         Ok(())
     }
 }

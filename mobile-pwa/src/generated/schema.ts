@@ -301,6 +301,7 @@ export interface Incident {
   activatedPlans: Array<ActivatedPlan>;
   checklistRuns: Array<ChecklistRun>;
   checklistProgress: IncidentChecklistProgress;
+  paperBacklog: Array<UnitPaperBacklog>;
 }
 
 export interface IncidentChecklistProgress {
@@ -489,6 +490,8 @@ export interface Mutation {
   withdrawNotice: PublicNotice;
   sendMessage: Message;
   acknowledgeMessage: Message;
+  recordPaperBacklog: RunPaperBacklog;
+  setPaperBacklogDue: RunPaperBacklog;
   createPlan: Plan;
   updatePlan: Plan;
   discardDraft: string;
@@ -548,6 +551,26 @@ export interface PageInfo {
   startCursor: string | null;
   endCursor: string | null;
 }
+
+export interface PaperBacklogCounts {
+  received: number;
+  registered: number;
+  checked: number;
+  archived: number;
+  leftToRegister: number;
+  leftToCheck: number;
+  leftToArchive: number;
+  left: number;
+}
+
+export interface PaperBacklogEntry {
+  stage: PaperBacklogStage;
+  count: number;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+export type PaperBacklogStage = 'RECEIVED' | 'REGISTERED' | 'CHECKED' | 'ARCHIVED';
 
 export interface PaperNoteInput {
   writtenBy?: string | null;
@@ -821,6 +844,15 @@ export interface RoutineStepInput {
   when?: string | null;
 }
 
+export interface RunPaperBacklog {
+  runId: string;
+  routineTitle: string;
+  counts: PaperBacklogCounts;
+  dueAt: string | null;
+  overdue: boolean;
+  entries: Array<PaperBacklogEntry>;
+}
+
 export interface SecondFactorChallenge {
   challenge: string;
   expiresAt: string;
@@ -948,6 +980,15 @@ export interface UnitInput {
 }
 
 export type UnitKind = 'MUNICIPALITY' | 'ADMINISTRATION' | 'SERVICE' | 'UNIT';
+
+export interface UnitPaperBacklog {
+  unitId: string;
+  unit: Unit | null;
+  counts: PaperBacklogCounts;
+  dueAt: string | null;
+  overdue: boolean;
+  runs: Array<RunPaperBacklog>;
+}
 
 export interface UnitRollCall {
   unit: Unit;

@@ -17,6 +17,7 @@ mod incidents;
 mod loaders;
 mod messages;
 mod notices;
+mod paper_backlog;
 mod plans;
 mod playbook_suggestions;
 mod playbooks;

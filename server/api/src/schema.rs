@@ -10,6 +10,7 @@ use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
 use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
+use crate::paper_backlog::PaperBacklogMutation;
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbook_suggestions::PlaybookSuggestionQuery;
 use crate::playbooks::{PlaybookMutation, PlaybookQuery};
@@ -41,6 +42,7 @@ pub struct Mutation(
     IncidentMutation,
     NoticeMutation,
     MessageMutation,
+    PaperBacklogMutation,
     PlanMutation,
     PlaybookMutation,
     SecondFactorMutation,

@@ -68,6 +68,7 @@ pub mod incidents;
 pub mod messages;
 pub mod notices;
 pub mod opening_hours;
+pub mod paper_backlog;
 pub mod people;
 pub mod phone;
 pub mod plan_diff;

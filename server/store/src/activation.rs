@@ -242,6 +242,7 @@ impl Store {
                     phase: Set(RunPhase::Fallback.as_str().to_owned()),
                     exercise: Set(request.exercise),
                     started_at: Set(now),
+                    backlog_due_at: NotSet,
                 }
                 .insert(change.tx())
                 .await?;

@@ -39,7 +39,10 @@ pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, Si
 pub use activation::{ActivatedPlan, Activation, ActivationRequest, ChecklistRun};
 pub use audit::{AuditFilter, ChainReport};
 pub use break_glass::{EmergencyCode, EmergencySheet};
-pub use checklists::{ChecklistStep, IncidentProgress, MarkedStep, RunDetail, UnitProgress};
+pub use checklists::{
+    BacklogEntry, ChecklistStep, IncidentProgress, MarkedStep, RunBacklog, RunDetail, UnitBacklog,
+    UnitProgress,
+};
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};

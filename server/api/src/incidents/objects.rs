@@ -166,6 +166,14 @@ impl IncidentObject {
             .api()?;
         Ok(crate::checklists::IncidentProgressObject(progress))
     }
+    /// The paper back-log of the recovery runs per unit: forms received, registered,
+    /// spot-checked and archived, what is left, and whether it is overdue.
+    async fn paper_backlog(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::paper_backlog::UnitPaperBacklog>> {
+        crate::paper_backlog::of_incident(ctx, self.0.id).await
+    }
 }
 
 /// An entry of the crisis log. Entries never change; a correction is a later entry

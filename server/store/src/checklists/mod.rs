@@ -7,9 +7,11 @@
 //! answered with the first mark. Only staff of the run's unit (and organisation-wide
 //! roles such as crisis leads) may mark its steps.
 
+mod backlog;
 mod progress;
 mod recovery;
 
+pub use backlog::{BacklogEntry, RunBacklog, UnitBacklog};
 pub use progress::{ChecklistStep, IncidentProgress, RunDetail, UnitProgress};
 
 use crate::activation::{ChecklistRun, run_of};

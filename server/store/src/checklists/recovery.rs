@@ -63,6 +63,7 @@ impl Store {
                 phase: Set(RunPhase::Recovery.as_str().to_owned()),
                 exercise: Set(run.exercise),
                 started_at: Set(now),
+                backlog_due_at: NotSet,
             }
             .insert(tx)
             .await?;

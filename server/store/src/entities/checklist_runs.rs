@@ -15,6 +15,8 @@ pub struct Model {
     pub phase: String,
     pub exercise: bool,
     pub started_at: DateTimeUtc,
+    /// When a recovery run's paper back-log must be caught up.
+    pub backlog_due_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
