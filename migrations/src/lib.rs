@@ -27,6 +27,9 @@ mod m20261205_000500_second_factor;
 mod m20261206_000100_sms_inbound;
 mod m20261206_000201_push_subscriptions;
 mod m20261206_000300_incident_client_ids;
+mod m20261207_000200_typed_task_roles;
+mod m20261207_000201_task_exercise;
+mod m20261207_000202_message_drafts;
 
 pub struct Migrator;
 
@@ -53,6 +56,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000100_sms_inbound::Migration),
             Box::new(m20261206_000201_push_subscriptions::Migration),
             Box::new(m20261206_000300_incident_client_ids::Migration),
+            Box::new(m20261207_000200_typed_task_roles::Migration),
+            Box::new(m20261207_000201_task_exercise::Migration),
+            Box::new(m20261207_000202_message_drafts::Migration),
         ]
     }
 }
