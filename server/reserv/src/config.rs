@@ -627,6 +627,38 @@ mod tests {
     }
 
     #[test]
+    fn the_hotline_and_status_page_for_prepared_messages_come_from_file_and_environment() {
+        Jail::expect_with(|jail| {
+            let none = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                none.messages.draft_settings(),
+                reserv_store::DraftSettings::default()
+            );
+            jail.create_file(
+                "reserv.toml",
+                "[messages]\nhotline = \"0660-88 00 00\"\nstatus_url = \"  \"\n",
+            )?;
+            jail.set_env("RESERV_MESSAGES__STATUS_URL", "https://status.example.se");
+            let settings = Config::load(None)
+                .map_err(|e| e.to_string())?
+                .messages
+                .draft_settings();
+            assert_eq!(settings.hotline.as_deref(), Some("0660-88 00 00"));
+            assert_eq!(
+                settings.status_url.as_deref(),
+                Some("https://status.example.se")
+            );
+            jail.create_file("reserv.toml", "[messages]\nhotlines = \"112\"\n")?;
+            let refused = Config::load(None).err().map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|m| m.contains("hotlines")),
+                "{refused:?}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn login_throttling_and_idle_timeout_come_from_file_and_environment() {
         Jail::expect_with(|jail| {
             jail.create_file(
