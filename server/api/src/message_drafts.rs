@@ -11,9 +11,12 @@ use chrono::{DateTime, Utc};
 use reserv_domain::ids::MessageDraftId;
 use reserv_domain::message_drafts::{DraftEdit, MessageDraft, unfilled_in};
 
-/// Who a draft is for.
+/// Who a message draft is for.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "reserv_domain::message_drafts::DraftAudience")]
+#[graphql(
+    name = "MessageDraftAudience",
+    remote = "reserv_domain::message_drafts::DraftAudience"
+)]
 pub enum DraftAudience {
     /// The people of the units the activation covers.
     Staff,
@@ -25,8 +28,12 @@ pub enum DraftAudience {
     Public,
 }
 
+/// Where a message draft stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "reserv_domain::message_drafts::DraftState")]
+#[graphql(
+    name = "MessageDraftState",
+    remote = "reserv_domain::message_drafts::DraftState"
+)]
 pub enum DraftState {
     Draft,
     Sent,
