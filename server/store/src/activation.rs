@@ -422,7 +422,8 @@ async fn activation_by_key(db: &impl ConnectionTrait, key: &str) -> Result<Optio
     }))
 }
 
-fn exercise_prefix(exercise: bool) -> &'static str {
+/// What starts every text an exercise writes, so that nobody mistakes it for the real thing.
+pub(crate) fn exercise_prefix(exercise: bool) -> &'static str {
     if exercise { "ÖVNING: " } else { "" }
 }
 

@@ -8,7 +8,7 @@
 //! copies), in one change with marking the draft sent; the draft for the public is
 //! published as a public notice instead. This module never writes to the outbox itself.
 
-use crate::activation::action_entry;
+use crate::activation::{action_entry, exercise_prefix};
 use crate::audit::{Audit, AuditedObject, Change};
 use crate::entities::{incident_plan_activations, message_drafts, people, units};
 use crate::incidents::rows::locate;
@@ -137,7 +137,7 @@ impl Store {
             .await?;
             let text = format!(
                 "{}Utkast till meddelande till {} förberett enligt playbook \"{}\"; det skickas när krisledningen skickar det.",
-                exercise_mark(occasion.exercise),
+                exercise_prefix(occasion.exercise),
                 audience.in_swedish(),
                 occasion.playbook.title.sv
             );
@@ -230,7 +230,7 @@ impl Store {
             .await?;
             let text = format!(
                 "{}Utkastet till meddelande till {} kastades utan att skickas.",
-                exercise_mark(draft.exercise),
+                exercise_prefix(draft.exercise),
                 draft.audience.in_swedish()
             );
             self.append_log_entry_in(
@@ -309,7 +309,7 @@ impl Store {
                     .await?;
                 let text = format!(
                     "{}Meddelande {} skickat till {} ({} mottagare) från aktiveringens utkast.",
-                    exercise_mark(draft.exercise),
+                    exercise_prefix(draft.exercise),
                     message.reference(),
                     draft.audience.in_swedish(),
                     message.recipient_count
@@ -411,10 +411,6 @@ impl Store {
 enum SentAs {
     Message(MessageId),
     Notice(NoticeId),
-}
-
-fn exercise_mark(exercise: bool) -> &'static str {
-    if exercise { "ÖVNING: " } else { "" }
 }
 
 fn draft_audience(audience: Audience) -> DraftAudience {
