@@ -27,6 +27,9 @@ mod m20261205_000500_second_factor;
 mod m20261206_000100_sms_inbound;
 mod m20261206_000201_push_subscriptions;
 mod m20261206_000300_incident_client_ids;
+mod m20261207_000200_typed_task_roles;
+mod m20261207_000201_task_exercise;
+mod m20261207_000202_message_drafts;
 mod m20261207_000400_outbox_provider;
 mod m20261207_000700_clearance_and_traceability;
 mod m20261207_000800_paper_backlog;
@@ -56,6 +59,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000100_sms_inbound::Migration),
             Box::new(m20261206_000201_push_subscriptions::Migration),
             Box::new(m20261206_000300_incident_client_ids::Migration),
+            Box::new(m20261207_000200_typed_task_roles::Migration),
+            Box::new(m20261207_000201_task_exercise::Migration),
+            Box::new(m20261207_000202_message_drafts::Migration),
             Box::new(m20261207_000400_outbox_provider::Migration),
             Box::new(m20261207_000700_clearance_and_traceability::Migration),
             Box::new(m20261207_000800_paper_backlog::Migration),

@@ -11,7 +11,13 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// The tables whose rows carry a classification.
-const CLASSIFIED: [&str; 4] = ["plan_versions", "routines", "incidents", "messages"];
+const CLASSIFIED: [&str; 5] = [
+    "plan_versions",
+    "routines",
+    "incidents",
+    "messages",
+    "message_drafts",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -432,10 +432,10 @@ on_every_database! {
         let incident = id_of(&report(&lead, "Hemtjänsten behöver förstärkning", 2, false, &[&norr]).await?);
         let fatima = person_id(&lead, "Fatima Ali").await?;
         let task = lead
-            .data(CREATE_TASK, json!({ "id": incident, "input": { "title": "Gå extrapass i Hemtjänst Norr", "assigneeId": fatima, "assigneeRole": "Undersköterska" } }))
+            .data(CREATE_TASK, json!({ "id": incident, "input": { "title": "Gå extrapass i Hemtjänst Norr", "assigneeId": fatima, "assigneeRole": "CARE_WORKER" } }))
             .await?;
         let task_id = id_of(&task["createTask"]);
-        assert_eq!(task["createTask"]["assigneeRole"], "Undersköterska");
+        assert_eq!(task["createTask"]["assigneeRole"], "CARE_WORKER");
 
         let worker = account_for(&server, "fatima.ali", "Fatima Ali", "CARE_WORKER", SOLGARDEN).await?;
         let mine = worker.data(MY_TASKS, json!({})).await?;

@@ -120,6 +120,11 @@ struct PostgresDatabase {
 
 static DATABASE_COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The residents' hotline in [`TestServer::a_municipality_with_its_hotline_and_status_page`].
+pub const HOTLINE: &str = "0660-88 00 00";
+/// The status page's address in the same fixture.
+pub const STATUS_URL: &str = "https://status.example.se";
+
 /// The base URL the SMS provider signs in [`TestServer::sample_municipality_with_sms`].
 pub const SMS_PUBLIC_URL: &str = "https://reserv.example.se";
 /// The provider's auth token there.
@@ -245,6 +250,18 @@ impl TestServer {
     /// unit, accounts for every role and one closed incident.
     pub async fn sample_municipality(backend: Backend) -> anyhow::Result<Self> {
         Self::sample_municipality_with(backend, |_| ()).await
+    }
+
+    /// The demo municipality with the residents' hotline and the status page's address
+    /// configured, so that the messages an activation prepares are filled in whole.
+    pub async fn a_municipality_with_its_hotline_and_status_page(
+        backend: Backend,
+    ) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| {
+            config.messages.hotline = Some(HOTLINE.into());
+            config.messages.status_url = Some(STATUS_URL.into());
+        })
+        .await
     }
 
     /// The demo municipality in a deployment that lets an editor approve their own plan

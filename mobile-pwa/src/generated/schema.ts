@@ -43,6 +43,7 @@ export interface Activation {
   activatedPlans: Array<ActivatedPlan>;
   checklistRuns: Array<ChecklistRun>;
   tasksCreated: number;
+  draftsCreated: number;
   replayed: boolean;
 }
 
@@ -82,6 +83,7 @@ export interface AudienceInput {
   everyone: boolean;
   roles: Array<Role>;
   unitIds: Array<string>;
+  managersOfUnitIds: Array<string>;
   personIds: Array<string>;
   taskIds: Array<string>;
 }
@@ -298,6 +300,7 @@ export interface Incident {
   updatedAt: string;
   log: Array<LogEntry>;
   tasks: Array<Task>;
+  messageDrafts: Array<MessageDraft>;
   activatedPlans: Array<ActivatedPlan>;
   checklistRuns: Array<ChecklistRun>;
   checklistProgress: IncidentChecklistProgress;
@@ -452,6 +455,34 @@ export interface Message {
   recipientCount: number;
 }
 
+export interface MessageDraft {
+  id: string;
+  incidentId: string;
+  audience: MessageDraftAudience;
+  units: Array<Unit>;
+  bodySv: string;
+  bodyEn: string | null;
+  unfilledPlaceholders: Array<string>;
+  classification: Classification;
+  exercise: boolean;
+  state: MessageDraftState;
+  message: Message | null;
+  noticeId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string | null;
+}
+
+export type MessageDraftAudience = 'STAFF' | 'MANAGERS' | 'CRISIS_GROUP' | 'PUBLIC';
+
+export interface MessageDraftInput {
+  bodySv?: string | null;
+  bodyEn?: string | null;
+  classification?: ClassificationInput | null;
+}
+
+export type MessageDraftState = 'DRAFT' | 'SENT' | 'DISCARDED';
+
 export interface MessageEstimate {
   recipients: number;
   withoutPhone: number;
@@ -490,6 +521,9 @@ export interface Mutation {
   withdrawNotice: PublicNotice;
   sendMessage: Message;
   acknowledgeMessage: Message;
+  updateMessageDraft: MessageDraft;
+  discardMessageDraft: MessageDraft;
+  sendMessageDraft: MessageDraft;
   recordPaperBacklog: RunPaperBacklog;
   setPaperBacklogDue: RunPaperBacklog;
   createPlan: Plan;
@@ -932,7 +966,8 @@ export interface Task {
   id: string;
   title: string;
   assignee: Person | null;
-  assigneeRole: string | null;
+  assigneeRole: Role | null;
+  exercise: boolean;
   dueAt: string | null;
   state: TaskState;
   incidentId: string;
@@ -944,7 +979,7 @@ export interface Task {
 export interface TaskInput {
   title: string;
   assigneeId?: string | null;
-  assigneeRole?: string | null;
+  assigneeRole?: Role | null;
   dueAt?: string | null;
 }
 

@@ -15,6 +15,7 @@ mod error;
 mod http;
 mod incidents;
 mod loaders;
+mod message_drafts;
 mod messages;
 mod notices;
 mod paper_backlog;

@@ -27,6 +27,10 @@ pub struct AudienceInput {
     /// account.
     #[graphql(default)]
     pub unit_ids: Vec<ID>,
+    /// The unit managers of these units: the people whose accounts hold the unit
+    /// manager role for one of them.
+    #[graphql(default)]
+    pub managers_of_unit_ids: Vec<ID>,
     #[graphql(default)]
     pub person_ids: Vec<ID>,
     /// The people assigned to these tasks.
@@ -64,6 +68,11 @@ impl SendMessageInput {
                 everyone: audience.everyone,
                 roles: audience.roles.into_iter().map(Into::into).collect(),
                 unit_ids: parse_ids("audience.unitIds", &audience.unit_ids, UnitId)?,
+                managers_of: parse_ids(
+                    "audience.managersOfUnitIds",
+                    &audience.managers_of_unit_ids,
+                    UnitId,
+                )?,
                 person_ids: parse_ids("audience.personIds", &audience.person_ids, PersonId)?,
                 task_ids: parse_ids("audience.taskIds", &audience.task_ids, TaskId)?,
             },

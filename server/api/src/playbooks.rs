@@ -200,6 +200,11 @@ impl ActivationObject {
     async fn tasks_created(&self) -> usize {
         self.0.tasks_created
     }
+    /// How many message drafts this call prepared: none when it returned an earlier
+    /// activation.
+    async fn drafts_created(&self) -> usize {
+        self.0.drafts_created
+    }
     /// Whether this is the earlier activation with the same idempotency key.
     async fn replayed(&self) -> bool {
         self.0.replayed

@@ -8,6 +8,7 @@ use crate::directory::{DirectoryMutation, DirectoryQuery};
 use crate::error::ErrorCodes;
 use crate::http::ApiSettings;
 use crate::incidents::{IncidentMutation, IncidentQuery, IncidentSubscription};
+use crate::message_drafts::MessageDraftMutation;
 use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::paper_backlog::PaperBacklogMutation;
@@ -42,6 +43,7 @@ pub struct Mutation(
     IncidentMutation,
     NoticeMutation,
     MessageMutation,
+    MessageDraftMutation,
     PaperBacklogMutation,
     PlanMutation,
     PlaybookMutation,

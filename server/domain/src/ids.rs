@@ -49,4 +49,6 @@ id_type!(
     NoticeId,
     /// A crisis message.
     MessageId,
+    /// A message prepared at activation, not yet sent.
+    MessageDraftId,
 );

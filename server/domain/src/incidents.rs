@@ -4,6 +4,7 @@
 //! The crisis log is a legal record: an entry is never changed or removed. A mistake is
 //! mended by a new entry that points to the one it corrects.
 
+use crate::access::Role;
 use crate::classification::Classification;
 use crate::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
 use crate::validate::{optional_text, required_text};
@@ -351,10 +352,14 @@ pub struct Task {
     pub incident_id: IncidentId,
     pub title: String,
     pub assignee_id: Option<PersonId>,
-    /// A role (such as "Enhetschef") when no named person is assigned yet.
-    pub assignee_role: Option<String>,
+    /// The crisis role that should do it: whoever holds it takes the task when no
+    /// named person is assigned, and activation assigns someone who holds it.
+    pub assignee_role: Option<Role>,
     pub due_at: Option<DateTime<Utc>>,
     pub state: TaskState,
+    /// Set for every task of an exercise incident, so that nobody mistakes it for a
+    /// real one.
+    pub exercise: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -363,7 +368,7 @@ pub struct Task {
 pub struct NewTask {
     pub title: String,
     pub assignee_id: Option<PersonId>,
-    pub assignee_role: Option<String>,
+    pub assignee_role: Option<Role>,
     pub due_at: Option<DateTime<Utc>>,
 }
 
@@ -371,7 +376,6 @@ impl NewTask {
     pub fn validate(self) -> Result<Self> {
         Ok(Self {
             title: required_text("title", &self.title, 300)?,
-            assignee_role: optional_text("assigneeRole", self.assignee_role.as_deref(), 120)?,
             ..self
         })
     }

@@ -65,6 +65,7 @@ pub mod disclosure;
 pub mod error;
 pub mod ids;
 pub mod incidents;
+pub mod message_drafts;
 pub mod messages;
 pub mod notices;
 pub mod opening_hours;

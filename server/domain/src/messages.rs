@@ -50,6 +50,9 @@ pub struct Audience {
     pub roles: Vec<Role>,
     /// The people attached to these units or to units below them.
     pub unit_ids: Vec<UnitId>,
+    /// The unit managers of these units: the people whose enabled accounts hold the
+    /// unit manager role for one of them.
+    pub managers_of: Vec<UnitId>,
     pub person_ids: Vec<PersonId>,
     /// The people assigned to these tasks.
     pub task_ids: Vec<TaskId>,
@@ -60,6 +63,7 @@ impl Audience {
         !self.everyone
             && self.roles.is_empty()
             && self.unit_ids.is_empty()
+            && self.managers_of.is_empty()
             && self.person_ids.is_empty()
             && self.task_ids.is_empty()
     }
@@ -97,7 +101,7 @@ impl NewMessage {
         if self.audience.is_empty() {
             return Err(DomainError::validation(
                 "audience",
-                "names nobody; choose everyone, roles, units, people or tasks",
+                "names nobody; choose everyone, roles, units, unit managers, people or tasks",
             ));
         }
         let body_sv = required_text("bodySv", &self.body_sv, 1_000)?;

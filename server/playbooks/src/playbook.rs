@@ -5,6 +5,7 @@ use reserv_domain::access::Role;
 use reserv_domain::incidents::{IncidentKind, Severity};
 use reserv_domain::plans::RoutineKey;
 use reserv_domain::systems::Criticality;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -90,6 +91,33 @@ pub struct PlannedMessage {
     pub text: Text,
 }
 
+impl PlannedMessage {
+    /// The texts with their `{{ placeholder }}`s filled from `sv` for the Swedish text
+    /// and `en` for the English one (a time reads differently in each). The check has
+    /// made sure that every placeholder is a known one; the caller gives each a value.
+    pub fn filled(
+        &self,
+        sv: &BTreeMap<&'static str, String>,
+        en: &BTreeMap<&'static str, String>,
+    ) -> Result<Text, String> {
+        let environment = minijinja::Environment::new();
+        let render = |template: &str, values: &BTreeMap<&'static str, String>| {
+            environment
+                .render_str(template, values)
+                .map_err(|error| error.to_string())
+        };
+        Ok(Text {
+            sv: render(&self.text.sv, sv)?,
+            en: self
+                .text
+                .en
+                .as_deref()
+                .map(|english| render(english, en))
+                .transpose()?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
     /// Everyone attached to an involved unit.
@@ -151,6 +179,36 @@ mod tests {
             within: within.iter().map(|name| (*name).to_owned()).collect(),
             units: units.iter().map(|name| (*name).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn a_message_is_filled_in_each_language_with_its_own_values() {
+        let planned = PlannedMessage {
+            audience: Audience::Staff,
+            text: Text {
+                sv: "Journalen är nere ({{ incident }}), aktiverad {{ activated_at }}.".into(),
+                en: Some(
+                    "The journal is down ({{ incident }}), activated {{ activated_at }}.".into(),
+                ),
+            },
+        };
+        let values = |at: &str| {
+            BTreeMap::from([
+                ("incident", "Journalen".to_owned()),
+                ("activated_at", at.to_owned()),
+            ])
+        };
+        let filled = planned.filled(
+            &values("7 december kl. 03.00"),
+            &values("7 December, 03:00"),
+        );
+        assert_eq!(
+            filled,
+            Ok(Text {
+                sv: "Journalen är nere (Journalen), aktiverad 7 december kl. 03.00.".into(),
+                en: Some("The journal is down (Journalen), activated 7 December, 03:00.".into()),
+            })
+        );
     }
 
     #[test]

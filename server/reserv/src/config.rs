@@ -55,11 +55,42 @@ pub struct Config {
     pub push: crate::push_config::PushConfig,
     /// How continuity plans are kept (`[plans]`, `RESERV_PLANS__<KEY>`).
     pub plans: PlansConfig,
+    /// What fills the placeholders of the messages an activation prepares
+    /// (`[messages]`, `RESERV_MESSAGES__<KEY>`).
+    pub messages: MessagesConfig,
     /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
     pub secret_key: Option<String>,
     /// A file holding that key; neither set means `DATA_DIR/secret.key`, created at
     /// first start.
     pub secret_key_file: Option<PathBuf>,
+}
+
+/// What fills the placeholders of prepared messages that the database does not hold;
+/// a placeholder without a value stays in the draft until someone writes it in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessagesConfig {
+    /// The residents' hotline as residents dial it, for `{{ hotline }}`.
+    pub hotline: Option<String>,
+    /// The public status page's address, for `{{ status_url }}`.
+    pub status_url: Option<String>,
+}
+
+impl MessagesConfig {
+    /// The store's draft settings; blank values count as none.
+    pub fn draft_settings(&self) -> reserv_store::DraftSettings {
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        reserv_store::DraftSettings {
+            hotline: given(&self.hotline),
+            status_url: given(&self.status_url),
+        }
+    }
 }
 
 /// Settings of continuity plans.
@@ -183,6 +214,7 @@ impl Default for Config {
             sms: None,
             push: crate::push_config::PushConfig::default(),
             plans: PlansConfig::default(),
+            messages: MessagesConfig::default(),
             secret_key: None,
             secret_key_file: None,
         }
@@ -397,6 +429,7 @@ impl std::fmt::Debug for Config {
             )
             .field("log", &self.log)
             .field("plans", &self.plans)
+            .field("messages", &self.messages)
             .field("playbooks_dir", &self.playbooks_dir)
             .field("fallback", &self.fallback)
             .field("sms", &self.sms)
@@ -588,6 +621,38 @@ mod tests {
             let refused = Config::load(None).err().map(|e| e.to_string());
             assert!(
                 refused.as_deref().is_some_and(|m| m.contains("four_eye")),
+                "{refused:?}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_hotline_and_status_page_for_prepared_messages_come_from_file_and_environment() {
+        Jail::expect_with(|jail| {
+            let none = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                none.messages.draft_settings(),
+                reserv_store::DraftSettings::default()
+            );
+            jail.create_file(
+                "reserv.toml",
+                "[messages]\nhotline = \"0660-88 00 00\"\nstatus_url = \"  \"\n",
+            )?;
+            jail.set_env("RESERV_MESSAGES__STATUS_URL", "https://status.example.se");
+            let settings = Config::load(None)
+                .map_err(|e| e.to_string())?
+                .messages
+                .draft_settings();
+            assert_eq!(settings.hotline.as_deref(), Some("0660-88 00 00"));
+            assert_eq!(
+                settings.status_url.as_deref(),
+                Some("https://status.example.se")
+            );
+            jail.create_file("reserv.toml", "[messages]\nhotlines = \"112\"\n")?;
+            let refused = Config::load(None).err().map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|m| m.contains("hotlines")),
                 "{refused:?}"
             );
             Ok(())

@@ -28,6 +28,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_secret_key(secret_key)
         .with_sign_in_settings(config.sign_in_settings())
         .with_plan_settings(config.plans.plan_settings())
+        .with_draft_settings(config.messages.draft_settings())
         .with_sms_channel(match &config.sms {
             Some(sms) => SmsChannel::On(sms.capacity()),
             None => SmsChannel::Off,

@@ -1,7 +1,8 @@
 //! Activating a playbook: in one change, open an incident (or join an open one), activate
 //! the approved continuity plans of the units it involves, create the playbook's tasks
 //! with assignees resolved from the crisis roles people hold, start a checklist run for
-//! every activated routine and write a crisis log entry for each of those effects.
+//! every activated routine, prepare the playbook's messages as drafts (see
+//! [`crate::message_drafts`]) and write a crisis log entry for each of those effects.
 //!
 //! An activation is found again by its idempotency key: the same key twice returns the
 //! first activation and creates nothing.
@@ -11,6 +12,7 @@ use crate::entities::{
     account_roles, accounts, activations, checklist_runs, incident_plan_activations, plan_versions,
     plans, playbooks, routines, units,
 };
+use crate::message_drafts::DraftOccasion;
 use crate::playbook_suggestions::path_names;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -79,6 +81,8 @@ pub struct Activation {
     pub runs: Vec<ChecklistRun>,
     /// How many tasks the activation created (none when it was replayed).
     pub tasks_created: usize,
+    /// How many message drafts the activation prepared (none when it was replayed).
+    pub drafts_created: usize,
     /// Whether this answer is the first activation with the same idempotency key.
     pub replayed: bool,
 }
@@ -292,7 +296,7 @@ impl Store {
                         NewTask {
                             title: format!("{}{title}", exercise_prefix(request.exercise)),
                             assignee_id: assignee,
-                            assignee_role: Some(planned.role.as_str().to_owned()),
+                            assignee_role: Some(planned.role),
                             due_at: due,
                         },
                     )
@@ -313,6 +317,20 @@ impl Store {
                     .await?;
             }
         }
+        let drafts_created = self
+            .prepare_message_drafts_in(
+                change,
+                who,
+                DraftOccasion {
+                    playbook: &playbook,
+                    incident: &incident,
+                    activation_id: activation.id,
+                    units: &unit_rows,
+                    exercise: request.exercise,
+                    activated_at: now,
+                },
+            )
+            .await?;
         let found = Activation {
             id: activation.id,
             playbook_id: playbook.id,
@@ -322,6 +340,7 @@ impl Store {
             plans: plans_activated,
             runs,
             tasks_created,
+            drafts_created,
             replayed: false,
         };
         change.audited(self, who, &Audit::new("activate", "playbook"), &found);
@@ -399,11 +418,13 @@ async fn activation_by_key(db: &impl ConnectionTrait, key: &str) -> Result<Optio
         plans,
         runs,
         tasks_created: 0,
+        drafts_created: 0,
         replayed: true,
     }))
 }
 
-fn exercise_prefix(exercise: bool) -> &'static str {
+/// What starts every text an exercise writes, so that nobody mistakes it for the real thing.
+pub(crate) fn exercise_prefix(exercise: bool) -> &'static str {
     if exercise { "ÖVNING: " } else { "" }
 }
 

@@ -222,4 +222,72 @@ mod tests {
         assert!(result.is_some_and(|message| message.contains("does not exist")));
         assert!(missing.is_some_and(|file| !file.exists()));
     }
+
+    /// A database written before roles were typed: role names and Swedish titles
+    /// become roles, anything else stays readable in the task's title, and the
+    /// database then refuses a role that does not exist.
+    #[tokio::test]
+    async fn free_text_task_roles_become_roles_or_stay_in_the_title() -> Result<()> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Location(e.to_string()))?;
+        let location = DatabaseLocation::default_sqlite(dir.path().join("before.db"));
+        let db = connect(&location).await?;
+        let before_typed = Migrator::migrations()
+            .iter()
+            .position(|migration| migration.name() == "m20261207_000200_typed_task_roles")
+            .and_then(|position| u32::try_from(position).ok())
+            .ok_or_else(|| StoreError::Location("the typed roles migration is missing".into()))?;
+        Migrator::up(&db, Some(before_typed)).await?;
+        let sql = |text: &str| Statement::from_string(DbBackend::Sqlite, text.to_owned());
+        db.execute_raw(sql(
+            "INSERT INTO incidents (id, title, kind, severity, state, exercise, confidentiality, \
+             integrity, availability, reported_at, updated_at) VALUES (1, 'Övning: larmen tysta', \
+             'it_outage', 2, 'active', true, 1, 2, 2, '2026-02-10T03:00:00Z', '2026-02-10T03:00:00Z')",
+        ))
+        .await?;
+        for (id, role) in [
+            (1, "'Enhetschef hemtjänst'"),
+            (2, "'crisis_lead'"),
+            (3, "'MAS'"),
+            (4, "NULL"),
+        ] {
+            db.execute_raw(sql(&format!(
+                "INSERT INTO tasks (id, incident_id, title, assignee_role, state, created_at, \
+                 updated_at) VALUES ({id}, 1, 'Uppgift {id}', {role}, 'open', \
+                 '2026-02-10T03:00:00Z', '2026-02-10T03:00:00Z')"
+            )))
+            .await?;
+        }
+        migrate(&db).await?;
+        let rows = db
+            .query_all_raw(sql(
+                "SELECT title, assignee_role, exercise FROM tasks ORDER BY id",
+            ))
+            .await?;
+        let mut found = Vec::new();
+        for row in rows {
+            let title: String = row.try_get("", "title")?;
+            let role: Option<String> = row.try_get("", "assignee_role")?;
+            let exercise: bool = row.try_get("", "exercise")?;
+            found.push((title, role, exercise));
+        }
+        let task =
+            |title: &str, role: Option<&str>| (title.to_owned(), role.map(str::to_owned), true);
+        assert_eq!(
+            found,
+            [
+                task("Uppgift 1", Some("unit_manager")),
+                task("Uppgift 2", Some("crisis_lead")),
+                task("Uppgift 3 (roll: MAS)", None),
+                task("Uppgift 4", None),
+            ]
+        );
+        let refused = db
+            .execute_raw(sql(
+                "UPDATE tasks SET assignee_role = 'Enhetschef' WHERE id = 1",
+            ))
+            .await;
+        assert!(refused.is_err(), "the column takes roles only");
+        Ok(())
+    }
 }

@@ -19,6 +19,7 @@ mod error;
 mod impact;
 mod incidents;
 mod links;
+mod message_drafts;
 mod messages;
 mod notices;
 mod outbox;
@@ -47,6 +48,7 @@ pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
+pub use message_drafts::DraftSettings;
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
 pub use page::{Page, PageRequest};
@@ -151,6 +153,8 @@ pub struct Store {
     /// Seals the secrets the server must read back (TOTP seeds); kept outside the
     /// database. Without it nobody can enrol a second factor.
     secret_key: Option<SecretKey>,
+    /// What fills the placeholders of prepared messages that the database does not hold.
+    draft_settings: DraftSettings,
 }
 
 impl Store {
@@ -183,6 +187,7 @@ impl Store {
             sms_channel: SmsChannel::Off,
             active_sms_provider: Arc::default(),
             secret_key: None,
+            draft_settings: DraftSettings::default(),
         })
     }
 

@@ -6,7 +6,7 @@
 //! recipient is queued or nobody is. This module never talks to a provider; the
 //! notify crate's worker sends what the outbox holds.
 
-use crate::audit::{Audit, AuditedObject};
+use crate::audit::{Audit, AuditedObject, Change};
 use crate::directory::ensure_units_exist;
 use crate::entities::{
     account_roles, accounts, message_recipients, messages, outbox, people, person_units,
@@ -111,36 +111,46 @@ impl Store {
     /// a text that makes too many segments for any recipient is refused before anything
     /// is written.
     pub async fn send_message(&self, who: &Principal, request: NewMessage) -> Result<Message> {
-        let tx = self.begin().await?;
-        let result = async {
-            let prepared = prepare(&tx, who, request).await?;
-            let now = self.now();
-            let message = &prepared.message;
-            let row = messages::ActiveModel {
-                id: NotSet,
-                incident_id: Set(message.incident_id.map(|id| id.0)),
-                body_sv: Set(message.body_sv.clone()),
-                body_en: Set(message.body_en.clone()),
-                confidentiality: Set(message.classification.confidentiality.level().into()),
-                integrity: Set(message.classification.integrity.into()),
-                availability: Set(message.classification.availability.into()),
-                traceability: Set(message.classification.traceability.map(i16::from)),
-                exercise: Set(prepared.exercise()),
-                sent_by: Set(who.username.chars().take(64).collect()),
-                sent_by_account_id: Set(who.account_id.map(|id| id.0)),
-                created_at: Set(now),
-            }
-            .insert(&tx)
-            .await?;
-            let rendering = prepared.rendering(MessageId(row.id));
-            let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
-            queue(&tx, &prepared, bodies, MessageId(row.id), now).await?;
-            queue_push(&tx, &prepared, rendering, MessageId(row.id), now).await?;
-            stored_message(row, prepared.recipients.len() as u64)
-        }
-        .await;
-        self.finish(tx, who, Audit::new("send", "message"), result)
+        let mut change = self.change().await?;
+        let result = self.send_message_in(&mut change, who, request).await;
+        self.conclude(change, who, Audit::new("send", "message"), result)
             .await
+    }
+
+    /// [`Store::send_message`] as part of a larger change, such as sending a draft.
+    pub(crate) async fn send_message_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        request: NewMessage,
+    ) -> Result<Message> {
+        let tx = change.tx();
+        let prepared = prepare(tx, who, request).await?;
+        let now = self.now();
+        let message = &prepared.message;
+        let row = messages::ActiveModel {
+            id: NotSet,
+            incident_id: Set(message.incident_id.map(|id| id.0)),
+            body_sv: Set(message.body_sv.clone()),
+            body_en: Set(message.body_en.clone()),
+            confidentiality: Set(message.classification.confidentiality.level().into()),
+            integrity: Set(message.classification.integrity.into()),
+            availability: Set(message.classification.availability.into()),
+            traceability: Set(message.classification.traceability.map(i16::from)),
+            exercise: Set(prepared.exercise()),
+            sent_by: Set(who.username.chars().take(64).collect()),
+            sent_by_account_id: Set(who.account_id.map(|id| id.0)),
+            created_at: Set(now),
+        }
+        .insert(tx)
+        .await?;
+        let rendering = prepared.rendering(MessageId(row.id));
+        let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
+        queue(tx, &prepared, bodies, MessageId(row.id), now).await?;
+        queue_push(tx, &prepared, rendering, MessageId(row.id), now).await?;
+        let sent = stored_message(row, prepared.recipients.len() as u64)?;
+        change.audited(self, who, &Audit::new("send", "message"), &sent);
+        Ok(sent)
     }
 
     /// What sending `request` would do, without sending it: how many people it
@@ -397,6 +407,9 @@ async fn resolve_audience(
     audience: &Audience,
 ) -> Result<Vec<(Recipient, Option<String>)>> {
     ensure_units_exist(db, &audience.unit_ids).await?;
+    if !audience.managers_of.is_empty() {
+        ensure_units_exist(db, &audience.managers_of).await?;
+    }
     let task_ids: Vec<i64> = audience.task_ids.iter().map(|id| id.0).collect();
     let found_tasks = tasks::Entity::find()
         .filter(tasks::Column::Id.is_in(task_ids.clone()))
@@ -433,6 +446,18 @@ async fn resolve_audience(
     }
     if !audience.roles.is_empty() {
         anyone = anyone.add(people::Column::Id.in_subquery(holders_of(&audience.roles)));
+    }
+    if !audience.managers_of.is_empty() {
+        anyone = anyone.add(
+            people::Column::Id.in_subquery(
+                holders_of(&[reserv_domain::access::Role::UnitManager])
+                    .and_where(
+                        Expr::col((account_roles::Entity, account_roles::Column::UnitId))
+                            .is_in(audience.managers_of.iter().map(|id| id.0)),
+                    )
+                    .to_owned(),
+            ),
+        );
     }
     if !task_ids.is_empty() {
         anyone = anyone.add(

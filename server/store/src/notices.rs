@@ -6,7 +6,7 @@
 //! (status page, feeds, fallback site) can call [`Store::public_notices`] without a
 //! principal: a notice is public by the rule [`NoticeDraft::validate`] enforces on write.
 
-use crate::audit::{Audit, AuditedObject};
+use crate::audit::{Audit, AuditedObject, Change};
 use crate::convert;
 use crate::entities::{public_notice_revisions, public_notices};
 use crate::incidents::ensure_incident_readable;
@@ -36,31 +36,48 @@ impl Store {
         who: &Principal,
         draft: NoticeDraft,
     ) -> Result<PublicNotice> {
-        let tx = self.begin().await?;
-        let result = async {
-            who.authorize_somewhere(Action::PublishNotices)?;
-            let now = self.now();
-            let notice = draft.validate(now)?;
-            if let Some(incident) = notice.incident_id {
-                ensure_incident_readable(&tx, who, incident).await?;
-            }
-            let row = public_notices::ActiveModel {
-                id: NotSet,
-                incident_id: Set(notice.incident_id.map(|id| id.0)),
-                created_at: Set(now),
-            }
-            .insert(&tx)
-            .await?;
-            let id = NoticeId(row.id);
-            append_revision(&tx, id, 1, NoticeState::Published, &notice.content, now).await?;
-            find_notice(&tx, id).await
-        }
-        .await;
+        let mut change = self.change().await?;
+        let result = self.publish_notice_in(&mut change, who, draft).await;
         let notice = self
-            .finish(tx, who, Audit::new("publish", "public_notice"), result)
+            .conclude(change, who, Audit::new("publish", "public_notice"), result)
             .await?;
         self.announce_notice_change();
         Ok(notice)
+    }
+
+    /// [`Store::publish_notice`] as part of a larger change, such as sending the draft
+    /// an activation prepared for the public. The caller announces the notice change
+    /// once the change is committed.
+    pub(crate) async fn publish_notice_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        draft: NoticeDraft,
+    ) -> Result<PublicNotice> {
+        who.authorize_somewhere(Action::PublishNotices)?;
+        let tx = change.tx();
+        let now = self.now();
+        let notice = draft.validate(now)?;
+        if let Some(incident) = notice.incident_id {
+            ensure_incident_readable(tx, who, incident).await?;
+        }
+        let row = public_notices::ActiveModel {
+            id: NotSet,
+            incident_id: Set(notice.incident_id.map(|id| id.0)),
+            created_at: Set(now),
+        }
+        .insert(tx)
+        .await?;
+        let id = NoticeId(row.id);
+        append_revision(tx, id, 1, NoticeState::Published, &notice.content, now).await?;
+        let published = find_notice(tx, id).await?;
+        change.audited(
+            self,
+            who,
+            &Audit::new("publish", "public_notice"),
+            &published,
+        );
+        Ok(published)
     }
 
     /// Replaces what a published notice says with a new revision; the earlier ones stay.

@@ -97,10 +97,11 @@ async fn measure(
         );
     }
     println!(
-        "  one activation: {} plans, {} checklist runs, {} tasks, one crisis log entry per plan and task",
+        "  one activation: {} plans, {} checklist runs, {} tasks, {} message drafts, one crisis log entry per plan, task and draft",
         activation.plans.len(),
         activation.runs.len(),
-        activation.tasks_created
+        activation.tasks_created,
+        activation.drafts_created
     );
     let replay = Instant::now();
     let again = store

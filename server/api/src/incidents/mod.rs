@@ -12,7 +12,7 @@ pub use subscription::IncidentSubscription;
 
 use crate::context::{connection, page_request, parse_id, principal, store};
 use crate::error::{ApiResult, invalid_input};
-use crate::types::ClassificationInput;
+use crate::types::{ClassificationInput, Role};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
@@ -167,8 +167,9 @@ pub struct PaperNoteInput {
 pub struct TaskInput {
     pub title: String,
     pub assignee_id: Option<ID>,
-    /// A role (such as "Enhetschef") when no named person is assigned yet.
-    pub assignee_role: Option<String>,
+    /// The crisis role that should do it; whoever holds it takes it when no named
+    /// person is assigned.
+    pub assignee_role: Option<Role>,
     pub due_at: Option<DateTime<Utc>>,
 }
 
@@ -382,7 +383,7 @@ impl IncidentMutation {
                 .map(|id| parse_id("assigneeId", &id).map(PersonId))
                 .transpose()?,
             title: input.title,
-            assignee_role: input.assignee_role,
+            assignee_role: input.assignee_role.map(Into::into),
             due_at: input.due_at,
         };
         Ok(TaskObject(

@@ -4,7 +4,7 @@
 use crate::context::{principal, store};
 use crate::error::ApiResult;
 use crate::loaders::{LogOf, TasksOf, load, load_all, load_if_readable};
-use crate::types::{Classification, PersonObject, System, Unit, person_by_id};
+use crate::types::{Classification, PersonObject, Role, System, Unit, person_by_id};
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use reserv_domain::ids::LogEntryId;
@@ -124,6 +124,21 @@ impl IncidentObject {
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskObject>> {
         let tasks: Vec<Task> = load(ctx, TasksOf(self.0.id)).await?;
         Ok(tasks.into_iter().map(TaskObject).collect())
+    }
+    /// The messages activations prepared for this incident, oldest first: for those
+    /// who send messages.
+    async fn message_drafts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::message_drafts::MessageDraftObject>> {
+        let drafts = store(ctx)?
+            .message_drafts(principal(ctx)?, self.0.id)
+            .await
+            .api()?;
+        Ok(drafts
+            .into_iter()
+            .map(crate::message_drafts::MessageDraftObject)
+            .collect())
     }
     /// The units' continuity plans activated for this incident, oldest first.
     async fn activated_plans(
@@ -274,9 +289,13 @@ impl TaskObject {
     async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PersonObject>> {
         person_by_id(ctx, self.0.assignee_id).await
     }
-    /// The role that should do it, when no named person is assigned yet.
-    async fn assignee_role(&self) -> Option<&str> {
-        self.0.assignee_role.as_deref()
+    /// The crisis role that should do it.
+    async fn assignee_role(&self) -> Option<Role> {
+        self.0.assignee_role.map(Into::into)
+    }
+    /// Set for every task of an exercise incident.
+    async fn exercise(&self) -> bool {
+        self.0.exercise
     }
     async fn due_at(&self) -> Option<DateTime<Utc>> {
         self.0.due_at

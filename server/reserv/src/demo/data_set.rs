@@ -212,7 +212,7 @@ pub(super) struct DemoLogEntry {
 pub(super) struct DemoTask {
     pub(super) title: String,
     pub(super) assignee: Option<String>,
-    pub(super) assignee_role: Option<String>,
+    pub(super) assignee_role: Option<Role>,
     pub(super) due_at: Option<DateTime<Utc>>,
     pub(super) state: TaskState,
 }

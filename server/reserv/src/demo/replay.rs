@@ -185,7 +185,7 @@ impl Loader<'_> {
                                     .as_deref()
                                     .map(|key| lookup(&self.people, "person", key))
                                     .transpose()?,
-                                assignee_role: task.assignee_role.clone(),
+                                assignee_role: task.assignee_role,
                                 due_at: task.due_at,
                             },
                         )

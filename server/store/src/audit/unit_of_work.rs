@@ -39,8 +39,13 @@ impl Change {
         object: &T,
     ) {
         let object_id = audit.object_id.clone().or_else(|| object.audit_id());
-        self.records
-            .push(store.audit_record(who, audit, object_id, AuditOutcome::Success, None));
+        self.records.push(store.audit_record(
+            who,
+            audit,
+            object_id,
+            AuditOutcome::Success,
+            audit.detail.clone(),
+        ));
     }
 
     /// Rolls the change back without recording anything, for a caller that answers

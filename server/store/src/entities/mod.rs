@@ -16,6 +16,7 @@ pub mod incident_systems;
 pub mod incident_units;
 pub mod incidents;
 pub mod it_systems;
+pub mod message_drafts;
 pub mod message_recipients;
 pub mod messages;
 pub mod outbox;

@@ -15,6 +15,7 @@ pub struct Model {
     pub state: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub exercise: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -53,7 +53,7 @@ impl Store {
     ) -> Result<Task> {
         let tx = change.tx();
         let task = async {
-            open_managed_incident(tx, who, incident_id).await?;
+            let incident = open_managed_incident(tx, who, incident_id).await?;
             let request = request.validate()?;
             ensure_person_exists(tx, request.assignee_id, "assigneeId").await?;
             let now = self.now();
@@ -62,9 +62,12 @@ impl Store {
                 incident_id: Set(incident_id.0),
                 title: Set(request.title),
                 assignee_id: Set(request.assignee_id.map(|id| id.0)),
-                assignee_role: Set(request.assignee_role),
+                assignee_role: Set(request.assignee_role.map(|role| role.as_str().to_owned())),
                 due_at: Set(request.due_at),
                 state: Set(TaskState::Open.as_str().to_owned()),
+                // A task belongs to its incident's world: every task of an exercise is
+                // an exercise task, whoever creates it and however.
+                exercise: Set(incident.incident.exercise),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -236,8 +239,13 @@ fn task(row: tasks::Model) -> Result<Task> {
         state: convert::stored(&row.state, "tasks.state")?,
         assignee_id: row.assignee_id.map(PersonId),
         title: row.title,
-        assignee_role: row.assignee_role,
+        assignee_role: row
+            .assignee_role
+            .as_deref()
+            .map(|role| convert::stored(role, "tasks.assignee_role"))
+            .transpose()?,
         due_at: row.due_at,
+        exercise: row.exercise,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
