@@ -28,6 +28,7 @@ mod m20261206_000100_sms_inbound;
 mod m20261206_000201_push_subscriptions;
 mod m20261206_000300_incident_client_ids;
 mod m20261207_000400_outbox_provider;
+mod m20261207_000500_message_escalation;
 mod m20261207_000700_clearance_and_traceability;
 
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000300_incident_client_ids::Migration),
             Box::new(m20261207_000400_outbox_provider::Migration),
             Box::new(m20261207_000700_clearance_and_traceability::Migration),
+            Box::new(m20261207_000500_message_escalation::Migration),
         ]
     }
 }

@@ -100,8 +100,9 @@ pub struct RecipientEscalation {
     pub sms_held: bool,
 }
 
-/// What is due for one recipient now, and when she is to be looked at again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What is due for one recipient now, and when she is to be looked at again; the
+/// default is nothing, ever.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EscalationDecision {
     /// The step to take now, if any.
     pub step: Option<EscalationStep>,
