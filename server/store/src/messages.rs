@@ -87,6 +87,8 @@ pub struct RollCall {
     /// Per unit the recipients are attached to; a person in two units counts in both.
     pub units: Vec<(UnitId, DeliveryCounts)>,
     pub not_reached: Vec<PersonId>,
+    /// The recipients an escalation step was taken for, with the last step taken.
+    pub escalated: Vec<(PersonId, EscalationStep)>,
     /// The SMS texts still waiting in the outbox and how long they take, while SMS is
     /// on and any wait.
     pub sms_left: Option<SmsEstimate>,
@@ -347,7 +349,12 @@ impl Store {
         let mut overall = DeliveryCounts::default();
         let mut units: BTreeMap<i64, DeliveryCounts> = BTreeMap::new();
         let mut not_reached = Vec::new();
+        let mut escalated = Vec::new();
         for recipient in recipients {
+            let step = EscalationStep::from_number(recipient.escalation_step)?;
+            if step != EscalationStep::None {
+                escalated.push((PersonId(recipient.person_id), step));
+            }
             let state = match recipient.acknowledged_at {
                 Some(_) => RecipientState::Acknowledged,
                 None => RecipientState::Delivery(
@@ -375,6 +382,7 @@ impl Store {
                 .map(|(unit, counts)| (UnitId(unit), counts))
                 .collect(),
             not_reached,
+            escalated,
             sms_left: match self.sms_channel {
                 SmsChannel::On(capacity) if texts_left > 0 => {
                     Some(capacity.estimate(texts_left, segments_left))
