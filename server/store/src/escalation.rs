@@ -7,12 +7,13 @@
 //! [`next_escalation_step`], and writes the outbox rows, the log entries and the new
 //! step in one transaction. The step recorded moves the due time on, so a second pass at
 //! the same time finds nothing: a step happens once. This module never sends; the
-//! outbox worker does.
+//! outbox worker does. A closed incident gets no log entries: its record no longer
+//! changes.
 
 use crate::audit::begin_write;
 use crate::entities::{
-    account_roles, accounts, crisis_log_entries, message_recipients, messages, outbox, people,
-    person_units,
+    account_roles, accounts, crisis_log_entries, incidents, message_recipients, messages, outbox,
+    people, person_units,
 };
 use crate::messages::{QueuedCopy, queued_copy};
 use crate::{OutboxWorker, Result};
@@ -21,7 +22,7 @@ use reserv_domain::escalation::{
     EscalationPlan, EscalationStep, RecipientEscalation, log_text, managers_notice,
     next_escalation_step,
 };
-use reserv_domain::incidents::LogEntryKind;
+use reserv_domain::incidents::{IncidentState, LogEntryKind};
 use reserv_domain::messages::{Channel, reference};
 use reserv_domain::people::Language;
 use reserv_domain::sms::SmsChannel;
@@ -69,6 +70,21 @@ impl OutboxWorker {
             .await?
             .into_iter()
             .map(|row| (row.id, row))
+            .collect();
+        // A closed incident's record no longer changes: its messages still escalate,
+        // without log entries.
+        let open_incidents: BTreeSet<i64> = incidents::Entity::find()
+            .select_only()
+            .column(incidents::Column::Id)
+            .filter(
+                incidents::Column::Id
+                    .is_in(messages.values().filter_map(|message| message.incident_id)),
+            )
+            .filter(incidents::Column::State.ne(IncidentState::Closed.as_str()))
+            .into_tuple::<i64>()
+            .all(&tx)
+            .await?
+            .into_iter()
             .collect();
         let recipients: HashMap<i64, people::Model> = people::Entity::find()
             .filter(people::Column::Id.is_in(rows.iter().map(|row| row.person_id)))
@@ -166,12 +182,45 @@ impl OutboxWorker {
                 }
                 _ => {}
             }
+            let mut update = message_recipients::Entity::update_many()
+                .col_expr(
+                    message_recipients::Column::EscalationDueAt,
+                    Expr::value(decision.next_due),
+                )
+                .filter(message_recipients::Column::MessageId.eq(row.message_id))
+                .filter(message_recipients::Column::PersonId.eq(row.person_id))
+                // The step read is the step changed: when a concurrent pass got here
+                // first, nothing is updated and this pass writes nothing for her.
+                .filter(message_recipients::Column::EscalationStep.eq(row.escalation_step));
+            if let Some(step) = decision.step {
+                update = update.col_expr(
+                    message_recipients::Column::EscalationStep,
+                    Expr::value(step.number()),
+                );
+                if step == EscalationStep::Sms {
+                    update = update.col_expr(
+                        message_recipients::Column::HeldSms,
+                        Expr::value(Option::<String>::None),
+                    );
+                }
+            }
+            if update.exec(&tx).await?.rows_affected == 0 {
+                continue;
+            }
+            if decision.step.is_some() {
+                steps += 1;
+            }
             if !copies.is_empty() {
                 outbox::Entity::insert_many(copies)
                     .exec_without_returning(&tx)
                     .await?;
             }
-            if let (Some(step), Some(incident_id)) = (decision.step, message.incident_id) {
+            if let (Some(step), Some(incident_id)) = (
+                decision.step,
+                message
+                    .incident_id
+                    .filter(|incident| open_incidents.contains(incident)),
+            ) {
                 crisis_log_entries::ActiveModel {
                     id: NotSet,
                     incident_id: Set(incident_id),
@@ -190,30 +239,6 @@ impl OutboxWorker {
                 .insert(&tx)
                 .await?;
             }
-            let mut update = message_recipients::Entity::update_many()
-                .col_expr(
-                    message_recipients::Column::EscalationDueAt,
-                    Expr::value(decision.next_due),
-                )
-                .filter(message_recipients::Column::MessageId.eq(row.message_id))
-                .filter(message_recipients::Column::PersonId.eq(row.person_id))
-                // The step read is the step changed: a concurrent pass that got here
-                // first leaves this update nothing to do.
-                .filter(message_recipients::Column::EscalationStep.eq(row.escalation_step));
-            if let Some(step) = decision.step {
-                steps += 1;
-                update = update.col_expr(
-                    message_recipients::Column::EscalationStep,
-                    Expr::value(step.number()),
-                );
-                if step == EscalationStep::Sms {
-                    update = update.col_expr(
-                        message_recipients::Column::HeldSms,
-                        Expr::value(Option::<String>::None),
-                    );
-                }
-            }
-            update.exec(&tx).await?;
         }
         tx.commit().await?;
         Ok(steps)
