@@ -3,9 +3,12 @@
 //! her unit manager is told after as long again, each step is in the crisis log, an
 //! acknowledged recipient is left alone, and a second pass at the same time does nothing.
 
+use crate::sms_delivery::{a_mock_provider, settings};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use chrono::{DateTime, Duration, Utc};
+use reserv_notify::DeliveryWorker;
+use reserv_notify::twilio::TwilioClient;
 use reserv_tests::{Client, id_where, on_every_database};
 use serde_json::{Value, json};
 use web_push_native::p256::SecretKey;
@@ -158,6 +161,32 @@ on_every_database! {
 
         let much_later = server.store_at(sent + Duration::hours(10))?.outbox_worker("escalation test");
         assert_eq!(much_later.escalate_unacknowledged().await?, 0, "every step happens once");
+        Ok(())
+    }
+
+    async fn the_delivery_worker_escalates_by_its_clock_and_sends_the_sms_in_the_same_round(server: sample_municipality_with_sms) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let linnea = server.sign_in_as("underskoterska").await?;
+        subscribe_a_browser(&linnea).await?;
+        let people = lead.data("{ people(first: 100) { nodes { id name } } }", json!({})).await?;
+        let to_linnea = id_where(&people["people"]["nodes"], "name", "Linnea Isaksson")?;
+        let message = lead.data(SEND, json!({ "input": {
+            "audience": { "personIds": [to_linnea] },
+            "bodySv": "Samling kl. 14 i krisledningsrummet.",
+            "escalateAfterMinutes": 10,
+        } })).await?["sendMessage"].clone();
+        let sent: DateTime<Utc> = message["createdAt"].as_str().unwrap_or_default().parse()?;
+        let (base, provider) = a_mock_provider(0).await?;
+        let on_time = |minutes| -> anyhow::Result<DeliveryWorker> {
+            let outbox = server.store_at(sent + Duration::minutes(minutes))?.outbox_worker("escalation test");
+            Ok(DeliveryWorker::new(outbox, TwilioClient::new(settings(base.clone()))?))
+        };
+        assert_eq!(on_time(9)?.run_once().await?, 0, "push only, nothing due yet");
+        assert_eq!(on_time(10)?.run_once().await?, 2, "one step and the SMS it queued");
+        let received = provider.lock().map(|p| p.received.clone()).unwrap_or_default();
+        assert_eq!(received.len(), 1, "{received:?}");
+        assert_eq!(received[0]["To"], LINNEA);
+        assert_eq!(received[0]["Body"], "Samling kl. 14 i krisledningsrummet.");
         Ok(())
     }
 
