@@ -31,8 +31,10 @@ mod m20261207_000200_typed_task_roles;
 mod m20261207_000201_task_exercise;
 mod m20261207_000202_message_drafts;
 mod m20261207_000400_outbox_provider;
+mod m20261207_000500_message_escalation;
 mod m20261207_000700_clearance_and_traceability;
 mod m20261207_000800_paper_backlog;
+mod m20261207_000900_draft_escalation;
 
 pub struct Migrator;
 
@@ -63,8 +65,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000201_task_exercise::Migration),
             Box::new(m20261207_000202_message_drafts::Migration),
             Box::new(m20261207_000400_outbox_provider::Migration),
+            Box::new(m20261207_000500_message_escalation::Migration),
             Box::new(m20261207_000700_clearance_and_traceability::Migration),
             Box::new(m20261207_000800_paper_backlog::Migration),
+            Box::new(m20261207_000900_draft_escalation::Migration),
         ]
     }
 }

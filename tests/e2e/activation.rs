@@ -28,7 +28,7 @@ async fn import_shipped(server: &reserv_tests::TestServer) -> anyhow::Result<()>
 }
 
 const DRAFTS: &str = "query($id: ID!) { incident(id: $id) { messageDrafts {
-    id audience state bodySv bodyEn exercise unfilledPlaceholders updatedBy noticeId
+    id audience state bodySv bodyEn exercise escalateAfterMinutes unfilledPlaceholders updatedBy noticeId
     units { id name } classification { confidentiality }
     message { id reference recipientCount exercise } } } }";
 const UPDATE_DRAFT: &str = "mutation($id: ID!, $input: MessageDraftInput!) {
@@ -352,6 +352,9 @@ on_every_database! {
         let units: Vec<Value> = activation["activatedPlans"].as_array().into_iter().flatten().map(|plan| plan["unitId"].clone()).collect();
         let drafts = drafts_of(&lead, &incident).await?;
 
+        // The playbook's escalation rule (15 minutes to acknowledge) comes with the drafts.
+        assert_eq!(draft_for(&drafts, "STAFF")?["escalateAfterMinutes"], 15);
+
         // Editing: the text and level change, the rest stays.
         let staff = draft_for(&drafts, "STAFF")?["id"].clone();
         let text = "Kommunens IT fungerar inte. Logga inte in. Arbeta efter pappersschemat.";
@@ -369,6 +372,10 @@ on_every_database! {
         let sent = &sent["sendMessageDraft"];
         assert_eq!(sent["state"], "SENT", "{sent}");
         assert_eq!(sent["message"]["exercise"], false);
+        let escalates = lead
+            .data("query($id: ID!) { message(id: $id) { escalateAfterMinutes } }", json!({ "id": sent["message"]["id"] }))
+            .await?;
+        assert_eq!(escalates["message"]["escalateAfterMinutes"], 15, "the sent message escalates by the playbook's rule");
         let roll = lead.data(ROLL_CALL, json!({ "id": sent["message"]["id"] })).await?;
         let reached = names_in(&roll["rollCall"]["notReached"]);
         let expected = people_of_units(&lead, &units).await?;
@@ -391,6 +398,11 @@ on_every_database! {
             "classification": { "confidentiality": 2, "integrity": 2, "availability": 3 },
         } })).await?;
         assert!(filled["updateMessageDraft"]["bodyEn"].is_null(), "{filled}");
+        let (code, message) = lead.error(UPDATE_DRAFT, json!({ "id": managers, "input": {
+            "classification": { "confidentiality": 1, "integrity": 2, "availability": 3 },
+        } })).await?;
+        assert_eq!(code, "VALIDATION", "lowering takes a reason: {message}");
+        assert!(message.starts_with("classification.loweringReason"), "{message}");
         let sent = lead.data(SEND_DRAFT, json!({ "id": managers })).await?;
         let message = &sent["sendMessageDraft"]["message"];
         let roll = lead.data(ROLL_CALL, json!({ "id": message["id"] })).await?;

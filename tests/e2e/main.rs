@@ -12,6 +12,7 @@ mod checklists;
 mod classification;
 mod crisis_log;
 mod directory;
+mod escalation;
 mod fallback_site;
 mod floor_reports;
 mod impact;

@@ -104,6 +104,16 @@ fn sms_config() -> reserv::sms_config::SmsConfig {
     }
 }
 
+/// A clock that always says the time it was stopped at; see [`TestServer::store_at`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoppedClock(pub chrono::DateTime<chrono::Utc>);
+
+impl reserv_domain::Clock for StoppedClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
+    }
+}
+
 /// A running Reserv server with its own database.
 pub struct TestServer {
     pub base_url: String,
@@ -387,6 +397,18 @@ impl TestServer {
             bail!("the fresh test database was not empty");
         }
         Ok(server)
+    }
+
+    /// The server's store reading the time from a clock stopped at `at`: the background
+    /// work a test runs through it (the escalation pass, the outbox worker) sees that
+    /// time, so that a test moves time forward instead of sleeping.
+    pub fn store_at(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<reserv_store::Store> {
+        Ok(self
+            .store()?
+            .with_clock(std::sync::Arc::new(StoppedClock(at))))
     }
 
     /// The server's store, for checks a client cannot make (walking the audit chain).

@@ -248,6 +248,8 @@ export interface EmergencyCodeSlip {
   code: string;
 }
 
+export type EscalationStep = 'NONE' | 'SMS' | 'MANAGERS';
+
 export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE';
 
 export interface FallbackPublishStatus {
@@ -453,6 +455,7 @@ export interface Message {
   sentBy: string;
   createdAt: string;
   recipientCount: number;
+  escalateAfterMinutes: number | null;
 }
 
 export interface MessageDraft {
@@ -465,6 +468,7 @@ export interface MessageDraft {
   unfilledPlaceholders: Array<string>;
   classification: Classification;
   exercise: boolean;
+  escalateAfterMinutes: number | null;
   state: MessageDraftState;
   message: Message | null;
   noticeId: string | null;
@@ -797,6 +801,11 @@ export interface ReceivedMessage {
   acknowledgedAt: string | null;
 }
 
+export interface RecipientEscalation {
+  person: Person;
+  escalationStep: EscalationStep;
+}
+
 export interface ReportIncidentInput {
   title: string;
   description?: string | null;
@@ -829,6 +838,7 @@ export interface RollCall {
   units: Array<UnitRollCall>;
   smsLeft: SmsEstimate | null;
   notReached: Array<Person>;
+  escalations: Array<RecipientEscalation>;
 }
 
 export interface Routine {
@@ -903,6 +913,7 @@ export interface SendMessageInput {
   bodySv: string;
   bodyEn?: string | null;
   classification?: ClassificationInput | null;
+  escalateAfterMinutes?: number | null;
 }
 
 export type ServiceState = 'WORKING' | 'DISRUPTED' | 'DOWN';

@@ -89,6 +89,11 @@ impl MessageDraftObject {
     async fn exercise(&self) -> bool {
         self.0.exercise
     }
+    /// The playbook's time to acknowledge: once sent, a recipient who has not
+    /// acknowledged after it is texted, then her unit manager told.
+    async fn escalate_after_minutes(&self) -> Option<i64> {
+        self.0.escalate_after_minutes
+    }
     async fn state(&self) -> DraftState {
         self.0.state.into()
     }

@@ -5,9 +5,10 @@ use crate::context::{parse_id, principal, store};
 use crate::error::ApiResult;
 use crate::loaders::load_all;
 use crate::types::{Classification, ClassificationInput, Language, PersonObject, Role, Unit};
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::Action;
+use reserv_domain::escalation::EscalationStep;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use reserv_domain::messages::{Audience, Message, NewMessage};
 use reserv_domain::sms::{SmsChannel, SmsEstimate};
@@ -50,6 +51,10 @@ pub struct SendMessageInput {
     /// Internal (confidentiality 1) when left out. Above 1 the SMS carries only a
     /// notice with the message's reference.
     pub classification: Option<ClassificationInput>,
+    /// Minutes (1 to 1440) a recipient may leave the message unacknowledged before the
+    /// next step: her SMS when push reached her first, after as long again a notice to
+    /// her unit managers; each step in the crisis log. Left out: no escalation.
+    pub escalate_after_minutes: Option<i32>,
 }
 
 fn parse_ids<T>(field: &str, ids: &[ID], wrap: fn(i64) -> T) -> async_graphql::Result<Vec<T>> {
@@ -84,6 +89,7 @@ impl SendMessageInput {
                 .map(ClassificationInput::to_domain)
                 .transpose()
                 .api()?,
+            escalate_after_minutes: self.escalate_after_minutes.map(i64::from),
         })
     }
 }
@@ -123,6 +129,11 @@ impl MessageObject {
     }
     async fn recipient_count(&self) -> u64 {
         self.0.recipient_count
+    }
+    /// Minutes without acknowledgement before each escalation step; null when the
+    /// message does not escalate.
+    async fn escalate_after_minutes(&self) -> Option<i64> {
+        self.0.escalate_after_minutes
     }
 }
 
@@ -287,6 +298,52 @@ impl RollCallObject {
         let people = load_all(ctx, &self.0.not_reached).await?;
         Ok(people.into_iter().map(PersonObject).collect())
     }
+    /// The recipients an escalation step was taken for, with the last step.
+    async fn escalations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<RecipientEscalationObject>> {
+        let ids: Vec<PersonId> = self.0.escalated.iter().map(|(id, _)| *id).collect();
+        let people = load_all(ctx, &ids).await?;
+        Ok(people
+            .into_iter()
+            .zip(&self.0.escalated)
+            .map(|(person, (_, step))| RecipientEscalationObject {
+                person: PersonObject(person),
+                escalation_step: (*step).into(),
+            })
+            .collect())
+    }
+}
+
+/// How far a recipient's escalation has gone.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "EscalationStep")]
+pub enum EscalationStepValue {
+    /// Nothing beyond the first send.
+    None,
+    /// Her SMS, held back while push might reach her, was queued.
+    Sms,
+    /// Her unit managers were told she has not acknowledged.
+    Managers,
+}
+
+impl From<EscalationStep> for EscalationStepValue {
+    fn from(step: EscalationStep) -> Self {
+        match step {
+            EscalationStep::None => Self::None,
+            EscalationStep::Sms => Self::Sms,
+            EscalationStep::Managers => Self::Managers,
+        }
+    }
+}
+
+/// One recipient's escalation in the roll-call.
+#[derive(SimpleObject)]
+#[graphql(name = "RecipientEscalation")]
+pub struct RecipientEscalationObject {
+    pub person: PersonObject,
+    pub escalation_step: EscalationStepValue,
 }
 
 /// A message sent to the signed-in person.

@@ -63,6 +63,7 @@ pub mod checklists;
 pub mod classification;
 pub mod disclosure;
 pub mod error;
+pub mod escalation;
 pub mod ids;
 pub mod incidents;
 pub mod message_drafts;

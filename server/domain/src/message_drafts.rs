@@ -95,6 +95,9 @@ pub struct MessageDraft {
     pub classification: Classification,
     /// Prepared by an exercise activation: sent, every copy says ÖVNING / EXERCISE.
     pub exercise: bool,
+    /// The playbook's time to acknowledge before the message escalates; `None` when
+    /// the playbook has no escalation rule.
+    pub escalate_after_minutes: Option<i64>,
     pub state: DraftState,
     /// The message it was sent as.
     pub message_id: Option<MessageId>,
@@ -250,6 +253,7 @@ mod tests {
             body_en: None,
             classification: audience.initial_classification(),
             exercise: false,
+            escalate_after_minutes: None,
             state: DraftState::Draft,
             message_id: None,
             notice_id: None,

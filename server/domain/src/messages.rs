@@ -11,6 +11,7 @@
 use crate::access::Role;
 use crate::classification::Classification;
 use crate::disclosure::{self, Disclosure};
+use crate::escalation::EscalationPlan;
 use crate::ids::{IncidentId, MessageId, PersonId, TaskId, UnitId};
 use crate::people::Language;
 use crate::sms::{Segments, count_segments};
@@ -81,6 +82,9 @@ pub struct NewMessage {
     /// The English text for recipients who read English; the Swedish one otherwise.
     pub body_en: Option<String>,
     pub classification: Option<Classification>,
+    /// Minutes without acknowledgement before the next step (push → SMS → the unit
+    /// managers); `None` for no escalation.
+    pub escalate_after_minutes: Option<i64>,
 }
 
 /// A message once every rule holds.
@@ -91,6 +95,7 @@ pub struct ValidMessage {
     pub body_sv: String,
     pub body_en: Option<String>,
     pub classification: Classification,
+    pub escalation: Option<EscalationPlan>,
 }
 
 /// The placeholders a template may use, in both languages' spelling.
@@ -116,6 +121,10 @@ impl NewMessage {
             body_sv,
             body_en,
             classification: self.classification.unwrap_or_default(),
+            escalation: self
+                .escalate_after_minutes
+                .map(|minutes| EscalationPlan::new("escalateAfterMinutes", minutes))
+                .transpose()?,
         })
     }
 }
@@ -161,6 +170,9 @@ pub struct Message {
     pub sent_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub recipient_count: u64,
+    /// Minutes without acknowledgement before each escalation step; `None` when the
+    /// message does not escalate.
+    pub escalate_after_minutes: Option<i64>,
 }
 
 impl Message {
@@ -317,6 +329,7 @@ mod tests {
             body_sv: "Hej {namn}, journalen är nere: {incident}.".into(),
             body_en: Some("Hi {name}, the journal is down: {incident}.".into()),
             classification: Some(Classification::new(confidentiality, 1, 1).unwrap_or_default()),
+            escalate_after_minutes: None,
         }
         .validate()
         .unwrap_or_else(|_| unreachable!("the message is valid"))
@@ -406,6 +419,7 @@ mod tests {
                 body_sv: String::new(),
                 body_en: None,
                 classification: None,
+                escalate_after_minutes: None,
             }
         };
         assert!(

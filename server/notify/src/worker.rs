@@ -1,7 +1,8 @@
 //! The outbox worker: claims due copies (SMS and web push), sends them, and records
 //! the outcome. Transient
 //! errors are retried with exponential backoff and jitter; permanent ones stop at once
-//! with the reason; a copy still failing after [`MAX_ATTEMPTS`] is given up.
+//! with the reason; a copy still failing after [`MAX_ATTEMPTS`] is given up. Each round
+//! also takes the escalation steps due for unacknowledged messages, by the store's clock.
 
 use crate::Result;
 use crate::failover::SmsProviders;
@@ -78,11 +79,14 @@ impl DeliveryWorker {
         channels
     }
 
-    /// Claims and sends one batch; answers how many copies it handled.
+    /// Takes the escalation steps due, then claims and sends one batch; answers how
+    /// many steps and copies it handled. Escalating first lets an SMS it queues go out
+    /// in the same round.
     pub async fn run_once(&self) -> Result<usize> {
+        let escalated = self.outbox.escalate_unacknowledged().await?;
         let channels = self.channels();
         if channels.is_empty() {
-            return Ok(0);
+            return Ok(escalated);
         }
         let items = self
             .outbox
@@ -92,7 +96,7 @@ impl DeliveryWorker {
         for outcome in join_all(items.iter().map(|item| self.deliver(item))).await {
             outcome?;
         }
-        Ok(items.len())
+        Ok(escalated + items.len())
     }
 
     /// Runs until `shutdown` resolves, polling every second when the outbox is empty.

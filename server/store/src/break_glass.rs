@@ -228,6 +228,7 @@ impl Store {
                 "BREAK-GLASS sign-in to Reserv: {username} signed in with an emergency code at {at} (Swedish time). Check that it was expected; the audit trail shows the event."
             )),
             classification: None,
+            escalate_after_minutes: None,
         };
         let sender = Principal::operator("break-glass alarm");
         if let Err(error) = self.send_message(&sender, message).await {

@@ -16,6 +16,7 @@ mod convert;
 mod directory;
 mod entities;
 mod error;
+mod escalation;
 mod impact;
 mod incidents;
 mod links;

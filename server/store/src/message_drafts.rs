@@ -102,6 +102,11 @@ impl Store {
             ])
         };
         let (sv, en) = (values(Language::Sv), values(Language::En));
+        // Whole minutes, at least one: the escalation counts in minutes.
+        let escalate_after_minutes = occasion.playbook.escalation.as_ref().map(|rule| {
+            i32::try_from(rule.unacknowledged_after.as_secs().div_ceil(60).max(1))
+                .unwrap_or(i32::MAX)
+        });
         for (index, planned) in occasion.playbook.messages.iter().enumerate() {
             let audience = draft_audience(planned.audience);
             let text = planned.filled(&sv, &en).map_err(|problem| {
@@ -127,6 +132,7 @@ impl Store {
                 availability: Set(classification.availability.into()),
                 traceability: Set(classification.traceability.map(i16::from)),
                 exercise: Set(occasion.exercise),
+                escalate_after_minutes: Set(escalate_after_minutes),
                 state: Set(DraftState::Draft.as_str().to_owned()),
                 message_id: Set(None),
                 notice_id: Set(None),
@@ -308,6 +314,7 @@ impl Store {
                             body_sv: draft.body_sv.clone(),
                             body_en: draft.body_en.clone(),
                             classification: Some(draft.classification),
+                            escalate_after_minutes: draft.escalate_after_minutes,
                         },
                     )
                     .await?;
@@ -512,6 +519,7 @@ fn draft_of(row: message_drafts::Model, unit_ids: Vec<UnitId>) -> Result<Message
         body_sv: row.body_sv,
         body_en: row.body_en,
         exercise: row.exercise,
+        escalate_after_minutes: row.escalate_after_minutes.map(i64::from),
         state: convert::stored(&row.state, "message_drafts.state")?,
         message_id: row.message_id.map(MessageId),
         notice_id: row.notice_id.map(NoticeId),

@@ -17,6 +17,7 @@ use crate::subtree::Subtrees;
 use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::escalation::EscalationStep;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, UnitId};
 use reserv_domain::incidents::Incident;
 use reserv_domain::messages::{
@@ -30,7 +31,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How many rows one INSERT carries, below every database's limit on bound values.
 const INSERT_CHUNK: usize = 500;
@@ -86,6 +87,8 @@ pub struct RollCall {
     /// Per unit the recipients are attached to; a person in two units counts in both.
     pub units: Vec<(UnitId, DeliveryCounts)>,
     pub not_reached: Vec<PersonId>,
+    /// The recipients an escalation step was taken for, with the last step taken.
+    pub escalated: Vec<(PersonId, EscalationStep)>,
     /// The SMS texts still waiting in the outbox and how long they take, while SMS is
     /// on and any wait.
     pub sms_left: Option<SmsEstimate>,
@@ -141,12 +144,19 @@ impl Store {
             sent_by: Set(who.username.chars().take(64).collect()),
             sent_by_account_id: Set(who.account_id.map(|id| id.0)),
             created_at: Set(now),
+            escalate_after_minutes: Set(message
+                .escalation
+                .map(|plan| i32::try_from(plan.after_minutes()).unwrap_or(i32::MAX))),
         }
         .insert(tx)
         .await?;
         let rendering = prepared.rendering(MessageId(row.id));
         let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
-        queue(tx, &prepared, bodies, MessageId(row.id), now).await?;
+        let push_first = match (message.escalation, self.sms_channel) {
+            (Some(_), SmsChannel::On(_)) => people_with_push(tx, &prepared).await?,
+            _ => HashSet::new(),
+        };
+        queue(tx, &prepared, bodies, &push_first, MessageId(row.id), now).await?;
         queue_push(tx, &prepared, rendering, MessageId(row.id), now).await?;
         let sent = stored_message(row, prepared.recipients.len() as u64)?;
         change.audited(self, who, &Audit::new("send", "message"), &sent);
@@ -316,6 +326,7 @@ impl Store {
         let (mut texts_left, mut segments_left) = (0, 0);
         for row in outbox::Entity::find()
             .filter(outbox::Column::MessageId.eq(id.0))
+            .filter(outbox::Column::EscalationAbout.is_null())
             .all(&self.db)
             .await?
         {
@@ -348,7 +359,12 @@ impl Store {
         let mut overall = DeliveryCounts::default();
         let mut units: BTreeMap<i64, DeliveryCounts> = BTreeMap::new();
         let mut not_reached = Vec::new();
+        let mut escalated = Vec::new();
         for recipient in recipients {
+            let step = EscalationStep::from_number(recipient.escalation_step)?;
+            if step != EscalationStep::None {
+                escalated.push((PersonId(recipient.person_id), step));
+            }
             let state = match recipient.acknowledged_at {
                 Some(_) => RecipientState::Acknowledged,
                 None => RecipientState::Delivery(
@@ -376,6 +392,7 @@ impl Store {
                 .map(|(unit, counts)| (UnitId(unit), counts))
                 .collect(),
             not_reached,
+            escalated,
             sms_left: match self.sms_channel {
                 SmsChannel::On(capacity) if texts_left > 0 => {
                     Some(capacity.estimate(texts_left, segments_left))
@@ -607,27 +624,53 @@ fn sms_bodies(
 }
 
 /// Writes the delivery records and outbox rows of a new message; `bodies` holds each
-/// recipient's SMS text, in the order of the recipients.
+/// recipient's SMS text, in the order of the recipients. The SMS of the people in
+/// `push_first` is held on their delivery record for the first escalation step instead.
 async fn queue(
     db: &impl ConnectionTrait,
     prepared: &Prepared,
     bodies: Vec<Option<String>>,
+    push_first: &HashSet<i64>,
     message_id: MessageId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     let message_id = message_id.0;
-    let mut bodies = bodies.into_iter();
-    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
-        message_recipients::Entity::insert_many(chunk.iter().map(|(recipient, _)| {
-            message_recipients::ActiveModel {
-                message_id: Set(message_id),
-                person_id: Set(recipient.person_id.0),
-                language: Set(recipient.language.as_str().to_owned()),
-                acknowledged_at: Set(None),
+    let plan = prepared.message.escalation;
+    let (held, sent): (Vec<_>, Vec<_>) = bodies
+        .into_iter()
+        .zip(&prepared.recipients)
+        .map(|(body, (recipient, _))| {
+            if push_first.contains(&recipient.person_id.0) {
+                (body, None)
+            } else {
+                (None, body)
             }
-        }))
-        .exec_without_returning(db)
-        .await?;
+        })
+        .unzip();
+    let mut held = held.into_iter();
+    let mut bodies = sent.into_iter();
+    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
+        let records: Vec<message_recipients::ActiveModel> =
+            chunk
+                .iter()
+                .zip(held.by_ref())
+                .map(
+                    |((recipient, _), held_sms)| message_recipients::ActiveModel {
+                        message_id: Set(message_id),
+                        person_id: Set(recipient.person_id.0),
+                        language: Set(recipient.language.as_str().to_owned()),
+                        acknowledged_at: Set(None),
+                        escalation_step: Set(EscalationStep::None.number()),
+                        escalation_due_at: Set(
+                            plan.map(|plan| plan.first_due(now, held_sms.is_some()))
+                        ),
+                        held_sms: Set(held_sms),
+                    },
+                )
+                .collect();
+        message_recipients::Entity::insert_many(records)
+            .exec_without_returning(db)
+            .await?;
         let sms: Vec<outbox::ActiveModel> = chunk
             .iter()
             .zip(bodies.by_ref())
@@ -644,6 +687,7 @@ async fn queue(
                         Channel::Sms
                     ),
                     now,
+                    escalation_about: None,
                 }))
             })
             .collect();
@@ -657,18 +701,20 @@ async fn queue(
 }
 
 /// One copy of a message for the outbox, before it is queued.
-struct QueuedCopy {
-    message_id: i64,
-    person_id: i64,
-    channel: Channel,
-    destination: String,
-    body: String,
-    idempotency_key: String,
-    now: chrono::DateTime<chrono::Utc>,
+pub(crate) struct QueuedCopy {
+    pub(crate) message_id: i64,
+    pub(crate) person_id: i64,
+    pub(crate) channel: Channel,
+    pub(crate) destination: String,
+    pub(crate) body: String,
+    pub(crate) idempotency_key: String,
+    pub(crate) now: chrono::DateTime<chrono::Utc>,
+    /// On a notice to a manager: the recipient who has not acknowledged.
+    pub(crate) escalation_about: Option<i64>,
 }
 
 /// The outbox row of a copy due at once.
-fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
+pub(crate) fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
     outbox::ActiveModel {
         id: NotSet,
         message_id: Set(copy.message_id),
@@ -686,6 +732,7 @@ fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
         last_error: Set(None),
         created_at: Set(copy.now),
         updated_at: Set(copy.now),
+        escalation_about: Set(copy.escalation_about),
     }
 }
 
@@ -714,24 +761,8 @@ async fn queue_push(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
-        let devices = push_subscriptions::Entity::find()
-            .filter(
-                push_subscriptions::Column::PersonId
-                    .is_in(chunk.iter().map(|(recipient, _)| recipient.person_id.0)),
-            )
-            // A disabled account's browser (someone who left, a lost phone) gets nothing.
-            .filter(
-                push_subscriptions::Column::AccountId.in_subquery(
-                    Query::select()
-                        .column(accounts::Column::Id)
-                        .from(accounts::Entity)
-                        .and_where(accounts::Column::Disabled.eq(false))
-                        .to_owned(),
-                ),
-            )
-            .order_by_asc(push_subscriptions::Column::Id)
-            .all(db)
-            .await?;
+        let devices =
+            push_devices(db, chunk.iter().map(|(recipient, _)| recipient.person_id.0)).await?;
         if devices.is_empty() {
             continue;
         }
@@ -756,6 +787,7 @@ async fn queue_push(
                         device.id
                     ),
                     now,
+                    escalation_about: None,
                 }))
             })
             .collect();
@@ -764,6 +796,41 @@ async fn queue_push(
             .await?;
     }
     Ok(())
+}
+
+/// The browsers of enabled accounts that these people subscribed for push. A disabled
+/// account's browser (someone who left, a lost phone) gets nothing.
+async fn push_devices(
+    db: &impl ConnectionTrait,
+    person_ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<push_subscriptions::Model>> {
+    Ok(push_subscriptions::Entity::find()
+        .filter(push_subscriptions::Column::PersonId.is_in(person_ids))
+        .filter(
+            push_subscriptions::Column::AccountId.in_subquery(
+                Query::select()
+                    .column(accounts::Column::Id)
+                    .from(accounts::Entity)
+                    .and_where(accounts::Column::Disabled.eq(false))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(push_subscriptions::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The recipients push reaches first: with escalation and SMS on, their SMS waits for
+/// the first escalation step, so that a person who taps Kvittera on the notification
+/// is not texted as well.
+async fn people_with_push(db: &impl ConnectionTrait, prepared: &Prepared) -> Result<HashSet<i64>> {
+    let mut people = HashSet::new();
+    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
+        let devices =
+            push_devices(db, chunk.iter().map(|(recipient, _)| recipient.person_id.0)).await?;
+        people.extend(devices.into_iter().map(|device| device.person_id));
+    }
+    Ok(people)
 }
 
 async fn find_message(db: &impl ConnectionTrait, id: MessageId) -> Result<messages::Model> {
@@ -825,5 +892,6 @@ fn stored_message(row: messages::Model, recipient_count: u64) -> Result<Message>
         sent_by: row.sent_by,
         created_at: row.created_at,
         recipient_count,
+        escalate_after_minutes: row.escalate_after_minutes.map(i64::from),
     })
 }

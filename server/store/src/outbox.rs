@@ -147,6 +147,18 @@ impl OutboxWorker {
         self.store.now()
     }
 
+    pub(crate) fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.store.db
+    }
+
+    pub(crate) fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub(crate) fn sms_channel(&self) -> reserv_domain::sms::SmsChannel {
+        self.store.sms_channel
+    }
+
     /// Claims up to `limit` due copies of any channel for `lease`; each claim counts
     /// as an attempt.
     pub async fn claim_outbox_batch(&self, limit: u64, lease: Duration) -> Result<Vec<OutboxItem>> {

@@ -16,6 +16,7 @@ pub struct Model {
     pub integrity: i16,
     pub availability: i16,
     pub traceability: Option<i16>,
+    pub escalate_after_minutes: Option<i32>,
     pub exercise: bool,
     pub state: String,
     pub message_id: Option<i64>,

@@ -11,6 +11,14 @@ pub struct Model {
     pub person_id: i64,
     pub language: String,
     pub acknowledged_at: Option<DateTimeUtc>,
+    /// The last escalation step taken: 0 none, 1 SMS queued, 2 managers told.
+    pub escalation_step: i16,
+    /// When the next escalation step is due; none when the message does not escalate
+    /// or nothing is left.
+    pub escalation_due_at: Option<DateTimeUtc>,
+    /// The SMS held back while push might reach her, queued by the first escalation step.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub held_sms: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

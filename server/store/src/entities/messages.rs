@@ -18,6 +18,8 @@ pub struct Model {
     pub sent_by: String,
     pub sent_by_account_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Minutes without acknowledgement before each escalation step; none = no escalation.
+    pub escalate_after_minutes: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// On a notice to a unit manager: the recipient who has not acknowledged. The
+    /// roll-call leaves these copies out, as the manager is not the one to be reached.
+    pub escalation_about: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
