@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 /// Attempts before a copy counts as failed.
 pub const MAX_ATTEMPTS: i32 = 8;
-/// How long a claim holds a copy: longer than any send takes, short enough that a
-/// killed process's copies go out again soon.
-const LEASE_SECONDS: i64 = 120;
-const BATCH: u64 = 50;
+/// How long a claim holds a copy unless configured (`outbox.lease_seconds`): longer than
+/// any send takes, short enough that a killed process's copies go out again soon.
+pub const DEFAULT_LEASE_SECONDS: u32 = 120;
+/// Copies claimed at once: also the most a process killed mid-send can leave sent but
+/// unrecorded, and so the most duplicates such a crash causes.
+pub const CLAIM_BATCH: u64 = 50;
 
 /// The wait before attempt `attempt + 1`: 5 s doubling per attempt up to 15 minutes,
 /// spread by `jitter` (0.5–1.5) so that retries after an outage do not all arrive at once.
@@ -35,6 +37,7 @@ pub struct DeliveryWorker {
     outbox: OutboxWorker,
     sms: Option<Arc<SmsProviders>>,
     push: Option<Arc<PushClient>>,
+    lease: Duration,
 }
 
 impl DeliveryWorker {
@@ -47,6 +50,7 @@ impl DeliveryWorker {
             outbox,
             sms: Some(Arc::new(sms)),
             push: None,
+            lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
         }
     }
 
@@ -56,6 +60,7 @@ impl DeliveryWorker {
             outbox,
             sms: None,
             push: Some(Arc::new(push)),
+            lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
         }
     }
 
@@ -64,6 +69,11 @@ impl DeliveryWorker {
             push: Some(Arc::new(push)),
             ..self
         }
+    }
+
+    /// Claims hold copies for `lease` instead of [`DEFAULT_LEASE_SECONDS`].
+    pub fn with_lease(self, lease: Duration) -> Self {
+        Self { lease, ..self }
     }
 
     /// The channels this worker claims copies of.
@@ -86,7 +96,7 @@ impl DeliveryWorker {
         }
         let items = self
             .outbox
-            .claim_outbox_batch_of(&channels, BATCH, Duration::seconds(LEASE_SECONDS))
+            .claim_outbox_batch_of(&channels, CLAIM_BATCH, self.lease)
             .await?;
         // Sent concurrently: the pool's rate limit, not this loop, paces them.
         for outcome in join_all(items.iter().map(|item| self.deliver(item))).await {

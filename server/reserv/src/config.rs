@@ -55,11 +55,30 @@ pub struct Config {
     pub push: crate::push_config::PushConfig,
     /// How continuity plans are kept (`[plans]`, `RESERV_PLANS__<KEY>`).
     pub plans: PlansConfig,
+    /// The delivery worker's outbox (`[outbox]`, `RESERV_OUTBOX__<KEY>`).
+    pub outbox: OutboxConfig,
     /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
     pub secret_key: Option<String>,
     /// A file holding that key; neither set means `DATA_DIR/secret.key`, created at
     /// first start.
     pub secret_key_file: Option<PathBuf>,
+}
+
+/// Settings of the delivery worker's outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// How long a claimed copy stays with the worker that claimed it, in seconds: when
+    /// that process dies mid-send, its copies go out again once this has passed.
+    pub lease_seconds: NonZeroU32,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            lease_seconds: NonZeroU32::MIN.saturating_add(reserv_notify::DEFAULT_LEASE_SECONDS - 1),
+        }
+    }
 }
 
 /// Settings of continuity plans.
@@ -183,6 +202,7 @@ impl Default for Config {
             sms: None,
             push: crate::push_config::PushConfig::default(),
             plans: PlansConfig::default(),
+            outbox: OutboxConfig::default(),
             secret_key: None,
             secret_key_file: None,
         }
