@@ -18,6 +18,7 @@ mod impact;
 mod incidents;
 mod messages;
 mod notices;
+mod outbox_processes;
 mod plan_upkeep;
 mod plans;
 mod playbooks;
