@@ -339,6 +339,7 @@ mod sqlite {
         super::a_server_killed_mid_send_loses_no_recipient(Backend::Sqlite).await
     }
 
+    #[cfg(not(postgres_tests))]
     #[test]
     fn two_servers_share_a_send_and_send_each_copy_once() {
         println!(
