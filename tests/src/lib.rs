@@ -11,6 +11,7 @@ use reserv::server::{RunningServer, open_store, start};
 use reserv::{Config, demo};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -111,6 +112,17 @@ pub struct StoppedClock(pub chrono::DateTime<chrono::Utc>);
 impl reserv_domain::Clock for StoppedClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.0
+    }
+}
+
+/// SMS through the Twilio-compatible provider at `base_url`, sending from `senders`
+/// with no rate limit worth the name, for servers a test runs as processes.
+pub fn sms_through(base_url: &str, senders: &[&str]) -> reserv::sms_config::SmsConfig {
+    reserv::sms_config::SmsConfig {
+        base_url: Some(base_url.to_owned()),
+        senders: senders.iter().map(|sender| (*sender).to_owned()).collect(),
+        rate_per_sender: 100_000.0,
+        ..sms_config()
     }
 }
 
@@ -439,18 +451,7 @@ impl TestServer {
     }
 
     pub async fn sign_in(&self, username: &str, password: &str) -> anyhow::Result<Client> {
-        let mut client = self.anonymous();
-        let data = client
-            .data(
-                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
-                json!({ "u": username, "p": password }),
-            )
-            .await?;
-        let token = data["login"]["token"]
-            .as_str()
-            .context("login returned no token")?;
-        client.token = Some(token.to_owned());
-        Ok(client)
+        self.anonymous().sign_in(username, password).await
     }
 
     /// Runs SQL on the test database directly, to prove what the database itself allows.
@@ -580,6 +581,40 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client without a session for the server at `base_url`.
+    pub fn anonymous_at(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.to_owned(),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// This client signed in with `username` and `password`.
+    pub async fn sign_in(mut self, username: &str, password: &str) -> anyhow::Result<Self> {
+        let data = self
+            .data(
+                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+                json!({ "u": username, "p": password }),
+            )
+            .await?;
+        let token = data["login"]["token"]
+            .as_str()
+            .context("login returned no token")?;
+        self.token = Some(token.to_owned());
+        Ok(self)
+    }
+
+    /// This client signed in as one of the demo accounts, with its demo password.
+    pub async fn sign_in_as(self, username: &str) -> anyhow::Result<Self> {
+        let password = demo::demo_logins()?
+            .into_iter()
+            .find(|login| login.username == username)
+            .map(|login| login.password)
+            .with_context(|| format!("no demo account '{username}'"))?;
+        self.sign_in(username, &password).await
+    }
+
     /// The same client sending `token` from now on (a session opened by hand).
     pub fn with_token(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
@@ -834,5 +869,170 @@ impl Socket {
     pub async fn close(mut self) -> anyhow::Result<()> {
         self.stream.close(None).await?;
         Ok(())
+    }
+}
+
+/// A database for servers a test runs as processes of their own ([`ServerProcess`]):
+/// a data folder with its SQLite file, or a fresh PostgreSQL database as in
+/// [`TestServer`], dropped by [`ProcessDatabase::finish`].
+pub struct ProcessDatabase {
+    folder: tempfile::TempDir,
+    postgres: Option<PostgresDatabase>,
+}
+
+impl ProcessDatabase {
+    /// A fresh database, migrated and holding the demo municipality.
+    pub async fn with_sample_municipality(backend: Backend) -> anyhow::Result<Self> {
+        let database = Self {
+            folder: tempfile::tempdir()?,
+            postgres: match backend {
+                Backend::Sqlite => None,
+                Backend::Postgres => Some(PostgresDatabase::create().await?),
+            },
+        };
+        let store = database.open_store().await?;
+        if !demo::load_if_empty(&store).await? {
+            bail!("the fresh test database was not empty");
+        }
+        drop(store);
+        Ok(database)
+    }
+
+    /// The settings a server over this database starts with, listening on `listen`,
+    /// with each process's data in a folder named `process` of the database's folder.
+    pub fn config(&self, process: &str, listen: std::net::SocketAddr) -> anyhow::Result<Config> {
+        let data_dir = self.folder.path().join(process);
+        std::fs::create_dir_all(&data_dir)?;
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url: Some(self.url()?),
+            log: "warn".into(),
+            // One key for every process, as servers sharing a database must have.
+            secret_key: Some("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=".into()),
+            ..Config::default()
+        })
+    }
+
+    /// The first column of every row `sql` selects, as text.
+    pub async fn select_text(&self, sql: &str) -> anyhow::Result<Vec<String>> {
+        let db = Database::connect(self.url()?).await?;
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await;
+        db.close().await?;
+        rows?
+            .iter()
+            .map(|row| {
+                row.try_get_by_index::<String>(0)
+                    .map_err(|error| anyhow!("{error}"))
+            })
+            .collect()
+    }
+
+    /// The store over this database, as the test process opens it alongside the servers.
+    pub async fn open_store(&self) -> anyhow::Result<reserv_store::Store> {
+        open_store(&self.config("test", "127.0.0.1:0".parse()?)?).await
+    }
+
+    fn url(&self) -> anyhow::Result<String> {
+        Ok(match &self.postgres {
+            Some(database) => database.url()?,
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.folder.path().join("reserv.db").display()
+            ),
+        })
+    }
+
+    /// Removes the database.
+    pub async fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(database) = self.postgres.take() {
+            database.drop_database().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The `reserv` binary cargo built next to this test binary (`cargo test --workspace`
+/// builds it for the server's own tests; `cargo build -p reserv` does alone).
+fn reserv_binary() -> anyhow::Result<PathBuf> {
+    let test_binary = std::env::current_exe()?;
+    // target/debug/deps/e2e-<hash> → target/debug/reserv
+    let binary = test_binary
+        .parent()
+        .and_then(Path::parent)
+        .map(|profile| profile.join("reserv"))
+        .context("cannot tell the target folder from the test binary's path")?;
+    if !binary.is_file() {
+        bail!(
+            "{} does not exist: build the server first with `cargo build -p reserv` (same CARGO_TARGET_DIR and profile as the tests)",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// The real `reserv serve` running as a child process, which a test can kill with
+/// SIGKILL as a power cut or the OOM killer would. Killed when dropped.
+pub struct ServerProcess {
+    pub base_url: String,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts `reserv serve --demo` with `config` (written to a TOML file in its data
+    /// folder) and waits until it answers `/healthz`.
+    pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        let config_file = config.data_dir.join("reserv.toml");
+        std::fs::write(&config_file, toml::to_string(config)?)?;
+        let child = std::process::Command::new(reserv_binary()?)
+            .arg("--config")
+            .arg(&config_file)
+            .args(["serve", "--demo"])
+            .env_remove("DATABASE_URL")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("cannot start the reserv binary")?;
+        let mut server = Self {
+            base_url: format!("http://{}", config.listen),
+            child,
+        };
+        let health = format!("{}/healthz", server.base_url);
+        let http = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("reserv serve exited at start with {status}; its log is above");
+            }
+            if http
+                .get(&health)
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success())
+            {
+                return Ok(server);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("reserv serve did not answer {health} within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no flushing, no lease released.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // A test that failed half-way must not leave a server running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -12,15 +12,18 @@ use chrono::Duration;
 use futures_util::future::join_all;
 use rand::Rng;
 use reserv_domain::messages::Channel;
-use reserv_store::{OutboxItem, OutboxWorker, SendOutcome};
+use reserv_store::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Attempts before a copy counts as failed.
 pub const MAX_ATTEMPTS: i32 = 8;
-/// How long a claim holds a copy: longer than any send takes, short enough that a
-/// killed process's copies go out again soon.
-const LEASE_SECONDS: i64 = 120;
-const BATCH: u64 = 50;
+/// How long a claim holds a copy unless configured (`outbox.lease_seconds`): longer than
+/// any send takes, short enough that a killed process's copies go out again soon.
+pub const DEFAULT_LEASE_SECONDS: u32 = 120;
+/// Copies claimed at once: also the most a process killed mid-send can leave sent but
+/// unrecorded, and so the most duplicates such a crash causes.
+pub const CLAIM_BATCH: u64 = 50;
 
 /// The wait before attempt `attempt + 1`: 5 s doubling per attempt up to 15 minutes,
 /// spread by `jitter` (0.5–1.5) so that retries after an outage do not all arrive at once.
@@ -36,6 +39,7 @@ pub struct DeliveryWorker {
     outbox: OutboxWorker,
     sms: Option<Arc<SmsProviders>>,
     push: Option<Arc<PushClient>>,
+    lease: Duration,
 }
 
 impl DeliveryWorker {
@@ -48,6 +52,7 @@ impl DeliveryWorker {
             outbox,
             sms: Some(Arc::new(sms)),
             push: None,
+            lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
         }
     }
 
@@ -57,6 +62,7 @@ impl DeliveryWorker {
             outbox,
             sms: None,
             push: Some(Arc::new(push)),
+            lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
         }
     }
 
@@ -65,6 +71,11 @@ impl DeliveryWorker {
             push: Some(Arc::new(push)),
             ..self
         }
+    }
+
+    /// Claims hold copies for `lease` instead of [`DEFAULT_LEASE_SECONDS`].
+    pub fn with_lease(self, lease: Duration) -> Self {
+        Self { lease, ..self }
     }
 
     /// The channels this worker claims copies of.
@@ -90,13 +101,44 @@ impl DeliveryWorker {
         }
         let items = self
             .outbox
-            .claim_outbox_batch_of(&channels, BATCH, Duration::seconds(LEASE_SECONDS))
+            .claim_outbox_batch_of(&channels, CLAIM_BATCH, self.lease)
             .await?;
+        let push_destinations: Vec<&str> = items
+            .iter()
+            .filter(|item| item.channel == Channel::Push)
+            .filter_map(|item| item.destination.as_deref())
+            .collect();
+        let browsers = self.outbox.push_targets(&push_destinations).await?;
         // Sent concurrently: the pool's rate limit, not this loop, paces them.
-        for outcome in join_all(items.iter().map(|item| self.deliver(item))).await {
-            outcome?;
+        let delivered = join_all(items.iter().map(|item| self.deliver(item, &browsers))).await;
+        let handled = items.len();
+        let mut outcomes = Vec::with_capacity(handled);
+        let mut pushed_to = Vec::new();
+        // A copy whose delivery failed in our own database keeps its lease and goes out
+        // again when it runs out; the others' outcomes are recorded all the same, so
+        // that one error does not send the whole batch twice.
+        let mut first_error = None;
+        for (item, delivery) in items.into_iter().zip(delivered) {
+            let (outcome, browser) = match delivery {
+                Ok(delivery) => delivery,
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                    continue;
+                }
+            };
+            if !matches!(outcome, SendOutcome::Accepted { .. }) {
+                // The reason stays on the row: a provider's text may quote the number.
+                tracing::warn!(outbox_id = item.id, message = %item.message_id, channel = %item.channel, "a copy was not sent");
+            }
+            pushed_to.extend(browser);
+            outcomes.push((item, outcome));
         }
-        Ok(escalated + items.len())
+        self.outbox.record_push_successes(&pushed_to).await?;
+        self.outbox.record_sends(outcomes).await?;
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(escalated + handled),
+        }
     }
 
     /// Runs until `shutdown` resolves, polling every second when the outbox is empty.
@@ -119,16 +161,17 @@ impl DeliveryWorker {
         }
     }
 
-    async fn deliver(&self, item: &OutboxItem) -> Result<()> {
-        let outcome = match item.channel {
-            Channel::Sms => self.deliver_sms(item).await,
-            Channel::Push => self.deliver_push(item).await?,
-        };
-        if !matches!(outcome, SendOutcome::Accepted { .. }) {
-            // The reason stays on the row: a provider's text may quote the number.
-            tracing::warn!(outbox_id = item.id, message = %item.message_id, channel = %item.channel, "a copy was not sent");
-        }
-        Ok(self.outbox.record_send(item, outcome).await?)
+    /// Sends one copy; answers the outcome and, for a push accepted, the browser's
+    /// subscription.
+    async fn deliver(
+        &self,
+        item: &OutboxItem,
+        browsers: &HashMap<String, PushTarget>,
+    ) -> Result<(SendOutcome, Option<i64>)> {
+        Ok(match item.channel {
+            Channel::Sms => (self.deliver_sms(item).await, None),
+            Channel::Push => self.deliver_push(item, browsers).await?,
+        })
     }
 
     async fn deliver_sms(&self, item: &OutboxItem) -> SendOutcome {
@@ -148,33 +191,38 @@ impl DeliveryWorker {
 
     /// Pushes to the browser the copy names. A browser its push service calls gone is
     /// removed, so that later messages do not try it again.
-    async fn deliver_push(&self, item: &OutboxItem) -> Result<SendOutcome> {
-        let target = match (&self.push, item.destination.as_deref()) {
-            (Some(_), Some(destination)) => self.outbox.push_target(destination).await?,
-            _ => None,
-        };
+    async fn deliver_push(
+        &self,
+        item: &OutboxItem,
+        browsers: &HashMap<String, PushTarget>,
+    ) -> Result<(SendOutcome, Option<i64>)> {
+        let target = item
+            .destination
+            .as_deref()
+            .and_then(|destination| browsers.get(destination));
         let (Some(push), Some(target)) = (&self.push, target) else {
-            return Ok(SendOutcome::Permanent {
-                reason: "the browser's push subscription was removed before sending".into(),
-            });
+            return Ok((
+                SendOutcome::Permanent {
+                    reason: "the browser's push subscription was removed before sending".into(),
+                },
+                None,
+            ));
         };
-        Ok(match push.send(&target, &item.body).await {
-            Ok(provider_id) => {
-                self.outbox
-                    .record_push_success(target.subscription_id)
-                    .await?;
+        Ok(match push.send(target, &item.body).await {
+            Ok(provider_id) => (
                 SendOutcome::Accepted {
                     provider: "web push".into(),
                     provider_id,
-                }
-            }
+                },
+                Some(target.subscription_id),
+            ),
             Err(PushError::Gone(reason)) => {
                 self.outbox
                     .remove_expired_push_subscription(target.subscription_id, reason.clone())
                     .await?;
-                SendOutcome::Permanent { reason }
+                (SendOutcome::Permanent { reason }, None)
             }
-            Err(PushError::Send(error)) => self.failed(item, error),
+            Err(PushError::Send(error)) => (self.failed(item, error), None),
         })
     }
 

@@ -58,6 +58,8 @@ pub struct Config {
     /// What fills the placeholders of the messages an activation prepares
     /// (`[messages]`, `RESERV_MESSAGES__<KEY>`).
     pub messages: MessagesConfig,
+    /// The delivery worker's outbox (`[outbox]`, `RESERV_OUTBOX__<KEY>`).
+    pub outbox: OutboxConfig,
     /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
     pub secret_key: Option<String>,
     /// A file holding that key; neither set means `DATA_DIR/secret.key`, created at
@@ -89,6 +91,23 @@ impl MessagesConfig {
         reserv_store::DraftSettings {
             hotline: given(&self.hotline),
             status_url: given(&self.status_url),
+        }
+    }
+}
+
+/// Settings of the delivery worker's outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// How long a claimed copy stays with the worker that claimed it, in seconds: when
+    /// that process dies mid-send, its copies go out again once this has passed.
+    pub lease_seconds: NonZeroU32,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            lease_seconds: NonZeroU32::MIN.saturating_add(reserv_notify::DEFAULT_LEASE_SECONDS - 1),
         }
     }
 }
@@ -215,6 +234,7 @@ impl Default for Config {
             push: crate::push_config::PushConfig::default(),
             plans: PlansConfig::default(),
             messages: MessagesConfig::default(),
+            outbox: OutboxConfig::default(),
             secret_key: None,
             secret_key_file: None,
         }

@@ -205,6 +205,9 @@ fn start_delivery_worker(
             reserv_notify::DeliveryWorker::new(outbox, providers).with_push(push)
         }
     };
+    let worker = worker.with_lease(chrono::Duration::seconds(
+        config.outbox.lease_seconds.get().into(),
+    ));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(worker.run(async {
         let _ = stopped.await;

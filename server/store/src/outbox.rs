@@ -225,55 +225,62 @@ impl OutboxWorker {
             .collect()
     }
 
-    /// Records the outcome of sending `item`, releasing its lease. A permanent failure
-    /// is audited with its reason; accepted and retried sends are too many to audit
-    /// one by one and are kept on the row.
-    pub async fn record_send(&self, item: &OutboxItem, outcome: SendOutcome) -> Result<()> {
-        let db = &self.store.db;
+    /// Records the outcomes of a claimed batch in one transaction, releasing their
+    /// leases: one commit per batch rather than per copy, which on a send to thousands
+    /// is most of the worker's time. A permanent failure is audited with its reason;
+    /// accepted and retried sends are too many to audit one by one and are kept on the
+    /// row.
+    pub async fn record_sends(&self, outcomes: Vec<(OutboxItem, SendOutcome)>) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let now = self.now();
-        let mut update = outbox::Entity::update_many()
-            .col_expr(
-                outbox::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
-            .filter(outbox::Column::Id.eq(item.id));
-        let permanent = match &outcome {
-            SendOutcome::Accepted {
-                provider,
-                provider_id,
-            } => {
-                update = update
-                    .col_expr(
-                        outbox::Column::State,
-                        Expr::value(DeliveryState::Sent.as_str()),
-                    )
-                    .col_expr(outbox::Column::ProviderId, Expr::value(provider_id.clone()))
-                    .col_expr(outbox::Column::Provider, Expr::value(provider.clone()));
-                None
+        let tx = begin_write(&self.store.db).await?;
+        let mut permanent = Vec::new();
+        for (item, outcome) in outcomes {
+            let mut update = outbox::Entity::update_many()
+                .col_expr(
+                    outbox::Column::LeaseUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
+                .filter(outbox::Column::Id.eq(item.id));
+            match outcome {
+                SendOutcome::Accepted {
+                    provider,
+                    provider_id,
+                } => {
+                    update = update
+                        .col_expr(
+                            outbox::Column::State,
+                            Expr::value(DeliveryState::Sent.as_str()),
+                        )
+                        .col_expr(outbox::Column::ProviderId, Expr::value(provider_id))
+                        .col_expr(outbox::Column::Provider, Expr::value(provider));
+                }
+                SendOutcome::Transient { reason, retry_at } => {
+                    update = update
+                        .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
+                        .col_expr(outbox::Column::LastError, Expr::value(reason));
+                }
+                SendOutcome::Permanent { reason } => {
+                    update = update
+                        .col_expr(
+                            outbox::Column::State,
+                            Expr::value(DeliveryState::Failed.as_str()),
+                        )
+                        .col_expr(outbox::Column::LastError, Expr::value(reason.clone()));
+                    permanent.push((item.message_id, reason));
+                }
             }
-            SendOutcome::Transient { reason, retry_at } => {
-                update = update
-                    .col_expr(outbox::Column::NextAttemptAt, Expr::value(*retry_at))
-                    .col_expr(outbox::Column::LastError, Expr::value(reason.clone()));
-                None
-            }
-            SendOutcome::Permanent { reason } => {
-                update = update
-                    .col_expr(
-                        outbox::Column::State,
-                        Expr::value(DeliveryState::Failed.as_str()),
-                    )
-                    .col_expr(outbox::Column::LastError, Expr::value(reason.clone()));
-                Some(reason.clone())
-            }
-        };
-        update.exec(db).await?;
-        if let Some(reason) = permanent {
+            update.exec(&tx).await?;
+        }
+        tx.commit().await?;
+        for (message_id, reason) in permanent {
             self.store
                 .record_alone(
                     &self.principal,
-                    &Audit::new("delivery_failed", "message").on(item.message_id),
+                    &Audit::new("delivery_failed", "message").on(message_id),
                     reserv_domain::audit::AuditOutcome::Failed,
                     Some(reason),
                 )
@@ -282,34 +289,49 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// The browser a push copy's destination (`s17`) names; `None` once the person
-    /// removed it.
-    pub async fn push_target(&self, destination: &str) -> Result<Option<PushTarget>> {
-        let Some(id) = destination
-            .strip_prefix('s')
-            .and_then(|id| id.parse::<i64>().ok())
-        else {
-            return Ok(None);
-        };
-        Ok(push_subscriptions::Entity::find_by_id(id)
-            .one(&self.store.db)
+    /// The browsers the push copies among `destinations` (`s17`) name, by destination,
+    /// read at once for a claimed batch; a browser removed since is missing.
+    pub async fn push_targets(
+        &self,
+        destinations: &[&str],
+    ) -> Result<std::collections::HashMap<String, PushTarget>> {
+        let ids: Vec<i64> = destinations
+            .iter()
+            .filter_map(|destination| destination.strip_prefix('s')?.parse().ok())
+            .collect();
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        Ok(push_subscriptions::Entity::find()
+            .filter(push_subscriptions::Column::Id.is_in(ids))
+            .all(&self.store.db)
             .await?
-            .map(|row| PushTarget {
-                subscription_id: row.id,
-                endpoint: row.endpoint,
-                p256dh: row.p256dh,
-                auth: row.auth,
-            }))
+            .into_iter()
+            .map(|row| {
+                (
+                    format!("s{}", row.id),
+                    PushTarget {
+                        subscription_id: row.id,
+                        endpoint: row.endpoint,
+                        p256dh: row.p256dh,
+                        auth: row.auth,
+                    },
+                )
+            })
+            .collect())
     }
 
-    /// Notes that a push service accepted a message for the browser.
-    pub async fn record_push_success(&self, subscription_id: i64) -> Result<()> {
+    /// Notes that push services accepted messages for the browsers `subscription_ids`.
+    pub async fn record_push_successes(&self, subscription_ids: &[i64]) -> Result<()> {
+        if subscription_ids.is_empty() {
+            return Ok(());
+        }
         push_subscriptions::Entity::update_many()
             .col_expr(
                 push_subscriptions::Column::LastSuccess,
                 Expr::value(Some(self.now())),
             )
-            .filter(push_subscriptions::Column::Id.eq(subscription_id))
+            .filter(push_subscriptions::Column::Id.is_in(subscription_ids.iter().copied()))
             .exec(&self.store.db)
             .await?;
         Ok(())

@@ -1,13 +1,15 @@
 //! Load benchmarks of the Reserv server, each a subcommand that prints its setup with its
 //! figures: `read-path` (the crisis-day reads over HTTP under concurrent load),
-//! `sign-in` (what a password sign-in costs) and `activation` (time to commit the
-//! total-IT-outage playbook for a generated municipality) run on a fresh SQLite file and,
-//! when `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database as well;
-//! `status-page` (the residents' `/status` against nginx serving the static build, both
+//! `sign-in` (what a password sign-in costs), `activation` (time to commit the
+//! total-IT-outage playbook for a generated municipality) and `fan-out` (one message to
+//! 10 000 people by SMS and push through the outbox, against a bare reqwest loop) run on
+//! a fresh SQLite file and, when `TEST_DATABASE_URL` is set, on a fresh PostgreSQL
+//! database as well; `status-page` (the residents' `/status` against nginx serving the static build, both
 //! under wrk) on SQLite, since the page reads little from the database.
 
 mod activation;
 mod data;
+mod fan_out;
 mod load;
 mod postgres;
 mod sign_in;
@@ -69,6 +71,13 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         rounds: usize,
     },
+    /// One message to every staff member by SMS and push, through the outbox to
+    /// loopback mocks, against a bare reqwest loop.
+    FanOut {
+        /// Staff members, each with a phone and a browser subscribed to push.
+        #[arg(long, default_value_t = 10_000)]
+        recipients: usize,
+    },
     /// `/status` against nginx serving the static build of the same page, under wrk.
     StatusPage {
         /// Seconds each server is loaded.
@@ -85,6 +94,9 @@ async fn main() -> anyhow::Result<()> {
     let Cli { bench } = Cli::parse();
     let (seconds, clients, units, log_entries) = match bench {
         Bench::SignIn { logins, burst } => return sign_in::run(logins, burst).await,
+        Bench::FanOut { recipients } => {
+            return fan_out::run(&fan_out::Shape { recipients }).await;
+        }
         Bench::StatusPage {
             seconds,
             connections,

@@ -1,6 +1,6 @@
 //! The benchmark must keep working: a one-second run on a tiny data set completes,
 //! every request succeeds, and the audit chain it leaves verifies; a short sign-in run
-//! prints its figures. They measure nothing.
+//! prints its figures, and so does a fan-out to 20 people. They measure nothing.
 
 use std::process::Command;
 
@@ -54,6 +54,21 @@ fn a_short_sign_in_run_prints_its_figures() -> std::io::Result<()> {
         "one login at a time (2 sign-ins): p50",
         "3 logins at once",
         "/healthz during the burst",
+    ] {
+        assert!(stdout.contains(figure), "{figure}: {stdout}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_small_fan_out_delivers_every_copy_and_prints_its_figures() -> std::io::Result<()> {
+    // The run itself fails unless the worker and the bare loop each deliver every copy.
+    let stdout = run_bench(&["fan-out", "--recipients", "20"])?;
+    for figure in [
+        "outbox written: 40 copies",
+        "outbox worker: all 40 delivered",
+        "bare reqwest loop: 40 requests",
+        "outbox worker / bare loop:",
     ] {
         assert!(stdout.contains(figure), "{figure}: {stdout}");
     }
