@@ -382,6 +382,27 @@ on_every_database! {
                 { "stage": "ARCHIVED", "count": 5, "recordedBy": "underskoterska" },
             ])
         );
+        // Each count is in the audit trail once, the retry not again, the refusals too.
+        let admin = server.sign_in_as("admin").await?;
+        let trail = admin
+            .data(
+                "{ auditEvents(objectType: \"paper_backlog\", first: 50) { nodes { action actor outcome } } }",
+                json!({}),
+            )
+            .await?;
+        let events: Vec<(String, String, String)> = trail["auditEvents"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|event| {
+                let text = |field: &str| event[field].as_str().unwrap_or_default().to_owned();
+                (text("action"), text("actor"), text("outcome"))
+            })
+            .collect();
+        let count = |action: &str, outcome: &str| events.iter().filter(|event| event.0 == action && event.2 == outcome).count();
+        assert_eq!(count("record", "SUCCESS"), 4, "{events:?}");
+        assert_eq!(count("set_due", "SUCCESS"), 1, "{events:?}");
+        assert_eq!(count("record", "DENIED"), 2, "{events:?}");
         let others = units.iter().filter(|unit| unit["unit"]["name"] != HEMTJANST_NORR);
         assert!(others.clone().count() > 0 && others.clone().all(|unit| unit["counts"]["left"] == 0 && unit["overdue"] == false), "{view}");
         Ok(())

@@ -292,8 +292,9 @@ async fn two_servers_share_a_send_and_send_each_copy_once(backend: Backend) -> a
     let database = ProcessDatabase::with_sample_municipality(backend).await?;
     let outcome = async {
         staff_with_phones(&database, PEOPLE_FOR_TWO).await?;
-        // Slow enough that the send outlasts the other worker's idle second.
-        let (base, provider) = a_provider_taking(Duration::from_millis(20)).await?;
+        // Slow enough that the send outlasts the other worker's idle second several
+        // times over: about eleven batches of 50 at 250 ms each, had one server alone.
+        let (base, provider) = a_provider_taking(Duration::from_millis(250)).await?;
         let mut config_a = database.config("a", format!("127.0.0.1:{}", free_port()?).parse()?)?;
         config_a.sms = Some(sms_through(&base, &[SENDER_A]));
         let mut config_b = database.config("b", format!("127.0.0.1:{}", free_port()?).parse()?)?;

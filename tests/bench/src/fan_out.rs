@@ -96,6 +96,7 @@ async fn measure(label: &str, database_url: Option<String>, shape: &Shape) -> an
                 body_sv: BODY.into(),
                 body_en: None,
                 classification: None,
+                escalate_after_minutes: None,
             },
         )
         .await?;

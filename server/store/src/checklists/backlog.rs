@@ -78,7 +78,7 @@ impl Store {
         client_id: ClientWriteId,
     ) -> Result<RunBacklog> {
         let audit = Audit::new("record", "paper_backlog").on(run_id);
-        let change = self.change().await?;
+        let mut change = self.change().await?;
         let result = async {
             let tx = change.tx();
             let run = backlog_run(tx, who, run_id).await?;
@@ -113,10 +113,12 @@ impl Store {
                 .insert(tx)
                 .await?;
             }
-            run_backlogs(tx, vec![run])
-                .await?
-                .pop()
-                .ok_or_else(|| DomainError::not_found("checklist run", run_id).into())
+            let backlog = one_run_backlog(tx, run).await?;
+            // A retry answers what the first request recorded, and records nothing.
+            if !replayed {
+                change.audited(self, who, &audit, &backlog);
+            }
+            Ok(backlog)
         }
         .await;
         self.conclude(change, who, audit, result).await
@@ -131,7 +133,7 @@ impl Store {
         due_at: Option<DateTime<Utc>>,
     ) -> Result<RunBacklog> {
         let audit = Audit::new("set_due", "paper_backlog").on(run_id);
-        let change = self.change().await?;
+        let mut change = self.change().await?;
         let result = async {
             let tx = change.tx();
             who.authorize(Action::ManageIncidents, Scope::Organisation)?;
@@ -139,10 +141,9 @@ impl Store {
             let mut row = run.into_active_model();
             row.backlog_due_at = Set(due_at);
             let run = row.update(tx).await?;
-            run_backlogs(tx, vec![run])
-                .await?
-                .pop()
-                .ok_or_else(|| DomainError::not_found("checklist run", run_id).into())
+            let backlog = one_run_backlog(tx, run).await?;
+            change.audited(self, who, &audit, &backlog);
+            Ok(backlog)
         }
         .await;
         self.conclude(change, who, audit, result).await
@@ -235,6 +236,18 @@ fn backlog_of(rows: &[paper_backlog_entries::Model]) -> Result<Backlog> {
             })
             .collect::<Result<Vec<_>>>()?,
     ))
+}
+
+/// The back-log of one run, as a change answers it.
+async fn one_run_backlog(
+    db: &impl ConnectionTrait,
+    run: checklist_runs::Model,
+) -> Result<RunBacklog> {
+    let run_id = run.id;
+    run_backlogs(db, vec![run])
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::not_found("checklist run", run_id).into())
 }
 
 /// The back-logs of `runs`, with their routines' titles, in two queries and a lookup.
