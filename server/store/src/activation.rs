@@ -213,6 +213,9 @@ impl Store {
             .await?;
         let mut plans_activated = Vec::new();
         let mut runs = Vec::new();
+        // Written together after the plans and the tasks, in the order they happen, so
+        // that the incident is checked and touched once for all of them.
+        let mut entries = Vec::new();
         for unit in &unit_rows {
             let Some(version) = approved.get(&unit.id) else {
                 continue;
@@ -266,13 +269,12 @@ impl Store {
                 playbook.title.sv,
                 routines_text
             );
-            self.append_log_entry_in(change, who, incident.id, action_entry(text), None)
-                .await?;
+            entries.push(action_entry(text));
         }
 
         // The tasks, each assigned to someone who holds the role.
         let holders = role_holders(change.tx(), &playbook).await?;
-        let mut tasks_created = 0;
+        let mut tasks = Vec::new();
         for planned in &playbook.tasks {
             let targets: Vec<Option<&units::Model>> = if planned.per_unit {
                 unit_rows.iter().map(Some).collect()
@@ -288,35 +290,37 @@ impl Store {
                 let due = chrono::Duration::from_std(planned.due_in)
                     .ok()
                     .and_then(|wait| now.checked_add_signed(wait));
-                let task = self
-                    .create_task_in(
-                        change,
-                        who,
-                        incident.id,
-                        NewTask {
-                            title: format!("{}{title}", exercise_prefix(request.exercise)),
-                            assignee_id: assignee,
-                            assignee_role: Some(planned.role),
-                            due_at: due,
-                        },
-                    )
-                    .await?;
-                tasks_created += 1;
-                let text = format!(
-                    "{}Uppgift skapad: \"{}\" för rollen {}{}.",
-                    exercise_prefix(request.exercise),
-                    task.title,
-                    planned.role.as_str(),
-                    if assignee.is_some() {
-                        ", tilldelad"
-                    } else {
-                        ", ingen innehar rollen ännu"
-                    }
-                );
-                self.append_log_entry_in(change, who, incident.id, action_entry(text), None)
-                    .await?;
+                tasks.push(NewTask {
+                    title: format!("{}{title}", exercise_prefix(request.exercise)),
+                    assignee_id: assignee,
+                    assignee_role: Some(planned.role),
+                    due_at: due,
+                });
             }
         }
+        let created = self
+            .create_tasks_in(change, who, incident.id, tasks)
+            .await?;
+        let tasks_created = created.len();
+        for task in &created {
+            let role = task
+                .assignee_role
+                .map(|role| role.as_str())
+                .unwrap_or_default();
+            let text = format!(
+                "{}Uppgift skapad: \"{}\" för rollen {role}{}.",
+                exercise_prefix(request.exercise),
+                task.title,
+                if task.assignee_id.is_some() {
+                    ", tilldelad"
+                } else {
+                    ", ingen innehar rollen ännu"
+                }
+            );
+            entries.push(action_entry(text));
+        }
+        self.append_log_entries_in(change, who, incident.id, entries)
+            .await?;
         let drafts_created = self
             .prepare_message_drafts_in(
                 change,

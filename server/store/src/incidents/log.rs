@@ -191,35 +191,9 @@ impl Store {
             incident.authorize(who, Action::WriteCrisisLog)?;
             ensure_open(incident.incident.state)?;
             let now = self.now();
-            let entry = entry.validate(now)?;
-            if let Some(corrects) = entry.corrects {
-                let target = find_entry(tx, corrects).await?;
-                ensure_correction_target(incident_id, target.as_ref(), corrects)?;
-            }
-            let (paper, sms_message_sid) = match source {
-                EntrySource::App => (None, None),
-                EntrySource::Paper(note) => (Some(note), None),
-                EntrySource::Sms { message_sid } => (None, Some(message_sid)),
-            };
-            let row = crisis_log_entries::ActiveModel {
-                id: NotSet,
-                incident_id: Set(incident_id.0),
-                kind: Set(entry.kind.as_str().to_owned()),
-                text: Set(entry.text),
-                occurred_at: Set(entry.occurred_at.unwrap_or(now)),
-                recorded_at: Set(now),
-                author_id: Set(who.account_id.map(|id| id.0)),
-                author: Set(who.username.chars().take(64).collect()),
-                corrects_id: Set(entry.corrects.map(|id| id.0)),
-                client_id: Set(client_id.map(|id| id.as_str().to_owned())),
-                from_paper: Set(paper.is_some()),
-                on_behalf_of: Set(paper.and_then(|note| note.written_by)),
-                sms_message_sid: Set(sms_message_sid),
-            }
-            .insert(tx)
-            .await?;
+            let entry = insert_entry(tx, who, incident_id, entry, client_id, source, now).await?;
             touch_open_incident(tx, incident_id, now).await?;
-            log_entry(row)
+            Ok::<_, crate::StoreError>(entry)
         }
         .await?;
         change.audited(self, who, &Audit::new("create", "crisis_log_entry"), &entry);
@@ -227,6 +201,42 @@ impl Store {
             entry: entry.clone(),
         });
         Ok(entry)
+    }
+
+    /// Appends several entries to one incident's log, in order, as part of a larger
+    /// change: the same checks and events as [`Store::append_log_entry_in`] for each,
+    /// but the incident is read and checked once and touched once. For one action that
+    /// writes many entries, such as an activation.
+    pub(crate) async fn append_log_entries_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        incident_id: IncidentId,
+        entries: Vec<NewLogEntry>,
+    ) -> Result<Vec<LogEntry>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = change.tx();
+        who.authorize_somewhere(Action::WriteCrisisLog)?;
+        let incident = locate(tx, incident_id).await?;
+        incident.authorize(who, Action::WriteCrisisLog)?;
+        ensure_open(incident.incident.state)?;
+        let now = self.now();
+        let mut written = Vec::with_capacity(entries.len());
+        for entry in entries {
+            written.push(
+                insert_entry(tx, who, incident_id, entry, None, EntrySource::App, now).await?,
+            );
+        }
+        touch_open_incident(tx, incident_id, now).await?;
+        for entry in &written {
+            change.audited(self, who, &Audit::new("create", "crisis_log_entry"), entry);
+            change.announce(IncidentChange::LogEntryAdded {
+                entry: entry.clone(),
+            });
+        }
+        Ok(written)
     }
 
     /// The incident's crisis log in the order things happened; entries written at the
@@ -300,4 +310,44 @@ pub(crate) fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
         }),
         by_sms: row.sms_message_sid.is_some(),
     })
+}
+
+/// Checks one entry and writes its row; the caller has checked the incident.
+async fn insert_entry(
+    tx: &impl ConnectionTrait,
+    who: &Principal,
+    incident_id: IncidentId,
+    entry: NewLogEntry,
+    client_id: Option<ClientWriteId>,
+    source: EntrySource,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<LogEntry> {
+    let entry = entry.validate(now)?;
+    if let Some(corrects) = entry.corrects {
+        let target = find_entry(tx, corrects).await?;
+        ensure_correction_target(incident_id, target.as_ref(), corrects)?;
+    }
+    let (paper, sms_message_sid) = match source {
+        EntrySource::App => (None, None),
+        EntrySource::Paper(note) => (Some(note), None),
+        EntrySource::Sms { message_sid } => (None, Some(message_sid)),
+    };
+    let row = crisis_log_entries::ActiveModel {
+        id: NotSet,
+        incident_id: Set(incident_id.0),
+        kind: Set(entry.kind.as_str().to_owned()),
+        text: Set(entry.text),
+        occurred_at: Set(entry.occurred_at.unwrap_or(now)),
+        recorded_at: Set(now),
+        author_id: Set(who.account_id.map(|id| id.0)),
+        author: Set(who.username.chars().take(64).collect()),
+        corrects_id: Set(entry.corrects.map(|id| id.0)),
+        client_id: Set(client_id.map(|id| id.as_str().to_owned())),
+        from_paper: Set(paper.is_some()),
+        on_behalf_of: Set(paper.and_then(|note| note.written_by)),
+        sms_message_sid: Set(sms_message_sid),
+    }
+    .insert(tx)
+    .await?;
+    log_entry(row)
 }

@@ -51,12 +51,42 @@ impl Store {
         incident_id: IncidentId,
         request: NewTask,
     ) -> Result<Task> {
+        let mut created = self
+            .create_tasks_in(change, who, incident_id, vec![request])
+            .await?;
+        created
+            .pop()
+            .ok_or_else(|| DomainError::not_found("task", incident_id).into())
+    }
+
+    /// Adds several tasks to one open incident as part of a larger change, with the
+    /// checks and events of [`Store::create_task`] for each; the incident is read,
+    /// checked and touched once, and each assignee looked up once.
+    pub(crate) async fn create_tasks_in(
+        &self,
+        change: &mut Change,
+        who: &Principal,
+        incident_id: IncidentId,
+        requests: Vec<NewTask>,
+    ) -> Result<Vec<Task>> {
         let tx = change.tx();
-        let task = async {
-            let incident = open_managed_incident(tx, who, incident_id).await?;
-            let request = request.validate()?;
-            ensure_person_exists(tx, request.assignee_id, "assigneeId").await?;
-            let now = self.now();
+        let incident = open_managed_incident(tx, who, incident_id).await?;
+        let requests = requests
+            .into_iter()
+            .map(NewTask::validate)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut assignees: Vec<PersonId> = requests
+            .iter()
+            .filter_map(|request| request.assignee_id)
+            .collect();
+        assignees.sort_unstable_by_key(|id| id.0);
+        assignees.dedup();
+        for assignee in assignees {
+            ensure_person_exists(tx, Some(assignee), "assigneeId").await?;
+        }
+        let now = self.now();
+        let mut created = Vec::with_capacity(requests.len());
+        for request in requests {
             let row = tasks::ActiveModel {
                 id: NotSet,
                 incident_id: Set(incident_id.0),
@@ -73,13 +103,14 @@ impl Store {
             }
             .insert(tx)
             .await?;
-            touch_open_incident(tx, incident_id, now).await?;
-            task(row)
+            created.push(task(row)?);
         }
-        .await?;
-        change.audited(self, who, &Audit::new("create", "task"), &task);
-        change.announce(IncidentChange::TaskChanged { task: task.clone() });
-        Ok(task)
+        touch_open_incident(tx, incident_id, now).await?;
+        for task in &created {
+            change.audited(self, who, &Audit::new("create", "task"), task);
+            change.announce(IncidentChange::TaskChanged { task: task.clone() });
+        }
+        Ok(created)
     }
 
     /// Moves a task on. The crisis staff may change any task; anyone may change the
