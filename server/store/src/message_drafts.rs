@@ -204,8 +204,7 @@ impl Store {
             )
             .await?;
             let updated = find_draft(change.tx(), id).await?;
-            let mut audit = Audit::new("update", "message_draft");
-            audit.detail = edited.lowered;
+            let audit = Audit::new("update", "message_draft").with_detail(edited.lowered);
             change.audited(self, who, &audit, &updated);
             Ok(updated)
         }

@@ -53,8 +53,9 @@ impl Audit {
         self
     }
 
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+    /// The event's detail; `None` leaves it without one.
+    pub fn with_detail(mut self, detail: impl Into<Option<String>>) -> Self {
+        self.detail = detail.into();
         self
     }
 }

@@ -186,10 +186,7 @@ impl Store {
     ) -> Result<LogEntry> {
         let tx = change.tx();
         let entry = async {
-            who.authorize_somewhere(Action::WriteCrisisLog)?;
-            let incident = locate(tx, incident_id).await?;
-            incident.authorize(who, Action::WriteCrisisLog)?;
-            ensure_open(incident.incident.state)?;
+            ensure_log_writable(tx, who, incident_id).await?;
             let now = self.now();
             let entry = insert_entry(tx, who, incident_id, entry, client_id, source, now).await?;
             touch_open_incident(tx, incident_id, now).await?;
@@ -218,10 +215,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let tx = change.tx();
-        who.authorize_somewhere(Action::WriteCrisisLog)?;
-        let incident = locate(tx, incident_id).await?;
-        incident.authorize(who, Action::WriteCrisisLog)?;
-        ensure_open(incident.incident.state)?;
+        ensure_log_writable(tx, who, incident_id).await?;
         let now = self.now();
         let mut written = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -310,6 +304,19 @@ pub(crate) fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
         }),
         by_sms: row.sms_message_sid.is_some(),
     })
+}
+
+/// Allows `who` to write in the incident's log while it is open, or says why not.
+async fn ensure_log_writable(
+    tx: &impl ConnectionTrait,
+    who: &Principal,
+    incident_id: IncidentId,
+) -> Result<()> {
+    who.authorize_somewhere(Action::WriteCrisisLog)?;
+    let incident = locate(tx, incident_id).await?;
+    incident.authorize(who, Action::WriteCrisisLog)?;
+    ensure_open(incident.incident.state)?;
+    Ok(())
 }
 
 /// Checks one entry and writes its row; the caller has checked the incident.

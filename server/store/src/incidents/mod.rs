@@ -464,8 +464,7 @@ impl Store {
         }
         .await;
         let (result, lowered) = split_detail(result);
-        let mut audit = Audit::new("update", "incident").on(id);
-        audit.detail = lowered;
+        let audit = Audit::new("update", "incident").on(id).with_detail(lowered);
         self.finish_incident_change(tx, who, audit, result).await
     }
 

@@ -223,8 +223,7 @@ impl Store {
         }
         .await;
         let (result, lowered) = split_detail(result);
-        let mut audit = Audit::new("update", "routine").on(id);
-        audit.detail = lowered;
+        let audit = Audit::new("update", "routine").on(id).with_detail(lowered);
         self.finish(tx, who, audit, result).await
     }
 

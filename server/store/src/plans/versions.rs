@@ -68,8 +68,9 @@ impl Store {
         }
         .await;
         let (result, lowered) = split_detail(result);
-        let mut audit = Audit::new("update", "plan_version").on(id);
-        audit.detail = lowered;
+        let audit = Audit::new("update", "plan_version")
+            .on(id)
+            .with_detail(lowered);
         self.finish(tx, who, audit, result).await
     }
 
