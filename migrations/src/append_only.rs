@@ -46,3 +46,29 @@ pub async fn protect(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbE
     }
     Ok(())
 }
+
+/// Takes `table`'s protection away for a migration that must rewrite its rows once
+/// (filling a new column); [`protect`] puts it back. Run both in the migration's
+/// transaction, so that a failure leaves the table protected and unchanged.
+pub async fn lift(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let statements = match manager.get_database_backend() {
+        DbBackend::Sqlite => vec![
+            format!("DROP TRIGGER {table}_no_update"),
+            format!("DROP TRIGGER {table}_no_delete"),
+        ],
+        DbBackend::Postgres => vec![
+            format!("DROP TRIGGER {table}_append_only ON {table}"),
+            format!("DROP TRIGGER {table}_no_truncate ON {table}"),
+        ],
+        other => {
+            return Err(DbErr::Migration(format!(
+                "Reserv supports SQLite and PostgreSQL, not {other:?}"
+            )));
+        }
+    };
+    for statement in statements {
+        db.execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}

@@ -14,7 +14,7 @@ import { Messages, RollCall, type ReceivedView } from './messages/Messages';
 import { Report, type Outcome, type SystemView } from './report/Report';
 import type { ReportInput } from './offline/store';
 import { clock } from './time';
-import { IncidentDetail, IncidentList, type IncidentView, type LogView, type TaskView } from './incidents/Incidents';
+import { IncidentDetail, IncidentList, type BriefingView, type IncidentView, type LogView, type TaskView } from './incidents/Incidents';
 import { Contacts, type ContactView } from './contacts/Contacts';
 import { Status, type NoticeView } from './status/Status';
 import offlineQuery from './graphql/offline.graphql?raw';
@@ -30,6 +30,7 @@ interface Data extends OfflineData {
   routines: Array<RoutineView & Classified>;
   incidents: { nodes: Array<IncidentView & Classified & { checklistRuns: RunView[] }> };
   myTasks: TaskView[];
+  briefings: BriefingView[];
   people: { nodes: Array<ContactView & { confidentiality: number }> };
   myMessages: Array<ReceivedView & { message: Classified }>;
   itSystems: SystemView[];
@@ -267,7 +268,7 @@ export function App() {
     screen = incident
       ? <IncidentDetail t={t} incident={incident} mayWrite={session.roles.includes('CRISIS_LEAD')} onWrite={writeLog}
           queued={outbox.flatMap((o) => (o.kind === 'logEntry' && o.incidentId === incident.id ? [o] : []))} />
-      : <IncidentList t={t} incidents={incidents} tasks={data?.data.myTasks ?? []} />;
+      : <IncidentList t={t} incidents={incidents} tasks={data?.data.myTasks ?? []} briefings={data?.data.briefings ?? []} />;
   } else if (route[0] === 'messages') {
     screen = route[1] && mayFollowUp
       ? <RollCall t={t} id={route[1]} token={session.token} online={online} />

@@ -23,6 +23,10 @@ const SET_CLEARANCE: &str = "mutation($account: ID!, $role: Role!, $unit: ID, $c
 const AUDIT: &str = "query($action: String, $type: String) { auditEvents(action: $action, objectType: $type, first: 50) { edges { node { actor action objectId outcome detail } } } }";
 const LOWER: &str = "mutation($id: ID!, $reason: String) { updateIncident(id: $id, input: { classification: { confidentiality: 1, integrity: 2, availability: 3, loweringReason: $reason } }) { classification { confidentiality } } }";
 const REPORT: &str = "mutation($input: ReportIncidentInput!) { reportIncident(input: $input) { id title classification { confidentiality integrity availability traceability } } }";
+const ADD_ENTRY: &str = "mutation($id: ID!, $input: LogEntryInput!) { addLogEntry(incidentId: $id, input: $input) { id confidentiality } }";
+const CREATE_TASK: &str = "mutation($id: ID!, $input: TaskInput!) { createTask(incidentId: $id, input: $input) { id confidentiality } }";
+const INCIDENT_LOG: &str = "query($id: ID!) { incident(id: $id) { log { text confidentiality } tasks { title confidentiality } } }";
+const BRIEFINGS: &str = "{ briefings { incidentId state exercise confidentiality log { id text confidentiality correctedBy } tasks { title confidentiality } } }";
 
 /// The nodes of a connection at `data[field]`.
 fn nodes(data: &Value, field: &str) -> Vec<Value> {
@@ -305,6 +309,149 @@ on_every_database! {
             kept["detail"],
             format!("confidentiality lowered from 2 to 1: {reason}").as_str()
         );
+        Ok(())
+    }
+
+    async fn staff_instructions_inside_a_sensitive_incident_reach_care_workers_and_nothing_more(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let worker = server.sign_in_as("underskoterska").await?;
+        let norr = unit_id(&lead, NORR).await?;
+        let reported = lead
+            .data(REPORT, json!({ "input": {
+                "title": "Misstänkt intrång i verksamhetssystemet",
+                "kind": "INFORMATION_SECURITY",
+                "severity": 1,
+                "exercise": false,
+                "unitIds": [norr],
+                "classification": { "confidentiality": 2, "integrity": 3, "availability": 3 },
+            } }))
+            .await?;
+        let incident = reported["reportIncident"]["id"].as_str().unwrap_or_default().to_owned();
+
+        let secret = "IT-säkerheten har hittat krypterade filer på två servrar";
+        let instruction = "Till all personal: logga inte in på kommunens datorer";
+        lead.data(ADD_ENTRY, json!({ "id": incident, "input": { "kind": "OBSERVATION", "text": secret } }))
+            .await?;
+        let written = lead
+            .data(ADD_ENTRY, json!({ "id": incident, "input": { "kind": "MESSAGE", "text": instruction, "confidentiality": 1 } }))
+            .await?;
+        assert_eq!(written["addLogEntry"]["confidentiality"], 1);
+        let instruction_id = written["addLogEntry"]["id"].as_str().unwrap_or_default().to_owned();
+
+        // Nothing may be more secret than its incident, and a correction is read by
+        // whoever read what it corrects.
+        let (code, message) = lead
+            .error(ADD_ENTRY, json!({ "id": incident, "input": { "kind": "OBSERVATION", "text": "x", "confidentiality": 3 } }))
+            .await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("above the incident's level 2"), "{message}");
+        let (code, message) = lead
+            .error(ADD_ENTRY, json!({ "id": incident, "input": { "kind": "MESSAGE", "text": "Rättelse", "corrects": instruction_id, "confidentiality": 2 } }))
+            .await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("corrected entry's level 1"), "{message}");
+        let correction = lead
+            .data(ADD_ENTRY, json!({ "id": incident, "input": { "kind": "MESSAGE", "text": "Rättelse: gäller även surfplattorna", "corrects": instruction_id } }))
+            .await?;
+        assert_eq!(correction["addLogEntry"]["confidentiality"], 1);
+
+        let me = worker.data("{ me { person { id } } }", json!({})).await?;
+        let worker_person = me["me"]["person"]["id"].as_str().unwrap_or_default().to_owned();
+        for (title, level) in [("Hämta reservutskriften ur pärmen", 1), ("Kontrollera loggarna på hemtjänstens dator", 2)] {
+            let created = lead
+                .data(CREATE_TASK, json!({ "id": incident, "input": { "title": title, "assigneeId": worker_person, "confidentiality": level } }))
+                .await?;
+            assert_eq!(created["createTask"]["confidentiality"], level);
+        }
+
+        // The care worker may not open the incident, but its briefing holds exactly
+        // what was written at her level.
+        let (code, _) = worker.error(INCIDENT_LOG, json!({ "id": incident })).await?;
+        assert_eq!(code, "FORBIDDEN");
+        let briefings = worker.data(BRIEFINGS, json!({})).await?;
+        let briefing = briefings["briefings"]
+            .as_array()
+            .and_then(|list| list.iter().find(|briefing| briefing["incidentId"] == incident.as_str()))
+            .ok_or_else(|| anyhow::anyhow!("no briefing of the incident in {briefings}"))?;
+        assert_eq!(briefing["confidentiality"], 2);
+        let texts: Vec<&str> = briefing["log"].as_array().into_iter().flatten().filter_map(|entry| entry["text"].as_str()).collect();
+        assert_eq!(texts, [instruction, "Rättelse: gäller även surfplattorna"]);
+        assert_eq!(briefing["log"][0]["correctedBy"].as_array().map(Vec::len), Some(1));
+        let titles: Vec<&str> = briefing["tasks"].as_array().into_iter().flatten().filter_map(|task| task["title"].as_str()).collect();
+        assert_eq!(titles, ["Hämta reservutskriften ur pärmen"]);
+        let shown = briefings.to_string();
+        assert!(!shown.contains("krypterade") && !shown.contains("Misstänkt intrång") && !shown.contains("loggarna"), "{shown}");
+
+        // Her own tasks: the internal one, not the one whose title is sensitive.
+        let mine = worker.data("{ myTasks { title confidentiality } }", json!({})).await?;
+        let mine: Vec<&str> = mine["myTasks"].as_array().into_iter().flatten().filter_map(|task| task["title"].as_str()).collect();
+        assert!(mine.contains(&"Hämta reservutskriften ur pärmen"), "{mine:?}");
+        assert!(!mine.contains(&"Kontrollera loggarna på hemtjänstens dator"), "{mine:?}");
+
+        // The crisis lead reads all of it and needs no briefing; a manager of another
+        // unit gets neither.
+        let log = lead.data(INCIDENT_LOG, json!({ "id": incident })).await?;
+        let levels: Vec<i64> = log["incident"]["log"].as_array().into_iter().flatten().filter_map(|entry| entry["confidentiality"].as_i64()).collect();
+        assert_eq!(levels, [2, 1, 1]);
+        assert_eq!(log["incident"]["tasks"].as_array().map(Vec::len), Some(2));
+        let lead_briefings = lead.data(BRIEFINGS, json!({})).await?;
+        assert!(!lead_briefings.to_string().contains(&incident), "{lead_briefings}");
+        let other = server.sign_in_as("enhetschef-solgarden").await?;
+        let (code, _) = other.error(INCIDENT_LOG, json!({ "id": incident })).await?;
+        assert_eq!(code, "FORBIDDEN");
+        assert!(!other.data(BRIEFINGS, json!({})).await?.to_string().contains(&incident));
+
+        // The demo's closed cyberattack carries the same kind of instruction.
+        let history = worker.data("{ briefings(includeClosed: true) { state log { text } } }", json!({})).await?;
+        assert!(
+            history.to_string().contains("logga inte in på kommunens datorer"),
+            "{history}"
+        );
+        Ok(())
+    }
+
+    async fn a_plans_owner_syncs_its_routines_to_her_phone_wherever_the_plan_is(server: sample_municipality) {
+        const ROUTINES: &str = "query($unit: ID) { routines(unitId: $unit) { id title } }";
+        const PLAN_UNITS: &str = "{ plans(first: 50) { edges { node { id unit { name } owner { id } } } } }";
+        let lead = server.sign_in_as("krisledare").await?;
+        let ingrid = server.sign_in_as("enhetschef-ifo").await?;
+        let norr = unit_id(&lead, NORR).await?;
+        let norr_routines: Vec<String> = lead
+            .data(ROUTINES, json!({ "unit": norr }))
+            .await?["routines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|routine| routine["id"].as_str().map(str::to_owned))
+            .collect();
+        assert!(!norr_routines.is_empty());
+        let synced = |data: Value| -> Vec<String> {
+            data["routines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|routine| routine["id"].as_str().map(str::to_owned))
+                .collect()
+        };
+        // Hemtjänst Norr is not her unit: nothing of it on her phone.
+        let before = synced(ingrid.data(ROUTINES, json!({})).await?);
+        assert!(norr_routines.iter().all(|id| !before.contains(id)), "{before:?}");
+
+        let plans = nodes(&lead.data(PLAN_UNITS, json!({})).await?, "plans");
+        let plan = plans
+            .iter()
+            .find(|plan| plan["unit"]["name"] == NORR)
+            .ok_or_else(|| anyhow::anyhow!("no plan of {NORR} in {plans:?}"))?;
+        let me = ingrid.data("{ me { person { id } } }", json!({})).await?;
+        lead.data(SET_OWNER, json!({ "plan": plan["id"], "owner": me["me"]["person"]["id"] }))
+            .await?;
+        let after = synced(ingrid.data(ROUTINES, json!({})).await?);
+        assert!(norr_routines.iter().all(|id| after.contains(id)), "{after:?} lacks some of {norr_routines:?}");
+
+        lead.data(SET_OWNER, json!({ "plan": plan["id"], "owner": plan["owner"]["id"] }))
+            .await?;
+        let again = synced(ingrid.data(ROUTINES, json!({})).await?);
+        assert!(norr_routines.iter().all(|id| !again.contains(id)), "{again:?}");
         Ok(())
     }
 }

@@ -309,6 +309,15 @@ export interface Incident {
   paperBacklog: Array<UnitPaperBacklog>;
 }
 
+export interface IncidentBriefing {
+  incidentId: string;
+  state: IncidentState;
+  exercise: boolean;
+  confidentiality: number;
+  log: Array<LogEntry>;
+  tasks: Array<Task>;
+}
+
 export interface IncidentChecklistProgress {
   done: number;
   total: number;
@@ -392,6 +401,7 @@ export interface LogEntry {
   onBehalfOf: string | null;
   corrects: string | null;
   correctedBy: Array<string>;
+  confidentiality: number;
 }
 
 export interface LogEntryInput {
@@ -401,6 +411,7 @@ export interface LogEntryInput {
   corrects?: string | null;
   clientId?: string | null;
   paperNote?: PaperNoteInput | null;
+  confidentiality?: number | null;
 }
 
 export type LogEntryKind = 'OBSERVATION' | 'DECISION' | 'ACTION' | 'MESSAGE' | 'MEETING';
@@ -774,6 +785,7 @@ export interface Query {
   incidents: IncidentConnection;
   incident: Incident;
   myTasks: Array<Task>;
+  briefings: Array<IncidentBriefing>;
   message: Message;
   myMessages: Array<ReceivedMessage>;
   recentMessages: Array<Message>;
@@ -979,6 +991,7 @@ export interface Task {
   assignee: Person | null;
   assigneeRole: Role | null;
   exercise: boolean;
+  confidentiality: number;
   dueAt: string | null;
   state: TaskState;
   incidentId: string;
@@ -992,6 +1005,7 @@ export interface TaskInput {
   assigneeId?: string | null;
   assigneeRole?: Role | null;
   dueAt?: string | null;
+  confidentiality?: number | null;
 }
 
 export type TaskState = 'OPEN' | 'IN_PROGRESS' | 'DONE' | 'CANCELLED';

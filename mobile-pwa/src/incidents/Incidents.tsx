@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Incident, LogEntry, LogEntryKind, Task } from '../generated/schema';
+import type { Incident, IncidentBriefing, LogEntry, LogEntryKind, Task } from '../generated/schema';
 import type { Strings } from '../i18n';
 import type { OutboxItem } from '../offline/store';
 import { time } from '../time';
@@ -9,14 +9,20 @@ export type IncidentView = Pick<Incident, 'id' | 'title' | 'state' | 'severity' 
   units: Array<{ name: string }>;
   log: LogView[];
 };
-export type TaskView = Pick<Task, 'id' | 'title' | 'dueAt' | 'state' | 'incidentId'>;
+export type TaskView = Pick<Task, 'id' | 'title' | 'dueAt' | 'state' | 'incidentId' | 'confidentiality'>;
+export type BriefingView = Pick<IncidentBriefing, 'incidentId' | 'state' | 'exercise' | 'confidentiality'> & {
+  log: Array<LogView & { confidentiality: number }>;
+  tasks: TaskView[];
+};
 
 
-export function IncidentList({ t, incidents, tasks }: { t: Strings; incidents: IncidentView[]; tasks: TaskView[] }) {
+export function IncidentList({ t, incidents, tasks, briefings }: {
+  t: Strings; incidents: IncidentView[]; tasks: TaskView[]; briefings: BriefingView[];
+}) {
   return (
     <section>
       <h1>{t.incidents}</h1>
-      {incidents.length === 0 && <p>{t.noIncidents}</p>}
+      {incidents.length === 0 && briefings.length === 0 && <p>{t.noIncidents}</p>}
       <ul class="list">
         {incidents.map((i) => (
           <li key={i.id}><a class="row" href={`#/incidents/${i.id}`}>
@@ -25,6 +31,19 @@ export function IncidentList({ t, incidents, tasks }: { t: Strings; incidents: I
           </a></li>
         ))}
       </ul>
+      {briefings.length > 0 && (<>
+        <h2>{t.briefings}</h2>
+        {briefings.map((b) => (
+          <article key={b.incidentId} class="card" data-testid="briefing">
+            <p><strong>{b.exercise && `${t.exercise}: `}{t.protectedIncident(b.confidentiality)}</strong> {t.state[b.state]}</p>
+            <ol class="log">
+              {b.log.map((e) => (
+                <li key={e.id}><small>{time(e.occurredAt)} · {t.kind[e.kind]} · {e.author}</small><p>{e.text}</p></li>
+              ))}
+            </ol>
+          </article>
+        ))}
+      </>)}
       {tasks.length > 0 && (<>
         <h2>{t.myTasks}</h2>
         <ul class="list">

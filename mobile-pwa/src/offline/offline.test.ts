@@ -17,7 +17,7 @@ const sample = (): OfflineData => ({
     { id: 'i1', classification: { confidentiality: 0 } },
     { id: 'i2', classification: { confidentiality: 3 } },
   ] },
-  myTasks: [ { id: 't1', incidentId: 'i1' }, { id: 't2', incidentId: 'i2' } ],
+  myTasks: [ { id: 't1', incidentId: 'i1', confidentiality: 0 }, { id: 't2', incidentId: 'i2', confidentiality: 3 } ],
   people: { nodes: [ { id: 'p1', confidentiality: 1 }, { id: 'p2', confidentiality: 2 } ] },
 });
 
@@ -173,6 +173,19 @@ describe('the offline store', () => {
       { message: { id: 'm2', classification: { confidentiality: 2 } } },
     ] };
     expect(keepable(data, 1).myMessages?.map((m) => m.message.id)).toEqual(['m1']);
+  });
+
+  it('keeps an internal instruction of a sensitive incident, and nothing else of it', () => {
+    const data = { ...sample(),
+      myTasks: [ { id: 't3', incidentId: 'i2', confidentiality: 1 }, { id: 't4', incidentId: 'i2', confidentiality: 2 } ],
+      briefings: [
+        { incidentId: 'i2', log: [ { id: 'e1', confidentiality: 1 }, { id: 'e2', confidentiality: 2 } ], tasks: [] },
+        { incidentId: 'i3', log: [ { id: 'e3', confidentiality: 2 } ], tasks: [ { id: 't5', confidentiality: 2 } ] },
+      ] };
+    const kept = keepable(data, 1);
+    expect(kept.incidents.nodes.map((i) => i.id)).toEqual(['i1']);
+    expect(kept.myTasks.map((t) => t.id)).toEqual(['t3']);
+    expect(kept.briefings).toEqual([{ incidentId: 'i2', log: [ { id: 'e1', confidentiality: 1 } ], tasks: [] }]);
   });
 
   it('sign-out removes the database', async () => {

@@ -11,21 +11,31 @@ export interface OfflineData {
   me: unknown;
   routines: Array<Classified & { id: string }>;
   incidents: { nodes: Array<Classified & { id: string }> };
-  myTasks: Array<{ id: string; incidentId: string }>;
+  myTasks: Array<{ id: string; incidentId: string; confidentiality: number }>;
+  /** What the person may see of sensitive incidents in her units: parts at her level. */
+  briefings?: Array<{ incidentId: string; log: Array<{ confidentiality: number }>; tasks: Array<{ confidentiality: number }> }>;
   people: { nodes: Array<{ id: string; confidentiality: number }> };
   /** Crisis messages to the person; kept under the same limit as the rest. */
   myMessages?: Array<{ message: Classified & { id: string } }>;
 }
 
-/** What may be stored: nothing above `max`; a task only when its incident is kept. */
+/**
+ * What may be stored: nothing above `max`. A task or a briefing's entry has a level of its
+ * own, at most its incident's, so an internal instruction inside a sensitive incident may
+ * stay on the phone while the incident itself does not.
+ */
 export function keepable<T extends OfflineData>(data: T, max: number): T {
-  const incidents = data.incidents.nodes.filter((i) => i.classification.confidentiality <= max);
-  const kept = new Set(incidents.map((i) => i.id));
+  const allowed = (item: { confidentiality: number }) => item.confidentiality <= max;
   return {
     ...data,
     routines: data.routines.filter((r) => r.classification.confidentiality <= max),
-    incidents: { ...data.incidents, nodes: incidents },
-    myTasks: data.myTasks.filter((t) => kept.has(t.incidentId)),
+    incidents: { ...data.incidents, nodes: data.incidents.nodes.filter((i) => i.classification.confidentiality <= max) },
+    myTasks: data.myTasks.filter(allowed),
+    ...(data.briefings && {
+      briefings: data.briefings
+        .map((b) => ({ ...b, log: b.log.filter(allowed), tasks: b.tasks.filter(allowed) }))
+        .filter((b) => b.log.length > 0 || b.tasks.length > 0),
+    }),
     people: { ...data.people, nodes: data.people.nodes.filter((p) => p.confidentiality <= max) },
     ...(data.myMessages && { myMessages: data.myMessages.filter((m) => m.message.classification.confidentiality <= max) }),
   };

@@ -5,7 +5,7 @@
 //! mended by a new entry that points to the one it corrects.
 
 use crate::access::Role;
-use crate::classification::Classification;
+use crate::classification::{Classification, Confidentiality};
 use crate::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
 use crate::validate::{optional_text, required_text};
 use crate::{DomainError, Result};
@@ -218,6 +218,9 @@ pub struct LogEntry {
     pub paper: Option<PaperNote>,
     /// Whether the entry was texted in by SMS (`LOGG …`) rather than written in the app.
     pub by_sms: bool,
+    /// The entry's own level, at or below its incident's when written: an instruction
+    /// meant for all staff can be internal inside a sensitive incident.
+    pub confidentiality: Confidentiality,
 }
 
 /// An entry entered afterwards from notes taken on paper while the systems were down:
@@ -252,6 +255,9 @@ pub struct NewLogEntry {
     pub text: String,
     pub occurred_at: Option<DateTime<Utc>>,
     pub corrects: Option<LogEntryId>,
+    /// The entry's own level; `None` takes the incident's.
+    #[serde(default)]
+    pub confidentiality: Option<Confidentiality>,
 }
 
 impl NewLogEntry {
@@ -362,6 +368,9 @@ pub struct Task {
     pub exercise: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The task's own level, at or below its incident's when created; see
+    /// [`LogEntry::confidentiality`].
+    pub confidentiality: Confidentiality,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -370,6 +379,9 @@ pub struct NewTask {
     pub assignee_id: Option<PersonId>,
     pub assignee_role: Option<Role>,
     pub due_at: Option<DateTime<Utc>>,
+    /// The task's own level; `None` takes the incident's.
+    #[serde(default)]
+    pub confidentiality: Option<Confidentiality>,
 }
 
 impl NewTask {
@@ -381,9 +393,83 @@ impl NewTask {
     }
 }
 
+/// The level of a log entry or task written in an incident at `incident`: the one asked
+/// for, or the incident's. A part may be less secret than its incident (instructions
+/// for all staff inside a sensitive incident), never more, since whoever may read the
+/// incident must be able to read all of it.
+pub fn part_confidentiality(
+    requested: Option<Confidentiality>,
+    incident: Confidentiality,
+) -> Result<Confidentiality> {
+    match requested {
+        None => Ok(incident),
+        Some(level) if level <= incident => Ok(level),
+        Some(level) => Err(DomainError::validation(
+            "confidentiality",
+            format!(
+                "level {} is above the incident's level {}: an entry or task cannot be more \
+                 secret than its incident; raise the incident's level first",
+                level.level(),
+                incident.level()
+            ),
+        )),
+    }
+}
+
+/// The level of a correction: the one asked for, or the corrected entry's. A correction
+/// is never more secret than what it corrects, or those who read the entry would not
+/// see that it was corrected.
+pub fn correction_confidentiality(
+    requested: Option<Confidentiality>,
+    corrected: Confidentiality,
+) -> Result<Confidentiality> {
+    match requested {
+        None => Ok(corrected),
+        Some(level) if level <= corrected => Ok(level),
+        Some(level) => Err(DomainError::validation(
+            "confidentiality",
+            format!(
+                "level {} is above the corrected entry's level {}: whoever read the entry \
+                 must be able to read its correction",
+                level.level(),
+                corrected.level()
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_is_at_most_as_secret_as_its_incident() {
+        let sensitive = Confidentiality::SENSITIVE;
+        assert_eq!(part_confidentiality(None, sensitive).ok(), Some(sensitive));
+        assert_eq!(
+            part_confidentiality(Some(Confidentiality::INTERNAL), sensitive).ok(),
+            Some(Confidentiality::INTERNAL)
+        );
+        let refused = part_confidentiality(Some(Confidentiality::STRICTLY_CONFIDENTIAL), sensitive)
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(
+            refused.contains("above the incident's level 2"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_correction_is_read_by_whoever_read_the_entry() {
+        let internal = Confidentiality::INTERNAL;
+        assert_eq!(
+            correction_confidentiality(None, internal).ok(),
+            Some(internal)
+        );
+        assert!(correction_confidentiality(Some(Confidentiality::PUBLIC), internal).is_ok());
+        assert!(correction_confidentiality(Some(Confidentiality::SENSITIVE), internal).is_err());
+    }
 
     #[test]
     fn incident_follows_the_life_cycle() {
@@ -429,6 +515,7 @@ mod tests {
             text: "Larmcentralen når inte trygghetslarmen".into(),
             occurred_at,
             corrects: None,
+            confidentiality: None,
         };
         assert!(entry(Some(now - Duration::hours(3))).validate(now).is_ok());
         assert!(entry(Some(now + Duration::hours(1))).validate(now).is_err());
@@ -451,6 +538,7 @@ mod tests {
             corrects: None,
             paper: None,
             by_sms: false,
+            confidentiality: Confidentiality::INTERNAL,
         };
         assert!(ensure_correction_target(IncidentId(2), Some(&entry), LogEntryId(7)).is_ok());
         assert!(ensure_correction_target(IncidentId(3), Some(&entry), LogEntryId(7)).is_err());
@@ -502,6 +590,16 @@ impl IncidentChange {
             IncidentChange::LogEntryAdded { entry } => entry.incident_id,
             IncidentChange::TaskChanged { task } => task.incident_id,
             IncidentChange::ChecklistMarked { incident_id, .. } => *incident_id,
+        }
+    }
+
+    /// The own level of the entry or task the change is about, which a watcher must be
+    /// cleared for besides the incident; `None` for changes of the incident itself.
+    pub fn part_confidentiality(&self) -> Option<Confidentiality> {
+        match self {
+            IncidentChange::LogEntryAdded { entry } => Some(entry.confidentiality),
+            IncidentChange::TaskChanged { task } => Some(task.confidentiality),
+            _ => None,
         }
     }
 }

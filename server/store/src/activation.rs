@@ -295,6 +295,7 @@ impl Store {
                     assignee_id: assignee,
                     assignee_role: Some(planned.role),
                     due_at: due,
+                    confidentiality: None,
                 });
             }
         }
@@ -438,6 +439,7 @@ pub(crate) fn action_entry(text: String) -> NewLogEntry {
         text,
         occurred_at: None,
         corrects: None,
+        confidentiality: None,
     }
 }
 

@@ -32,7 +32,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How many due recipients one pass takes; the worker loops while a pass is full.
 const ESCALATION_BATCH: u64 = 200;
@@ -73,15 +73,17 @@ impl OutboxWorker {
             .collect();
         // A closed incident's record no longer changes: its messages still escalate,
         // without log entries.
-        let open_incidents: BTreeSet<i64> = incidents::Entity::find()
+        // With each open incident's level, which its escalation entries take.
+        let open_incidents: BTreeMap<i64, i16> = incidents::Entity::find()
             .select_only()
             .column(incidents::Column::Id)
+            .column(incidents::Column::Confidentiality)
             .filter(
                 incidents::Column::Id
                     .is_in(messages.values().filter_map(|message| message.incident_id)),
             )
             .filter(incidents::Column::State.ne(IncidentState::Closed.as_str()))
-            .into_tuple::<i64>()
+            .into_tuple::<(i64, i16)>()
             .all(&tx)
             .await?
             .into_iter()
@@ -215,11 +217,13 @@ impl OutboxWorker {
                     .exec_without_returning(&tx)
                     .await?;
             }
-            if let (Some(step), Some(incident_id)) = (
+            if let (Some(step), Some((incident_id, level))) = (
                 decision.step,
-                message
-                    .incident_id
-                    .filter(|incident| open_incidents.contains(incident)),
+                message.incident_id.and_then(|incident| {
+                    open_incidents
+                        .get(&incident)
+                        .map(|level| (incident, *level))
+                }),
             ) {
                 crisis_log_entries::ActiveModel {
                     id: NotSet,
@@ -235,6 +239,7 @@ impl OutboxWorker {
                     from_paper: Set(false),
                     on_behalf_of: Set(None),
                     sms_message_sid: Set(None),
+                    confidentiality: Set(level),
                 }
                 .insert(&tx)
                 .await?;

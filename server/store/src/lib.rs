@@ -48,7 +48,7 @@ pub use checklists::{
 pub use connect::{DatabaseBackend, DatabaseLocation};
 pub use error::{Result, StoreError};
 pub use impact::{AffectedActivity, Impact};
-pub use incidents::{IncidentEdit, IncidentFilter};
+pub use incidents::{Briefing, IncidentEdit, IncidentFilter};
 pub use message_drafts::DraftSettings;
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};

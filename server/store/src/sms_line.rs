@@ -290,6 +290,7 @@ impl SmsLine {
             text: text.to_owned(),
             occurred_at: None,
             corrects: None,
+            confidentiality: None,
         };
         let source = EntrySource::Sms {
             message_sid: message_sid.to_owned(),

@@ -315,6 +315,7 @@ async fn an_incident(
                     ),
                     occurred_at: Some(Utc::now()),
                     corrects: None,
+                    confidentiality: None,
                 },
             )
             .await?;
@@ -329,6 +330,7 @@ async fn an_incident(
                     assignee_id: Some(commander),
                     assignee_role: None,
                     due_at: None,
+                    confidentiality: None,
                 },
             )
             .await?;

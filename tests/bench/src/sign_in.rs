@@ -1,13 +1,16 @@
 //! `reserv-bench sign-in`: what one password sign-in costs, and whether a burst of them
 //! (shift change) stalls other requests. Prints the argon2 parameters, the latency of
 //! sequential `login` mutations over HTTP, and `/healthz` latency while a burst of
-//! concurrent sign-ins runs.
+//! concurrent sign-ins runs; then two-step sign-ins (password, then a TOTP code) of
+//! accounts with an authenticator app.
 
 use crate::load::sign_in;
+use anyhow::Context;
 use reserv::Config;
 use reserv::server::{open_store, start};
 use reserv_domain::access::{Principal, Role, RoleGrant};
 use reserv_store::NewAccount;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const USERNAME: &str = "skiftbyte";
@@ -35,22 +38,8 @@ pub async fn run(logins: usize, burst: usize) -> anyhow::Result<()> {
     // The password step is what is measured; `login` is the one-step sign-in.
     config.login.demo_default();
     let store = open_store(&config).await?;
-    store
-        .create_account(
-            &Principal::operator("bench"),
-            NewAccount {
-                username: USERNAME.into(),
-                password: Some(PASSWORD.into()),
-                person_id: None,
-                grants: vec![RoleGrant {
-                    role: Role::Viewer,
-                    unit: None,
-                    raised_clearance: None,
-                }],
-            },
-        )
-        .await?;
-    let server = start(&config, store).await?;
+    create_viewer(&store, USERNAME).await?;
+    let server = start(&config, store.clone()).await?;
     let base_url = format!("http://{}", server.address);
     // One sign-in first, so that connections and caches are warm.
     sign_in(&base_url, USERNAME, PASSWORD).await?;
@@ -101,8 +90,111 @@ pub async fn run(logins: usize, burst: usize) -> anyhow::Result<()> {
         &mut during_burst,
     );
     print_latencies("/healthz during the burst", &mut health);
+
+    let mut two_step = Vec::with_capacity(logins);
+    for number in 0..logins {
+        two_step.push(totp_sign_in(&store, &base_url, number).await?);
+    }
+    print_latencies(
+        &format!("signIn + completeSignIn with a TOTP code, one at a time ({logins} sign-ins)"),
+        &mut two_step,
+    );
     server.stop().await?;
     Ok(())
+}
+
+/// Creates an account with an authenticator app (enrolled over GraphQL as a person
+/// would) and times its two-step sign-in: `signIn` with the password, then
+/// `completeSignIn` with the app's current code. Each account signs in once, since a
+/// code is used up for its time step.
+async fn totp_sign_in(
+    store: &reserv_store::Store,
+    base_url: &str,
+    number: usize,
+) -> anyhow::Result<Duration> {
+    let username = format!("{USERNAME}-totp-{number}");
+    create_viewer(store, &username).await?;
+    let token = sign_in(base_url, &username, PASSWORD).await?;
+    let enrolment = graphql(
+        base_url,
+        Some(&token),
+        "mutation { beginTotpEnrolment { otpauthUrl } }",
+        json!({}),
+    )
+    .await?;
+    let url = enrolment["beginTotpEnrolment"]["otpauthUrl"]
+        .as_str()
+        .context("no otpauth URL")?;
+    let app = totp_rs::Totp::from_url(url)?;
+    graphql(
+        base_url,
+        Some(&token),
+        "mutation($code: String!) { confirmTotpEnrolment(code: $code) }",
+        json!({ "code": app.generate_current().to_string() }),
+    )
+    .await?;
+
+    let started = Instant::now();
+    let challenge = graphql(
+        base_url,
+        None,
+        "mutation($u: String!, $p: String!) { signIn(username: $u, password: $p) { secondFactor { challenge } } }",
+        json!({ "u": username, "p": PASSWORD }),
+    )
+    .await?;
+    let challenge = challenge["signIn"]["secondFactor"]["challenge"]
+        .as_str()
+        .context("signIn asked for no second factor")?
+        .to_owned();
+    graphql(
+        base_url,
+        None,
+        "mutation($c: String!, $code: String) { completeSignIn(challenge: $c, code: $code) { token } }",
+        json!({ "c": challenge, "code": app.generate_current().to_string() }),
+    )
+    .await?;
+    Ok(started.elapsed())
+}
+
+/// An account with the benchmark's password that may only read.
+async fn create_viewer(store: &reserv_store::Store, username: &str) -> anyhow::Result<()> {
+    store
+        .create_account(
+            &Principal::operator("bench"),
+            NewAccount {
+                username: username.to_owned(),
+                password: Some(PASSWORD.into()),
+                person_id: None,
+                grants: vec![RoleGrant {
+                    role: Role::Viewer,
+                    unit: None,
+                    raised_clearance: None,
+                }],
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Sends one GraphQL request, with a session token when given; its `data`, or the
+/// errors as a failure.
+async fn graphql(
+    base_url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> anyhow::Result<Value> {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base_url}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer: Value = request.send().await?.json().await?;
+    if let Some(errors) = answer.get("errors") {
+        anyhow::bail!("{query}: {errors}");
+    }
+    Ok(answer["data"].clone())
 }
 
 fn print_latencies(label: &str, samples: &mut [Duration]) {

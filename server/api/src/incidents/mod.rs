@@ -16,8 +16,11 @@ use crate::types::{ClassificationInput, Role};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
-use objects::{IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState};
+use objects::{
+    IncidentBriefingObject, IncidentState, LogEntryKind, LogEntryObject, TaskObject, TaskState,
+};
 use reserv_domain::DomainError;
+use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{IncidentId, LogEntryId, PersonId, SystemId, TaskId, UnitId};
 use reserv_domain::incidents::{
     ClientWriteId, NewIncident, NewLogEntry, NewTask, PaperNote, Severity,
@@ -154,6 +157,10 @@ pub struct LogEntryInput {
     /// Set when the entry is entered afterwards from notes taken on paper; it is then
     /// marked as such and needs `occurredAt`, the time on the note.
     pub paper_note: Option<PaperNoteInput>,
+    /// The entry's own confidentiality (0–3), at most the incident's, which it takes
+    /// when left out. An instruction for all staff inside a sensitive incident is
+    /// written at 1, so that staff not cleared for the incident see it in `briefings`.
+    pub confidentiality: Option<i32>,
 }
 
 /// Where an entry entered from paper came from.
@@ -171,6 +178,18 @@ pub struct TaskInput {
     /// person is assigned.
     pub assignee_role: Option<Role>,
     pub due_at: Option<DateTime<Utc>>,
+    /// The task's own confidentiality (0–3), at most the incident's, which it takes
+    /// when left out; see `LogEntryInput.confidentiality`.
+    pub confidentiality: Option<i32>,
+}
+
+/// A part's own level from an input, checked as a level; the store checks it against
+/// the incident's.
+fn part_level(level: Option<i32>) -> async_graphql::Result<Option<Confidentiality>> {
+    level
+        .map(|level| Confidentiality::new("input.confidentiality", level.into()))
+        .transpose()
+        .api()
 }
 
 fn unit_ids(ids: &[ID]) -> async_graphql::Result<Vec<UnitId>> {
@@ -213,10 +232,27 @@ impl IncidentQuery {
         ))
     }
 
-    /// Unfinished tasks assigned to the signed-in person, across incidents.
+    /// Unfinished tasks assigned to the signed-in person, across incidents: those whose
+    /// own level she may read where the incident is, and internal ones wherever it is.
     async fn my_tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskObject>> {
         let tasks = store(ctx)?.my_tasks(principal(ctx)?).await.api()?;
         Ok(tasks.into_iter().map(TaskObject).collect())
+    }
+
+    /// For open incidents affecting the caller's units that she is not cleared to read:
+    /// the log entries and tasks written at a level she may read (such as instructions
+    /// for all staff), without the incident's title or description. Incidents with
+    /// nothing at her level are left out; closed ones unless `includeClosed`.
+    async fn briefings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_closed: bool,
+    ) -> async_graphql::Result<Vec<IncidentBriefingObject>> {
+        let briefings = store(ctx)?
+            .briefings(principal(ctx)?, include_closed)
+            .await
+            .api()?;
+        Ok(briefings.into_iter().map(IncidentBriefingObject).collect())
     }
 }
 
@@ -347,6 +383,7 @@ impl IncidentMutation {
             kind: input.kind.into(),
             text: input.text,
             occurred_at: input.occurred_at,
+            confidentiality: part_level(input.confidentiality)?,
         };
         let store = store(ctx)?;
         let who = principal(ctx)?;
@@ -385,6 +422,7 @@ impl IncidentMutation {
             title: input.title,
             assignee_role: input.assignee_role.map(Into::into),
             due_at: input.due_at,
+            confidentiality: part_level(input.confidentiality)?,
         };
         Ok(TaskObject(
             store(ctx)?

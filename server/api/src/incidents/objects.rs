@@ -9,6 +9,7 @@ use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use reserv_domain::ids::LogEntryId;
 use reserv_domain::incidents::{Incident, LogEntry, Task};
+use reserv_store::Briefing;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "reserv_domain::incidents::IncidentKind")]
@@ -274,6 +275,39 @@ impl LogEntryObject {
     async fn corrected_by(&self) -> Vec<ID> {
         self.corrected_by.iter().map(|id| id.0.into()).collect()
     }
+    /// The entry's own confidentiality, at most its incident's.
+    async fn confidentiality(&self) -> u8 {
+        self.entry.confidentiality.level()
+    }
+}
+
+/// What a reader below an incident's level sees of it: see `Query.briefings`.
+pub struct IncidentBriefingObject(pub Briefing);
+
+#[Object(name = "IncidentBriefing")]
+impl IncidentBriefingObject {
+    /// The incident's id; `incident(id)` refuses it to this reader.
+    async fn incident_id(&self) -> ID {
+        self.0.incident_id.0.into()
+    }
+    async fn state(&self) -> IncidentState {
+        self.0.state.into()
+    }
+    async fn exercise(&self) -> bool {
+        self.0.exercise
+    }
+    /// The incident's confidentiality, above the reader's clearance.
+    async fn confidentiality(&self) -> u8 {
+        self.0.confidentiality.level()
+    }
+    /// The entries at the reader's level, in the order things happened.
+    async fn log(&self) -> Vec<LogEntryObject> {
+        LogEntryObject::with_corrections(self.0.entries.clone())
+    }
+    /// The tasks at the reader's level, in the order they were created.
+    async fn tasks(&self) -> Vec<TaskObject> {
+        self.0.tasks.iter().cloned().map(TaskObject).collect()
+    }
 }
 
 pub struct TaskObject(pub Task);
@@ -296,6 +330,10 @@ impl TaskObject {
     /// Set for every task of an exercise incident.
     async fn exercise(&self) -> bool {
         self.0.exercise
+    }
+    /// The task's own confidentiality, at most its incident's.
+    async fn confidentiality(&self) -> u8 {
+        self.0.confidentiality.level()
     }
     async fn due_at(&self) -> Option<DateTime<Utc>> {
         self.0.due_at

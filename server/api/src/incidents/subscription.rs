@@ -113,13 +113,16 @@ impl IncidentSubscription {
             })
             .then(move |change| {
                 let (store, who) = (store.clone(), who.clone());
+                // `None` ends the stream (the incident is no longer readable); `Some(None)`
+                // skips a change the watcher may not see.
                 async move {
                     let incident = store.incident(&who, id).await.ok()?;
-                    Some(IncidentUpdate::new(change, incident))
+                    let visible = store.may_see_change(&who, &change).await.ok()?;
+                    Some(visible.then(|| IncidentUpdate::new(change, incident)))
                 }
             })
             .take_while(|update| future::ready(update.is_some()))
-            .filter_map(future::ready);
+            .filter_map(|update| future::ready(update.flatten()));
         Ok(updates)
     }
 
@@ -146,6 +149,9 @@ impl IncidentSubscription {
                 let (store, who) = (store.clone(), who.clone());
                 async move {
                     let incident = store.incident(&who, change.incident_id()).await.ok()?;
+                    if !store.may_see_change(&who, &change).await.ok()? {
+                        return None;
+                    }
                     Some(IncidentUpdate::new(change, incident))
                 }
             });

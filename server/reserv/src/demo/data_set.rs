@@ -205,6 +205,9 @@ pub(super) struct DemoLogEntry {
     pub(super) text: String,
     /// 1-based position of an earlier entry of the same log.
     pub(super) corrects: Option<usize>,
+    /// The entry's own level when below the incident's, such as an instruction to all
+    /// staff.
+    pub(super) confidentiality: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -215,4 +218,6 @@ pub(super) struct DemoTask {
     pub(super) assignee_role: Option<Role>,
     pub(super) due_at: Option<DateTime<Utc>>,
     pub(super) state: TaskState,
+    /// The task's own level when below the incident's.
+    pub(super) confidentiality: Option<u8>,
 }

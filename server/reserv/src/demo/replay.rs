@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::Clock;
 use reserv_domain::access::Principal;
-use reserv_domain::classification::Classification;
+use reserv_domain::classification::{Classification, Confidentiality};
 use reserv_domain::ids::{IncidentId, LogEntryId, NoticeId};
 use reserv_domain::incidents::{
     IncidentState, LogEntryKind, NewIncident, NewLogEntry, NewTask, TaskState,
@@ -166,6 +166,10 @@ impl Loader<'_> {
                                 text: entry.text.clone(),
                                 occurred_at: Some(entry.at),
                                 corrects,
+                                confidentiality: entry
+                                    .confidentiality
+                                    .map(Confidentiality::try_from)
+                                    .transpose()?,
                             },
                         )
                         .await
@@ -187,6 +191,10 @@ impl Loader<'_> {
                                     .transpose()?,
                                 assignee_role: task.assignee_role,
                                 due_at: task.due_at,
+                                confidentiality: task
+                                    .confidentiality
+                                    .map(Confidentiality::try_from)
+                                    .transpose()?,
                             },
                         )
                         .await?;

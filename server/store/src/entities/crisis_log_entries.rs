@@ -24,6 +24,8 @@ pub struct Model {
     pub on_behalf_of: Option<String>,
     /// The provider's MessageSid of the SMS the entry came in by (`LOGG …`); unique.
     pub sms_message_sid: Option<String>,
+    /// The record's own level, at or below its incident's.
+    pub confidentiality: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub exercise: bool,
+    /// The record's own level, at or below its incident's.
+    pub confidentiality: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

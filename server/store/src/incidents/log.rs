@@ -4,6 +4,7 @@
 //! and the database refuses UPDATE and DELETE on the table as well; a mistake is mended
 //! by a new entry that points to the one it corrects.
 
+use super::visibility::part_clearances;
 use super::{locate, touch_open_incident};
 use crate::audit::{Audit, AuditedObject, Change};
 use crate::convert;
@@ -12,10 +13,11 @@ use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{IncidentId, LogEntryId};
 use reserv_domain::incidents::{
-    ClientWriteId, IncidentChange, LogEntry, NewLogEntry, PaperNote, ensure_correction_target,
-    ensure_open,
+    ClientWriteId, IncidentChange, LogEntry, NewLogEntry, PaperNote, correction_confidentiality,
+    ensure_correction_target, ensure_open, part_confidentiality,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
@@ -186,9 +188,18 @@ impl Store {
     ) -> Result<LogEntry> {
         let tx = change.tx();
         let entry = async {
-            ensure_log_writable(tx, who, incident_id).await?;
+            let ceiling = ensure_log_writable(tx, who, incident_id).await?;
             let now = self.now();
-            let entry = insert_entry(tx, who, incident_id, entry, client_id, source, now).await?;
+            let entry = insert_entry(
+                tx,
+                who,
+                (incident_id, ceiling),
+                entry,
+                client_id,
+                source,
+                now,
+            )
+            .await?;
             touch_open_incident(tx, incident_id, now).await?;
             Ok::<_, crate::StoreError>(entry)
         }
@@ -215,12 +226,21 @@ impl Store {
             return Ok(Vec::new());
         }
         let tx = change.tx();
-        ensure_log_writable(tx, who, incident_id).await?;
+        let ceiling = ensure_log_writable(tx, who, incident_id).await?;
         let now = self.now();
         let mut written = Vec::with_capacity(entries.len());
         for entry in entries {
             written.push(
-                insert_entry(tx, who, incident_id, entry, None, EntrySource::App, now).await?,
+                insert_entry(
+                    tx,
+                    who,
+                    (incident_id, ceiling),
+                    entry,
+                    None,
+                    EntrySource::App,
+                    now,
+                )
+                .await?,
             );
         }
         touch_open_incident(tx, incident_id, now).await?;
@@ -256,6 +276,7 @@ impl Store {
         let readable = self
             .readable_incidents(who, incident_ids, "crisis_log")
             .await?;
+        let clearances = part_clearances(who, &readable);
         let mut logs: HashMap<IncidentId, Vec<LogEntry>> = HashMap::new();
         for row in crisis_log_entries::Entity::find()
             .filter(
@@ -272,7 +293,9 @@ impl Store {
             .await?
         {
             let entry = log_entry(row)?;
-            logs.entry(entry.incident_id).or_default().push(entry);
+            if clearances.get(&entry.incident_id) >= Some(&entry.confidentiality) {
+                logs.entry(entry.incident_id).or_default().push(entry);
+            }
         }
         Ok(readable
             .into_iter()
@@ -303,37 +326,48 @@ pub(crate) fn log_entry(row: crisis_log_entries::Model) -> Result<LogEntry> {
             written_by: row.on_behalf_of,
         }),
         by_sms: row.sms_message_sid.is_some(),
+        confidentiality: convert::confidentiality(row.confidentiality)?,
     })
 }
 
-/// Allows `who` to write in the incident's log while it is open, or says why not.
+/// Allows `who` to write in the incident's log while it is open, or says why not; the
+/// incident's confidentiality, the highest its entries may have.
 async fn ensure_log_writable(
     tx: &impl ConnectionTrait,
     who: &Principal,
     incident_id: IncidentId,
-) -> Result<()> {
+) -> Result<Confidentiality> {
     who.authorize_somewhere(Action::WriteCrisisLog)?;
     let incident = locate(tx, incident_id).await?;
     incident.authorize(who, Action::WriteCrisisLog)?;
     ensure_open(incident.incident.state)?;
-    Ok(())
+    Ok(incident.incident.classification.confidentiality)
 }
 
-/// Checks one entry and writes its row; the caller has checked the incident.
+/// Checks one entry and writes its row; the caller has checked the incident and gives
+/// its confidentiality, the entry's ceiling.
 async fn insert_entry(
     tx: &impl ConnectionTrait,
     who: &Principal,
-    incident_id: IncidentId,
+    (incident_id, ceiling): (IncidentId, Confidentiality),
     entry: NewLogEntry,
     client_id: Option<ClientWriteId>,
     source: EntrySource,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<LogEntry> {
     let entry = entry.validate(now)?;
+    let mut requested = entry.confidentiality;
     if let Some(corrects) = entry.corrects {
         let target = find_entry(tx, corrects).await?;
         ensure_correction_target(incident_id, target.as_ref(), corrects)?;
+        if let Some(target) = target {
+            requested = Some(correction_confidentiality(
+                requested,
+                target.confidentiality,
+            )?);
+        }
     }
+    let confidentiality = part_confidentiality(requested, ceiling)?;
     let (paper, sms_message_sid) = match source {
         EntrySource::App => (None, None),
         EntrySource::Paper(note) => (Some(note), None),
@@ -353,6 +387,7 @@ async fn insert_entry(
         from_paper: Set(paper.is_some()),
         on_behalf_of: Set(paper.and_then(|note| note.written_by)),
         sms_message_sid: Set(sms_message_sid),
+        confidentiality: Set(i16::from(confidentiality.level())),
     }
     .insert(tx)
     .await?;

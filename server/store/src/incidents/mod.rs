@@ -7,6 +7,7 @@
 //! one transaction with its audit event and is announced to subscribers only after it is
 //! committed, so that nobody is told about a change that was rolled back.
 
+mod briefings;
 pub(crate) mod log;
 pub(crate) mod rows;
 mod tasks;
@@ -21,6 +22,7 @@ use crate::page::{PageRequest, fetch_page};
 use crate::per_key::{PerKey, answer_each, answer_for};
 use crate::subtree::Subtrees;
 use crate::{Page, Result, Store};
+pub use briefings::Briefing;
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
 use reserv_domain::checklists::ensure_may_close;
@@ -305,6 +307,7 @@ impl Store {
                         text,
                         occurred_at: None,
                         corrects: None,
+                        confidentiality: None,
                     };
                     self.append_log_entry_in(change, who, id, entry, None)
                         .await?;
@@ -533,6 +536,16 @@ impl Store {
             answers.insert(*id, answer);
         }
         Ok(answers)
+    }
+
+    /// Whether `who`, who may read the incident, may also see `change` of it: an entry
+    /// or task written before the incident was lowered keeps its higher level.
+    pub async fn may_see_change(&self, who: &Principal, change: &IncidentChange) -> Result<bool> {
+        let Some(level) = change.part_confidentiality() else {
+            return Ok(true);
+        };
+        let located = locate(&self.db, change.incident_id()).await?;
+        Ok(who.clearance_in(Action::ReadIncidents, located.scope()) >= level)
     }
 
     /// Incidents by id, each answered as [`Store::incident`] answers for one.

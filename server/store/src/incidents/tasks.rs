@@ -1,19 +1,21 @@
 //! The tasks of an incident's response: created by the crisis staff, worked on by the
 //! people they are assigned to.
 
-use super::visibility::{readable_by, units_to_look_up};
+use super::rows::locate_many;
+use super::visibility::part_clearances;
 use super::{Located, locate, open_managed_incident, touch_open_incident};
 use crate::audit::{Audit, AuditedObject, Change};
 use crate::convert;
 use crate::directory::ensure_person_exists;
-use crate::entities::{incidents, tasks};
+use crate::entities::tasks;
 use crate::per_key::{PerKey, answer_for};
-use crate::subtree::Subtrees;
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
 use reserv_domain::ids::{IncidentId, PersonId, TaskId};
-use reserv_domain::incidents::{IncidentChange, NewTask, Task, TaskState, ensure_open};
+use reserv_domain::incidents::{
+    IncidentChange, NewTask, Task, TaskState, ensure_open, part_confidentiality,
+};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -85,8 +87,10 @@ impl Store {
             ensure_person_exists(tx, Some(assignee), "assigneeId").await?;
         }
         let now = self.now();
+        let ceiling = incident.incident.classification.confidentiality;
         let mut created = Vec::with_capacity(requests.len());
         for request in requests {
+            let confidentiality = part_confidentiality(request.confidentiality, ceiling)?;
             let row = tasks::ActiveModel {
                 id: NotSet,
                 incident_id: Set(incident_id.0),
@@ -100,6 +104,7 @@ impl Store {
                 exercise: Set(incident.incident.exercise),
                 created_at: Set(now),
                 updated_at: Set(now),
+                confidentiality: Set(i16::from(confidentiality.level())),
             }
             .insert(tx)
             .await?;
@@ -180,6 +185,7 @@ impl Store {
         let readable = self
             .readable_incidents(who, incident_ids, "incident_tasks")
             .await?;
+        let clearances = part_clearances(who, &readable);
         let mut lists: HashMap<IncidentId, Vec<Task>> = HashMap::new();
         for row in tasks::Entity::find()
             .filter(
@@ -195,7 +201,9 @@ impl Store {
             .await?
         {
             let task = task(row)?;
-            lists.entry(task.incident_id).or_default().push(task);
+            if clearances.get(&task.incident_id) >= Some(&task.confidentiality) {
+                lists.entry(task.incident_id).or_default().push(task);
+            }
         }
         Ok(readable
             .into_iter()
@@ -204,30 +212,16 @@ impl Store {
     }
 
     /// The unfinished tasks assigned to the signed-in person, across all incidents,
-    /// oldest first. Empty for an account that is not linked to a person.
+    /// oldest first. Empty for an account that is not linked to a person. A task shows
+    /// when its own level is one she may read where the incident is, or is no more than
+    /// internal (see `assignment_clearance`): the assignment is her need to know, and a
+    /// task's title can say what a sensitive incident is about.
     pub async fn my_tasks(&self, who: &Principal) -> Result<Vec<Task>> {
         let Some(person) = who.person_id else {
             return Ok(Vec::new());
         };
-        // Only tasks of incidents the assignee may read, or that are no more than
-        // internal (see `assignment_clearance`): a task's title says what the incident
-        // is about.
-        let subtrees = Subtrees::of(&self.db, &units_to_look_up(who, None)).await?;
-        let readable = sea_orm::sea_query::Query::select()
-            .column(incidents::Column::Id)
-            .from(incidents::Entity)
-            .cond_where(
-                sea_orm::Condition::any()
-                    .add(readable_by(who, &subtrees))
-                    .add(
-                        incidents::Column::Confidentiality
-                            .lte(i16::from(who.assignment_clearance().level())),
-                    ),
-            )
-            .to_owned();
-        tasks::Entity::find()
+        let assigned: Vec<Task> = tasks::Entity::find()
             .filter(tasks::Column::AssigneeId.eq(person.0))
-            .filter(tasks::Column::IncidentId.in_subquery(readable))
             .filter(
                 tasks::Column::State
                     .is_in([TaskState::Open.as_str(), TaskState::InProgress.as_str()]),
@@ -237,7 +231,22 @@ impl Store {
             .await?
             .into_iter()
             .map(task)
-            .collect()
+            .collect::<Result<_>>()?;
+        let mut incident_ids: Vec<IncidentId> =
+            assigned.iter().map(|task| task.incident_id).collect();
+        incident_ids.sort_unstable_by_key(|id| id.0);
+        incident_ids.dedup();
+        let incidents = locate_many(&self.db, &incident_ids).await?;
+        let by_assignment = who.assignment_clearance();
+        Ok(assigned
+            .into_iter()
+            .filter(|task| {
+                let in_place = incidents
+                    .get(&task.incident_id)
+                    .map(|located| who.clearance_in(Action::ReadIncidents, located.scope()));
+                in_place.unwrap_or(by_assignment).max(by_assignment) >= task.confidentiality
+            })
+            .collect())
     }
 }
 
@@ -263,7 +272,7 @@ async fn find_task(db: &impl ConnectionTrait, id: TaskId) -> Result<tasks::Model
         .ok_or_else(|| DomainError::not_found("task", id))?)
 }
 
-fn task(row: tasks::Model) -> Result<Task> {
+pub(super) fn task(row: tasks::Model) -> Result<Task> {
     Ok(Task {
         id: TaskId(row.id),
         incident_id: IncidentId(row.incident_id),
@@ -279,5 +288,6 @@ fn task(row: tasks::Model) -> Result<Task> {
         exercise: row.exercise,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        confidentiality: convert::confidentiality(row.confidentiality)?,
     })
 }

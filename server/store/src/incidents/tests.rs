@@ -170,6 +170,7 @@ fn observation(text: &str) -> NewLogEntry {
         text: text.into(),
         occurred_at: None,
         corrects: None,
+        confidentiality: None,
     }
 }
 
@@ -481,6 +482,7 @@ async fn an_incident_follows_its_life_cycle_and_tells_its_watchers() -> TestResu
         assignee_id: None,
         assignee_role: None,
         due_at: None,
+        confidentiality: None,
     };
     assert!(is_conflict(&m.store.create_task(&lead, id, task).await));
     assert!(is_conflict(
@@ -762,6 +764,7 @@ async fn assignees_move_their_own_tasks_and_see_them_listed() -> TestResult {
         assignee_id: assignee,
         assignee_role: None,
         due_at: Some(Utc::now() + Duration::hours(1)),
+        confidentiality: None,
     };
     let print = m
         .store
@@ -965,6 +968,7 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
                 assignee_id: None,
                 assignee_role: None,
                 due_at: None,
+                confidentiality: None,
             },
         )
         .await;

@@ -4,12 +4,15 @@
 //! incident and, for listings, writes the same rule as a query.
 
 use crate::entities::{incident_units, incidents};
+use crate::per_key::PerKey;
 use crate::subtree::Subtrees;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
-use reserv_domain::ids::UnitId;
+use reserv_domain::classification::Confidentiality;
+use reserv_domain::ids::{IncidentId, UnitId};
 use reserv_domain::incidents::Incident;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
+use std::collections::HashMap;
 
 /// An incident together with the paths of the units it affects, which decide who may
 /// see and change it.
@@ -32,6 +35,20 @@ impl Located {
             self.incident.classification.confidentiality,
         )
     }
+}
+
+/// For each readable incident, the highest level of its log entries and tasks that
+/// `who` may see: normally all of them, but an entry written before the incident was
+/// lowered keeps its own level.
+pub(super) fn part_clearances(
+    who: &Principal,
+    readable: &PerKey<IncidentId, Located>,
+) -> HashMap<IncidentId, Confidentiality> {
+    readable
+        .iter()
+        .filter_map(|(id, answer)| answer.as_ref().ok().map(|located| (*id, located)))
+        .map(|(id, located)| (id, who.clearance_in(Action::ReadIncidents, located.scope())))
+        .collect()
 }
 
 pub(super) fn scope_of(paths: &[UnitPath]) -> Scope<'_> {
@@ -62,6 +79,28 @@ pub(super) fn readable_by(who: &Principal, subtrees: &Subtrees) -> Condition {
     }
     // With no grant at all the empty `any` would match nothing, which is what we want.
     readable
+}
+
+/// The incidents `who` may read at some level, whatever their own: those affecting the
+/// units of her grants that permit reading incidents, or all for an organisation-wide
+/// grant. Briefings start from these; everything else uses [`readable_by`].
+pub(super) fn in_reach(who: &Principal, subtrees: &Subtrees) -> Condition {
+    let grants = who
+        .grants
+        .iter()
+        .filter(|grant| grant.role.permits(Action::ReadIncidents));
+    let mut reach = Condition::any();
+    for grant in grants {
+        match grant.unit {
+            // An empty `all` filters nothing: every incident is in reach.
+            None => return Condition::all(),
+            Some(unit) => {
+                reach =
+                    reach.add(incidents::Column::Id.in_subquery(affecting_subtree(subtrees, unit)));
+            }
+        }
+    }
+    reach
 }
 
 /// The units whose subtrees decide what `who` may read, plus any the listing filters on.

@@ -17,10 +17,12 @@ use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
 use reserv_domain::classification::{Confidentiality, lowering_detail};
-use reserv_domain::ids::{PlanVersionId, RoutineId, UnitId};
+use reserv_domain::ids::{PersonId, PlanVersionId, RoutineId, UnitId};
 use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineKey, RoutineRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 impl Store {
@@ -68,9 +70,9 @@ impl Store {
             .collect())
     }
 
-    /// Each plan's version in force (the approved one, else the draft) among the units
-    /// `who` may read plans of (`unit` and below, or all), with the unit's path and the
-    /// reader's clearance there.
+    /// Each plan's version in force (the approved one, else the draft) among the plans
+    /// `who` may read (`unit` and below, or all): those of units her grants reach and
+    /// those she owns, with the unit's path and her clearance for the plan.
     async fn versions_in_force(
         &self,
         who: &Principal,
@@ -89,20 +91,34 @@ impl Store {
             .await?
             .iter()
             .map(|row| Ok((row.id, convert::unit_path(&row.path)?)))
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .filter(|(_, path)| who.may(Action::ReadPlans, Scope::Unit(path)))
-            .collect();
-        let plan_units: HashMap<i64, i64> = plans::Entity::find()
-            .filter(plans::Column::UnitId.is_in(paths.keys().copied()))
+            .collect::<Result<_>>()?;
+        // A plan is read where the reader's grants reach, and by its owner wherever it
+        // is (see `Scope::Plan`), so the owner's sync holds her plan's routines too.
+        let mut reachable = Condition::any().add(
+            plans::Column::UnitId.is_in(
+                paths
+                    .iter()
+                    .filter(|(_, path)| who.may(Action::ReadPlans, Scope::Unit(path)))
+                    .map(|(id, _)| *id),
+            ),
+        );
+        if let Some(person) = who.person_id {
+            reachable = reachable.add(
+                Condition::all()
+                    .add(plans::Column::OwnerId.eq(person.0))
+                    .add(plans::Column::UnitId.is_in(paths.keys().copied())),
+            );
+        }
+        let plan_scopes: HashMap<i64, (i64, Option<PersonId>)> = plans::Entity::find()
+            .filter(reachable)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|row| (row.id, row.unit_id))
+            .map(|row| (row.id, (row.unit_id, row.owner_id.map(PersonId))))
             .collect();
         let mut versions: HashMap<i64, Vec<PlanVersion>> = HashMap::new();
         for row in plan_versions::Entity::find()
-            .filter(plan_versions::Column::PlanId.is_in(plan_units.keys().copied()))
+            .filter(plan_versions::Column::PlanId.is_in(plan_scopes.keys().copied()))
             .filter(plan_versions::Column::State.ne(PlanState::Retired.as_str()))
             .all(&self.db)
             .await?
@@ -116,9 +132,15 @@ impl Store {
         // cleared there.
         let mut in_force = HashMap::new();
         for (plan, plan_versions) in versions {
-            let path = plan_units.get(&plan).and_then(|unit| paths.get(unit));
-            if let (Some(path), Some(version)) = (path, current_of(plan_versions)) {
-                let clearance = who.clearance_in(Action::ReadPlans, Scope::Unit(path));
+            let Some((unit, owner)) = plan_scopes.get(&plan) else {
+                continue;
+            };
+            if let (Some(path), Some(version)) = (paths.get(unit), current_of(plan_versions)) {
+                let scope = Scope::Plan {
+                    unit: path,
+                    owner: *owner,
+                };
+                let clearance = who.clearance_in(Action::ReadPlans, scope);
                 in_force.insert(version.id, (path.clone(), clearance));
             }
         }
