@@ -36,6 +36,7 @@ mod m20261207_000700_clearance_and_traceability;
 mod m20261207_000800_paper_backlog;
 mod m20261207_000900_draft_escalation;
 mod m20261207_001000_part_confidentiality;
+mod m20261207_001001_emergency_sms_codes;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000800_paper_backlog::Migration),
             Box::new(m20261207_000900_draft_escalation::Migration),
             Box::new(m20261207_001000_part_confidentiality::Migration),
+            Box::new(m20261207_001001_emergency_sms_codes::Migration),
         ]
     }
 }

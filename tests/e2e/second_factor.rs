@@ -327,7 +327,8 @@ mod break_glass {
     use super::*;
 
     const ISSUE: &str = "mutation($u: [String!]!) { issueEmergencyCodes(usernames: $u) { issuedAt html codes { username name code } } }";
-    const EMERGENCY: &str = "mutation($u: String!, $c: String!) { signInWithEmergencyCode(username: $u, code: $c) { token expiresAt me { username factors breakGlass mustEnrolSecondFactor } } }";
+    const EMERGENCY: &str = "mutation($u: String!, $c: String!) { signInWithEmergencyCode(username: $u, code: $c) { session { token expiresAt me { username factors breakGlass mustEnrolSecondFactor } } smsCode { challenge expiresAt phoneEnding } } }";
+    const COMPLETE: &str = "mutation($c: String!, $s: String!) { completeEmergencySignIn(challenge: $c, smsCode: $s) { token me { username factors breakGlass } } }";
 
     async fn audit_events(admin: &Client, filter: &str) -> anyhow::Result<Vec<Value>> {
         let events = admin
@@ -379,7 +380,8 @@ mod break_glass {
             let other = server.anonymous().send(EMERGENCY, json!({ "u": "enhetschef", "c": codes[1].1 })).await?;
             assert_eq!(code_of(&other), "UNAUTHENTICATED", "a code is only its own person's: {other}");
             let signed_in = server.anonymous().data(EMERGENCY, json!({ "u": "enhetschef", "c": chef_code })).await?;
-            let session = &signed_in["signInWithEmergencyCode"];
+            let session = &signed_in["signInWithEmergencyCode"]["session"];
+            assert_eq!(signed_in["signInWithEmergencyCode"]["smsCode"], Value::Null, "without SMS no code is texted: {signed_in}");
             assert_eq!(session["me"]["breakGlass"], true, "{signed_in}");
             assert_eq!(session["me"]["factors"], json!(["EMERGENCY_CODE"]));
             assert_eq!(session["me"]["mustEnrolSecondFactor"], false, "nobody stops to enrol an app on the worst day");
@@ -415,6 +417,60 @@ mod break_glass {
             let after = server.anonymous().send(EMERGENCY, json!({ "u": "underskoterska", "c": codes[1].1 })).await?;
             assert_eq!(code_of(&after), "UNAUTHENTICATED", "{after}");
             assert_eq!(audit_events(&admin, "objectType: \"emergency_code\", action: \"revoke_all\"").await?.len(), 1);
+            Ok(())
+        }
+        async fn with_sms_the_emergency_code_needs_the_code_texted_to_the_persons_phone(server: sample_municipality_with_sms) {
+            let admin = server.sign_in_as("admin").await?;
+            let sheet = admin.data(ISSUE, json!({ "u": ["enhetschef", "underskoterska"] })).await?;
+            let code_of_slip = |index: usize| sheet["issueEmergencyCodes"]["codes"][index]["code"].as_str().unwrap_or_default().to_owned();
+            let (chef_code, worker_code) = (code_of_slip(0), code_of_slip(1));
+
+            let first = server.anonymous().data(EMERGENCY, json!({ "u": "enhetschef", "c": chef_code })).await?;
+            let step = &first["signInWithEmergencyCode"];
+            assert_eq!(step["session"], Value::Null, "no session before the SMS code: {first}");
+            assert_eq!(step["smsCode"]["phoneEnding"], "13", "Karin Lindqvist's phone ends in 13: {first}");
+            let challenge = step["smsCode"]["challenge"].as_str().unwrap_or_default().to_owned();
+
+            // The code goes out through the outbox to her phone; the message record that
+            // crisis staff can read says a code was sent, never the code.
+            let texts = server.select_text("SELECT body FROM outbox WHERE body LIKE 'Reserv: din kod för nödinloggning%'").await?;
+            assert_eq!(texts.len(), 1, "{texts:?}");
+            let sms_code: String = texts[0].chars().filter(char::is_ascii_digit).take(6).collect();
+            assert_eq!(sms_code.len(), 6, "{texts:?}");
+            let destinations = server.select_text("SELECT destination FROM outbox WHERE body LIKE 'Reserv: din kod för nödinloggning%'").await?;
+            assert_eq!(destinations, ["+46701740613"]);
+            let lead = server.sign_in_as("krisledare").await?;
+            let recent = lead.data("{ recentMessages(first: 20) { bodySv sentBy } }", json!({})).await?;
+            let record = recent["recentMessages"].as_array().into_iter().flatten()
+                .find(|message| message["sentBy"] == "nödinloggning")
+                .ok_or_else(|| anyhow::anyhow!("no record of the texted code in {recent}"))?;
+            assert!(!record["bodySv"].as_str().unwrap_or_default().contains(&sms_code), "{record}");
+
+            // A wrong code is refused and counts; the right one opens the session.
+            let wrong = server.anonymous().send(COMPLETE, json!({ "c": challenge, "s": "000000" })).await?;
+            assert_eq!(code_of(&wrong), "UNAUTHENTICATED", "{wrong}");
+            let signed_in = server.anonymous().data(COMPLETE, json!({ "c": challenge, "s": sms_code })).await?;
+            let me = &signed_in["completeEmergencySignIn"]["me"];
+            assert_eq!(me["breakGlass"], true, "{signed_in}");
+            assert_eq!(me["factors"], json!(["EMERGENCY_CODE", "SMS_CODE"]));
+            let again = server.anonymous().send(COMPLETE, json!({ "c": challenge, "s": sms_code })).await?;
+            assert_eq!(code_of(&again), "UNAUTHENTICATED", "a challenge works once: {again}");
+            let reused = server.anonymous().send(EMERGENCY, json!({ "u": "enhetschef", "c": chef_code })).await?;
+            assert_eq!(code_of(&reused), "UNAUTHENTICATED", "the emergency code is used up: {reused}");
+
+            // A code revoked between the two steps does not open a session.
+            let second = server.anonymous().data(EMERGENCY, json!({ "u": "underskoterska", "c": worker_code })).await?;
+            let challenge = second["signInWithEmergencyCode"]["smsCode"]["challenge"].as_str().unwrap_or_default().to_owned();
+            let texts = server.select_text("SELECT body FROM outbox WHERE body LIKE 'Reserv: din kod för nödinloggning%' AND destination = '+46701740621'").await?;
+            let worker_sms: String = texts.first().map(|text| text.chars().filter(char::is_ascii_digit).take(6).collect()).unwrap_or_default();
+            admin.data("mutation { revokeEmergencyCodes }", json!({})).await?;
+            let late = server.anonymous().send(COMPLETE, json!({ "c": challenge, "s": worker_sms })).await?;
+            assert_eq!(code_of(&late), "UNAUTHENTICATED", "{late}");
+
+            let texted = audit_events(&admin, "action: \"break_glass_sms_code\"").await?;
+            assert_eq!(texted.len(), 2, "{texted:?}");
+            let opened = audit_events(&admin, "action: \"break_glass_sign_in\"").await?;
+            assert_eq!(opened.iter().filter(|e| e["outcome"] == "SUCCESS").count(), 1, "{opened:?}");
             Ok(())
         }
     }

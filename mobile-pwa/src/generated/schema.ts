@@ -248,9 +248,20 @@ export interface EmergencyCodeSlip {
   code: string;
 }
 
+export interface EmergencySignInResult {
+  session: LoginResult | null;
+  smsCode: EmergencySmsChallenge | null;
+}
+
+export interface EmergencySmsChallenge {
+  challenge: string;
+  expiresAt: string;
+  phoneEnding: string;
+}
+
 export type EscalationStep = 'NONE' | 'SMS' | 'MANAGERS';
 
-export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE';
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'SMS_CODE';
 
 export interface FallbackPublishStatus {
   target: string;
@@ -564,7 +575,8 @@ export interface Mutation {
   removeTotp: boolean;
   issueEmergencyCodes: EmergencyCodeSheet;
   revokeEmergencyCodes: number;
-  signInWithEmergencyCode: LoginResult;
+  signInWithEmergencyCode: EmergencySignInResult;
+  completeEmergencySignIn: LoginResult;
   registerPushSubscription: PushSubscription;
   removePushSubscription: boolean;
 }

@@ -1,13 +1,22 @@
 // Signing in: the password, then (for an account with an authenticator app) a code
 // from the app or a recovery code. A sealed emergency code is the way in when the
-// ordinary sign-in cannot be used.
+// ordinary sign-in cannot be used; when SMS works, with a code texted to the person's
+// registered phone as well.
 import { useState } from 'preact/hooks';
 import { request, Refused } from '../api';
 import ops from '../graphql/session.graphql?raw';
 import type { Strings } from '../i18n';
 import { sessionOf, type Session, type SignedIn } from './session';
 
-type Step = { kind: 'password' } | { kind: 'code'; challenge: string } | { kind: 'emergency' };
+type Step =
+  | { kind: 'password' }
+  | { kind: 'code'; challenge: string }
+  | { kind: 'emergency' }
+  | { kind: 'smsCode'; challenge: string; phoneEnding: string };
+
+interface EmergencyAnswer {
+  signInWithEmergencyCode: { session: SignedIn | null; smsCode: { challenge: string; phoneEnding: string } | null };
+}
 
 const fields = (event: Event) => new FormData(event.currentTarget as HTMLFormElement);
 const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
@@ -55,9 +64,21 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
     event.preventDefault();
     const form = fields(event);
     void attempt(async () => {
-      const data = await request<{ signInWithEmergencyCode: SignedIn }>(ops, 'EmergencySignIn',
+      const data = await request<EmergencyAnswer>(ops, 'EmergencySignIn',
         { username: text(form, 'username'), code: text(form, 'code') });
-      onSignedIn(sessionOf(data.signInWithEmergencyCode));
+      const answer = data.signInWithEmergencyCode;
+      if (answer.session) onSignedIn(sessionOf(answer.session));
+      else if (answer.smsCode) setStep({ kind: 'smsCode', ...answer.smsCode });
+    });
+  };
+
+  const smsCode = (challenge: string) => (event: Event) => {
+    event.preventDefault();
+    const value = text(fields(event), 'code').replace(/\s/g, '');
+    void attempt(async () => {
+      const data = await request<{ completeEmergencySignIn: SignedIn }>(ops, 'CompleteEmergencySignIn',
+        { challenge, smsCode: value });
+      onSignedIn(sessionOf(data.completeEmergencySignIn));
     });
   };
 
@@ -75,6 +96,20 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
         <button class="primary" disabled={busy}>{t.signIn}</button>
         <button type="button" onClick={() => setRecovery(!recovery)}>{recovery ? t.useApp : t.useRecoveryCode}</button>
         <button type="button" onClick={() => { setStep({ kind: 'password' }); setError(undefined); }}>{t.back}</button>
+      </form>
+    );
+  }
+  if (step.kind === 'smsCode') {
+    return (
+      <form class="card" onSubmit={smsCode(step.challenge)} data-testid="sms-code-step">
+        <h1>{t.emergencySignIn}</h1>
+        <p>{t.smsCodeHelp(step.phoneEnding)}</p>
+        <label>{t.smsCode}
+          <input name="code" autocomplete="one-time-code" inputMode="numeric" pattern="[0-9 ]{6,7}" required autoFocus />
+        </label>
+        {failure}
+        <button class="primary" disabled={busy}>{t.signIn}</button>
+        <button type="button" onClick={() => { setStep({ kind: 'emergency' }); setError(undefined); }}>{t.back}</button>
       </form>
     );
   }

@@ -65,6 +65,8 @@ pub enum Factor {
     RecoveryCode,
     /// A sealed one-time emergency code (break-glass).
     EmergencyCode,
+    /// A one-time code texted to the person's registered phone.
+    SmsCode,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

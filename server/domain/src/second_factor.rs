@@ -43,6 +43,9 @@ crate::named_enum! {
             RecoveryCode = "recovery_code",
             /// A sealed one-time emergency code (break-glass).
             EmergencyCode = "emergency_code",
+            /// A one-time code texted to the person's registered phone (the second
+            /// step of break-glass when SMS works).
+            SmsCode = "sms_code",
         }
 }
 

@@ -2,22 +2,26 @@
 //! named people, printed and kept sealed, for the day ordinary sign-in is unavailable.
 //!
 //! A code signs its person in once, without password or second factor, into a short
-//! session marked as break-glass. Every use is written to the audit trail as a
+//! session marked as break-glass; when SMS works and the person has a registered phone,
+//! only after she also types in a one-time code texted to it. Every use is written to the audit trail as a
 //! `break_glass_sign_in` event and sent as a crisis message to every administrator and
 //! crisis lead (through the outbox, by SMS when SMS is configured). Only the SHA-256 of
 //! a code is stored; this module must never log a code.
 
-use crate::accounts::{NewSession, SignedIn, attempt_by, token_hash};
+use crate::accounts::{NewSession, SignedIn, attempt_by, new_token, token_hash};
 use crate::audit::{Audit, AuditedObject};
-use crate::entities::{accounts, emergency_codes, people};
+use crate::entities::{accounts, emergency_challenges, emergency_codes, messages, people};
+use crate::messages::{QueuedCopy, queued_copy};
 use crate::second_factor::{normalise_code, readable_code};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
+use rand::Rng;
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Role, Scope};
 use reserv_domain::ids::AccountId;
-use reserv_domain::messages::{Audience, NewMessage};
+use reserv_domain::messages::{Audience, Channel, NewMessage};
 use reserv_domain::second_factor::{Factor, Factors};
+use reserv_domain::sms::SmsChannel;
 use reserv_domain::swedish_time;
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
@@ -56,6 +60,54 @@ impl AuditedObject for EmergencySheet {
 
 const WRONG_EMERGENCY_CODE: &str =
     "Fel användarnamn eller nödkod. Wrong username or emergency code (each code works once)";
+
+const WRONG_SMS_CODE: &str = "Fel sms-kod. Wrong SMS code: type the six digits texted to your phone, or start again with your emergency code";
+
+/// How long the texted code works.
+const SMS_CODE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Wrong SMS codes before the challenge is gone and the person starts again.
+pub const SMS_CODE_ATTEMPTS: i32 = 5;
+
+/// Who the record of a texted sign-in code names as its sender.
+const SMS_CODE_SENDER: &str = "nödinloggning";
+
+/// The answer to an emergency code: the session, or (when SMS works) the step that
+/// waits for the code texted to the person's phone.
+#[derive(Debug)]
+pub enum EmergencySignIn {
+    SignedIn(SignedIn),
+    SmsCodeSent(PendingEmergency),
+}
+
+/// A break-glass sign-in waiting for its SMS code. Its `Debug` hides the challenge.
+pub struct PendingEmergency {
+    pub challenge: String,
+    pub expires_at: DateTime<Utc>,
+    /// The last two digits of the phone the code went to, so the person knows which.
+    pub phone_ending: String,
+}
+
+impl std::fmt::Debug for PendingEmergency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingEmergency(until {})", self.expires_at)
+    }
+}
+
+impl AuditedObject for PendingEmergency {
+    /// The event names the account (`Audit::on`); the challenge is never recorded.
+    fn audit_id(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Six random digits.
+fn sms_code() -> String {
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
+}
 
 impl Store {
     /// Issues one new emergency code per named account (replacing that person's unused
@@ -152,15 +204,19 @@ impl Store {
             .await
     }
 
-    /// Signs in with a username and one of its emergency codes, into a short
-    /// break-glass session; the code is used up. A wrong code counts toward the
-    /// sign-in lockout. Administrators and crisis leads are sent a message.
+    /// Signs in with a username and one of its emergency codes. When SMS works and the
+    /// person has a registered phone, a one-time code is texted to it and the answer is
+    /// a challenge for [`Store::complete_emergency_sign_in`]; the emergency code is used
+    /// up only there, so a text that never arrives does not cost the sealed code.
+    /// Otherwise the code is used up now and the short break-glass session opens. A
+    /// wrong code counts toward the sign-in lockout. Administrators and crisis leads are
+    /// sent a message when the session opens.
     pub async fn sign_in_with_emergency_code(
         &self,
         username: &str,
         code: &str,
         client_address: Option<String>,
-    ) -> Result<SignedIn> {
+    ) -> Result<EmergencySignIn> {
         let username = username.trim();
         let mut attempt = attempt_by(username, client_address.clone());
         let audit = Audit::new("break_glass_sign_in", "account");
@@ -170,34 +226,140 @@ impl Store {
             .one(&self.db)
             .await?
             .filter(|account| !account.disabled);
-        let used = match &account {
+        let unused = match &account {
             Some(account) => {
                 attempt.account_id = Some(AccountId(account.id));
-                emergency_codes::Entity::update_many()
-                    .col_expr(emergency_codes::Column::UsedAt, Expr::value(self.now()))
+                emergency_codes::Entity::find()
                     .filter(emergency_codes::Column::AccountId.eq(account.id))
                     .filter(emergency_codes::Column::CodeHash.eq(token_hash(&normalise_code(code))))
                     .filter(emergency_codes::Column::UsedAt.is_null())
                     .filter(emergency_codes::Column::RevokedAt.is_null())
-                    .exec(&self.db)
+                    .one(&self.db)
                     .await?
-                    .rows_affected
-                    == 1
             }
-            None => false,
+            None => None,
         };
-        let Some(account) = account.filter(|_| used) else {
+        let (Some(account), Some(unused)) = (account, unused) else {
             return Err(self
                 .sign_in_failed(&attempt, &audit, username, WRONG_EMERGENCY_CODE)
                 .await);
         };
-        self.sign_in_succeeded(username);
+        if let Some(phone) = self.phone_for_sms_code(&account).await? {
+            let pending = self
+                .text_sign_in_code(&attempt, &account, unused.id, &phone, client_address)
+                .await?;
+            return Ok(EmergencySignIn::SmsCodeSent(pending));
+        }
+        self.break_glass_session(
+            &attempt,
+            account,
+            unused.id,
+            Factors(vec![Factor::EmergencyCode]),
+            client_address,
+        )
+        .await
+        .map(EmergencySignIn::SignedIn)
+    }
+
+    /// The second step of a break-glass sign-in: the challenge and the code texted to
+    /// the person's phone. Uses up the emergency code and opens the break-glass
+    /// session. A wrong code counts toward the sign-in lockout, and after
+    /// [`SMS_CODE_ATTEMPTS`] wrong ones the challenge is gone.
+    pub async fn complete_emergency_sign_in(
+        &self,
+        challenge: &str,
+        sms_code: &str,
+        client_address: Option<String>,
+    ) -> Result<SignedIn> {
+        let now = self.now();
+        let pending = emergency_challenges::Entity::find()
+            .filter(emergency_challenges::Column::TokenHash.eq(token_hash(challenge)))
+            .filter(emergency_challenges::Column::ExpiresAt.gt(now))
+            .one(&self.db)
+            .await?;
+        let account = match &pending {
+            Some(pending) => accounts::Entity::find_by_id(pending.account_id)
+                .one(&self.db)
+                .await?
+                .filter(|account| !account.disabled),
+            None => None,
+        };
+        let (Some(pending), Some(account)) = (pending, account) else {
+            return Err(DomainError::Unauthenticated(
+                "Nödinloggningen har gått ut. The emergency sign-in is unknown or has expired: start again with your emergency code".into(),
+            )
+            .into());
+        };
+        let mut attempt = attempt_by(&account.username, client_address.clone());
+        attempt.account_id = Some(AccountId(account.id));
+        let audit = Audit::new("break_glass_sign_in", "account");
+        self.throttle_check(&attempt, &audit, &account.username)
+            .await?;
+        if token_hash(&normalise_code(sms_code)) != pending.sms_code_hash {
+            let wrong_attempts = pending.wrong_attempts + 1;
+            if wrong_attempts >= SMS_CODE_ATTEMPTS {
+                emergency_challenges::Entity::delete_by_id(pending.id)
+                    .exec(&self.db)
+                    .await?;
+            } else {
+                emergency_challenges::Entity::update_many()
+                    .col_expr(
+                        emergency_challenges::Column::WrongAttempts,
+                        Expr::value(wrong_attempts),
+                    )
+                    .filter(emergency_challenges::Column::Id.eq(pending.id))
+                    .exec(&self.db)
+                    .await?;
+            }
+            return Err(self
+                .sign_in_failed(&attempt, &audit, &account.username, WRONG_SMS_CODE)
+                .await);
+        }
+        emergency_challenges::Entity::delete_by_id(pending.id)
+            .exec(&self.db)
+            .await?;
+        self.break_glass_session(
+            &attempt,
+            account,
+            pending.code_id,
+            Factors(vec![Factor::EmergencyCode, Factor::SmsCode]),
+            client_address,
+        )
+        .await
+    }
+
+    /// Uses up the emergency code `code_id` and opens the short break-glass session;
+    /// refused when the code was used or revoked in the meantime.
+    async fn break_glass_session(
+        &self,
+        attempt: &Principal,
+        account: accounts::Model,
+        code_id: i64,
+        factors: Factors,
+        client_address: Option<String>,
+    ) -> Result<SignedIn> {
+        let audit = Audit::new("break_glass_sign_in", "account");
+        let used = emergency_codes::Entity::update_many()
+            .col_expr(emergency_codes::Column::UsedAt, Expr::value(self.now()))
+            .filter(emergency_codes::Column::Id.eq(code_id))
+            .filter(emergency_codes::Column::UsedAt.is_null())
+            .filter(emergency_codes::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?
+            .rows_affected
+            == 1;
+        if !used {
+            return Err(self
+                .sign_in_failed(attempt, &audit, &account.username, WRONG_EMERGENCY_CODE)
+                .await);
+        }
+        self.sign_in_succeeded(&account.username);
         let signed_in = self
             .open_session(
-                &attempt,
+                attempt,
                 account,
                 NewSession {
-                    factors: Factors(vec![Factor::EmergencyCode]),
+                    factors,
                     break_glass: true,
                     client_address,
                     lifetime: self.break_glass_lifetime,
@@ -207,6 +369,110 @@ impl Store {
             .await?;
         self.alert_break_glass(&signed_in).await;
         Ok(signed_in)
+    }
+
+    /// The registered phone a sign-in code can be texted to: only when SMS is on and the
+    /// account belongs to a person with a phone.
+    async fn phone_for_sms_code(&self, account: &accounts::Model) -> Result<Option<String>> {
+        if matches!(self.sms_channel(), SmsChannel::Off) {
+            return Ok(None);
+        }
+        let Some(person) = account.person_id else {
+            return Ok(None);
+        };
+        Ok(people::Entity::find_by_id(person)
+            .one(&self.db)
+            .await?
+            .and_then(|person| person.phone))
+    }
+
+    /// Opens the SMS step: stores the challenge and the code's hash, and queues the code
+    /// to `phone` through the outbox as a message that says a code was sent, never the
+    /// code itself (the code is only in the outbox copy that carries it). One audited
+    /// transaction.
+    async fn text_sign_in_code(
+        &self,
+        attempt: &Principal,
+        account: &accounts::Model,
+        code_id: i64,
+        phone: &str,
+        client_address: Option<String>,
+    ) -> Result<PendingEmergency> {
+        let challenge = new_token();
+        let sms_code = sms_code();
+        let now = self.now();
+        let expires_at = now + SMS_CODE_LIFETIME;
+        let tx = self.begin().await?;
+        let result = async {
+            emergency_challenges::Entity::delete_many()
+                .filter(emergency_challenges::Column::ExpiresAt.lte(now))
+                .exec(&tx)
+                .await?;
+            emergency_challenges::ActiveModel {
+                id: NotSet,
+                account_id: Set(account.id),
+                code_id: Set(code_id),
+                token_hash: Set(token_hash(&challenge)),
+                sms_code_hash: Set(token_hash(&sms_code)),
+                wrong_attempts: Set(0),
+                created_at: Set(now),
+                expires_at: Set(expires_at),
+                client_address: Set(client_address),
+            }
+            .insert(&tx)
+            .await?;
+            let message = messages::ActiveModel {
+                id: NotSet,
+                incident_id: Set(None),
+                body_sv: Set(format!(
+                    "Engångskod för nödinloggning skickad till {} (koden visas inte här).",
+                    account.username
+                )),
+                body_en: Set(Some(format!(
+                    "One-time code for an emergency sign-in sent to {} (the code is not shown here).",
+                    account.username
+                ))),
+                confidentiality: Set(1),
+                integrity: Set(2),
+                availability: Set(3),
+                traceability: Set(None),
+                exercise: Set(false),
+                sent_by: Set(SMS_CODE_SENDER.to_owned()),
+                sent_by_account_id: Set(None),
+                created_at: Set(now),
+                escalate_after_minutes: Set(None),
+            }
+            .insert(&tx)
+            .await?;
+            queued_copy(QueuedCopy {
+                message_id: message.id,
+                person_id: account.person_id.unwrap_or_default(),
+                channel: Channel::Sms,
+                destination: phone.to_owned(),
+                body: format!(
+                    "Reserv: din kod för nödinloggning är {sms_code}. Den gäller i {} minuter. Ge den aldrig till någon annan. / Your emergency sign-in code.",
+                    SMS_CODE_LIFETIME.num_minutes()
+                ),
+                idempotency_key: format!("m{}-p{}-{}", message.id, account.person_id.unwrap_or_default(), Channel::Sms),
+                now,
+                escalation_about: None,
+            })
+            .insert(&tx)
+            .await?;
+            Ok(PendingEmergency {
+                challenge,
+                expires_at,
+                phone_ending: phone.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect(),
+            })
+        }
+        .await;
+        self.finish(
+            tx,
+            attempt,
+            Audit::new("break_glass_sms_code", "account").on(account.id),
+            result,
+        )
+        .await
     }
 
     /// Tells every administrator and crisis lead that someone broke the glass. The

@@ -40,7 +40,7 @@ mod subtree;
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, SignedIn};
 pub use activation::{ActivatedPlan, Activation, ActivationRequest, ChecklistRun};
 pub use audit::{AuditFilter, ChainReport};
-pub use break_glass::{EmergencyCode, EmergencySheet};
+pub use break_glass::{EmergencyCode, EmergencySheet, EmergencySignIn, PendingEmergency};
 pub use checklists::{
     BacklogEntry, ChecklistStep, IncidentProgress, MarkedStep, RunBacklog, RunDetail, UnitBacklog,
     UnitProgress,

@@ -10,6 +10,7 @@ pub mod checklist_runs;
 pub mod checklist_ticks;
 pub mod crisis_log_entries;
 pub mod critical_activities;
+pub mod emergency_challenges;
 pub mod emergency_codes;
 pub mod incident_plan_activations;
 pub mod incident_systems;
