@@ -65,6 +65,8 @@ pub enum Factor {
     RecoveryCode,
     /// A sealed one-time emergency code (break-glass).
     EmergencyCode,
+    /// A WebAuthn passkey.
+    Passkey,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
