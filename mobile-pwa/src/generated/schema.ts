@@ -250,7 +250,7 @@ export interface EmergencyCodeSlip {
 
 export type EscalationStep = 'NONE' | 'SMS' | 'MANAGERS';
 
-export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE';
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'PASSKEY';
 
 export interface FallbackPublishStatus {
   target: string;
@@ -441,6 +441,7 @@ export interface Me {
   factors: Array<Factor>;
   breakGlass: boolean;
   mustEnrolSecondFactor: boolean;
+  passkeys: Array<Passkey>;
   secondFactor: SecondFactorStatus;
 }
 
@@ -551,6 +552,10 @@ export interface Mutation {
   beginTotpEnrolment: TotpEnrolmentObject;
   confirmTotpEnrolment: Array<string>;
   removeTotp: boolean;
+  beginPasskeyEnrolment: string;
+  finishPasskeyEnrolment: Passkey;
+  removePasskey: boolean;
+  beginPasskeySignIn: string;
   issueEmergencyCodes: EmergencyCodeSheet;
   revokeEmergencyCodes: number;
   signInWithEmergencyCode: LoginResult;
@@ -612,6 +617,13 @@ export type PaperBacklogStage = 'RECEIVED' | 'REGISTERED' | 'CHECKED' | 'ARCHIVE
 
 export interface PaperNoteInput {
   writtenBy?: string | null;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
 }
 
 export interface Person {
@@ -900,6 +912,7 @@ export interface RunPaperBacklog {
 export interface SecondFactorChallenge {
   challenge: string;
   expiresAt: string;
+  methods: Array<Factor>;
 }
 
 export interface SecondFactorStatus {
