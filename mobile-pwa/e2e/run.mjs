@@ -617,6 +617,50 @@ try {
     await tab.waitForSelector('[data-testid=routine-list]');
     await context.close();
   });
+
+  await test('a person adds a passkey ("Lägg till nyckel") and signs in with password and passkey', async () => {
+    // Passkeys need a secure context and a domain: the page is opened on localhost,
+    // the server's default relying party, not on 127.0.0.1.
+    const own = await startServer();
+    const at = own.base.replace('127.0.0.1', 'localhost');
+    const { context, tab } = await page('passkey', at);
+    // Chromium's virtual authenticator stands in for the phone's screen lock.
+    const devtools = await context.newCDPSession(tab);
+    await devtools.send('WebAuthn.enable');
+    const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', { options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true } });
+    await signIn(tab, 'mas');
+    await tab.goto('/#/status');
+    await tab.waitForSelector('[data-testid=passkeys]');
+    await tab.fill('[data-testid=passkeys] input[name=name]', 'Testtelefon');
+    await tab.click('[data-testid=passkeys] button');
+    await tab.waitForSelector('[data-testid=passkeys] li:has-text("Testtelefon")');
+    await shot(tab, 'passkey-added');
+    await accessible(tab, 'the passkeys');
+    const { credentials } = await devtools.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1, 'the authenticator holds the new passkey');
+
+    await tab.click('button.danger');
+    await tab.waitForSelector('input[name=username]');
+    await tab.fill('input[name=username]', 'mas');
+    await tab.fill('input[name=password]', passwords.mas);
+    await tab.click('button.primary');
+    await tab.waitForSelector('[data-testid=use-passkey]');
+    await shot(tab, 'sign-in-passkey');
+    await accessible(tab, 'the passkey step');
+    await tab.click('[data-testid=use-passkey]');
+    await tab.waitForSelector('[data-testid=routine-list]');
+    const factors = await tab.evaluate(async () => {
+      const { token } = JSON.parse(localStorage.getItem('reserv.session'));
+      const answer = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ me { factors } }' }) });
+      return (await answer.json()).data.me.factors;
+    });
+    assert.deepEqual(factors, ['PASSWORD', 'PASSKEY']);
+    const after = await devtools.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.ok(after.credentials[0].signCount >= 1, 'the passkey signed');
+    await context.close();
+  });
 } finally {
   await browser.close();
   for (const server of servers) {

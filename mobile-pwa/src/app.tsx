@@ -9,6 +9,7 @@ import { age, refresh, type Classified, type OfflineData } from './offline/sync'
 import { forgetSession, loadSession, saveSession, type Session } from './session/session';
 import { SignIn } from './session/SignIn';
 import { Enrol } from './session/Enrol';
+import { Passkeys } from './session/Passkeys';
 import { RoutineDetail, RoutineList, type RoutineView, type RunView } from './routines/Routines';
 import { Messages, RollCall, type ReceivedView } from './messages/Messages';
 import { Report, type Outcome, type SystemView } from './report/Report';
@@ -279,8 +280,11 @@ export function App() {
   } else if (route[0] === 'contacts') {
     screen = <Contacts t={t} people={data?.data.people.nodes ?? []} />;
   } else if (route[0] === 'status') {
-    screen = <Status t={t} username={session.username} online={online} ageText={ageText} outbox={outbox}
-      notices={data?.data.publicNotices ?? []} onDismiss={dismiss} onLanguage={switchLanguage} onSignOut={signOut} />;
+    screen = <>
+      <Status t={t} username={session.username} online={online} ageText={ageText} outbox={outbox}
+        notices={data?.data.publicNotices ?? []} onDismiss={dismiss} onLanguage={switchLanguage} onSignOut={signOut} />
+      <Passkeys t={t} token={session.token} online={online} />
+    </>;
   } else {
     const routine = data?.data.routines.find((r) => r.id === route[1]);
     const runs = incidents.flatMap((i) => i.checklistRuns ?? []).filter((r) => r.routineId === routine?.id);

@@ -70,6 +70,12 @@ const sv = {
   recoveryCodes: 'Dina återställningskoder',
   recoveryCodesHelp: 'Skriv ut eller skriv av koderna och förvara dem säkert. De visas bara nu. Varje kod fungerar en gång om du inte har telefonen med dig.',
   savedCodes: 'Jag har sparat koderna',
+  // Passkeys
+  usePasskey: 'Använd nyckel (passkey)', passkeyHelp: 'Bekräfta med din nyckel: telefonens skärmlås, fingeravtryck eller säkerhetsnyckel.',
+  passkeyUnsupported: 'Den här webbläsaren kan inte använda nycklar. Logga in från en annan eller använd nödinloggning.',
+  passkeyFailed: 'Nyckeln kunde inte användas. Försök igen.',
+  passkeys: 'Nycklar (passkeys)', addPasskey: 'Lägg till nyckel', passkeyName: 'Namn på nyckeln',
+  defaultPasskeyName: 'Min telefon', noPasskeys: 'Inga nycklar ännu.', passkeyAdded: (name: string) => `Nyckeln ”${name}” är tillagd.`,
 };
 export type Strings = typeof sv;
 const en: Strings = {
@@ -136,6 +142,11 @@ const en: Strings = {
   recoveryCodes: 'Your recovery codes',
   recoveryCodesHelp: 'Print or copy the codes and keep them safe. They are shown only now. Each code works once when you do not have your phone.',
   savedCodes: 'I have saved the codes',
+  usePasskey: 'Use a passkey', passkeyHelp: 'Confirm with your passkey: the phone\'s screen lock, a fingerprint or a security key.',
+  passkeyUnsupported: 'This browser cannot use passkeys. Sign in from another one or use the emergency sign-in.',
+  passkeyFailed: 'The passkey could not be used. Try again.',
+  passkeys: 'Passkeys', addPasskey: 'Add a passkey', passkeyName: 'Name of the passkey',
+  defaultPasskeyName: 'My phone', noPasskeys: 'No passkeys yet.', passkeyAdded: (name: string) => `The passkey "${name}" was added.`,
 };
 
 export type Language = 'sv' | 'en';

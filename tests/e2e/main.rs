@@ -20,6 +20,7 @@ mod incidents;
 mod messages;
 mod notices;
 mod outbox_processes;
+mod passkeys;
 mod plan_upkeep;
 mod plans;
 mod playbooks;

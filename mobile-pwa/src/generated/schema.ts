@@ -261,7 +261,7 @@ export interface EmergencySmsChallenge {
 
 export type EscalationStep = 'NONE' | 'SMS' | 'MANAGERS';
 
-export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'SMS_CODE';
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'SMS_CODE' | 'PASSKEY';
 
 export interface FallbackPublishStatus {
   target: string;
@@ -463,6 +463,7 @@ export interface Me {
   factors: Array<Factor>;
   breakGlass: boolean;
   mustEnrolSecondFactor: boolean;
+  passkeys: Array<Passkey>;
   secondFactor: SecondFactorStatus;
 }
 
@@ -573,6 +574,10 @@ export interface Mutation {
   beginTotpEnrolment: TotpEnrolmentObject;
   confirmTotpEnrolment: Array<string>;
   removeTotp: boolean;
+  beginPasskeyEnrolment: string;
+  finishPasskeyEnrolment: Passkey;
+  removePasskey: boolean;
+  beginPasskeySignIn: string;
   issueEmergencyCodes: EmergencyCodeSheet;
   revokeEmergencyCodes: number;
   signInWithEmergencyCode: EmergencySignInResult;
@@ -635,6 +640,13 @@ export type PaperBacklogStage = 'RECEIVED' | 'REGISTERED' | 'CHECKED' | 'ARCHIVE
 
 export interface PaperNoteInput {
   writtenBy?: string | null;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
 }
 
 export interface Person {
@@ -924,6 +936,7 @@ export interface RunPaperBacklog {
 export interface SecondFactorChallenge {
   challenge: string;
   expiresAt: string;
+  methods: Array<Factor>;
 }
 
 export interface SecondFactorStatus {

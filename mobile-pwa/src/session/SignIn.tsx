@@ -1,16 +1,18 @@
-// Signing in: the password, then (for an account with an authenticator app) a code
-// from the app or a recovery code. A sealed emergency code is the way in when the
-// ordinary sign-in cannot be used; when SMS works, with a code texted to the person's
-// registered phone as well.
+// Signing in: the password, then (for an account with a second factor) a code from
+// the authenticator app, a recovery code, or a passkey. A sealed emergency code is the
+// way in when the ordinary sign-in cannot be used; when SMS works, with a code texted
+// to the person's registered phone as well.
 import { useState } from 'preact/hooks';
 import { request, Refused } from '../api';
 import ops from '../graphql/session.graphql?raw';
 import type { Strings } from '../i18n';
+import { passkeysSupported, signWithPasskey } from './passkey';
 import { sessionOf, type Session, type SignedIn } from './session';
 
+type Method = 'TOTP' | 'PASSKEY';
 type Step =
   | { kind: 'password' }
-  | { kind: 'code'; challenge: string }
+  | { kind: 'code'; challenge: string; methods: Method[] }
   | { kind: 'emergency' }
   | { kind: 'smsCode'; challenge: string; phoneEnding: string };
 
@@ -43,10 +45,10 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
     event.preventDefault();
     const form = fields(event);
     void attempt(async () => {
-      const data = await request<{ signIn: { session: SignedIn | null; secondFactor: { challenge: string } | null } }>(
+      const data = await request<{ signIn: { session: SignedIn | null; secondFactor: { challenge: string; methods: Method[] } | null } }>(
         ops, 'SignIn', { username: text(form, 'username'), password: form.get('password') });
       if (data.signIn.session) onSignedIn(sessionOf(data.signIn.session));
-      else if (data.signIn.secondFactor) setStep({ kind: 'code', challenge: data.signIn.secondFactor.challenge });
+      else if (data.signIn.secondFactor) setStep({ kind: 'code', ...data.signIn.secondFactor });
     });
   };
 
@@ -58,6 +60,28 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
         recovery ? { challenge, recoveryCode: value } : { challenge, code: value.replace(/\s/g, '') });
       onSignedIn(sessionOf(data.completeSignIn));
     });
+  };
+
+  const passkey = (challenge: string) => {
+    setBusy(true);
+    setError(undefined);
+    void (async () => {
+      try {
+        const options = await request<{ beginPasskeySignIn: string }>(ops, 'BeginPasskeySignIn', { challenge });
+        // The browser's own prompt (screen lock, fingerprint, security key) happens here.
+        const assertion = await signWithPasskey(options.beginPasskeySignIn).catch(() => undefined);
+        if (!assertion) {
+          setError(t.passkeyFailed);
+          return;
+        }
+        const data = await request<{ completeSignIn: SignedIn }>(ops, 'CompleteSignIn', { challenge, passkey: assertion });
+        onSignedIn(sessionOf(data.completeSignIn));
+      } catch (e) {
+        setError(e instanceof Refused ? t.passkeyFailed : t.needNetwork);
+      } finally {
+        setBusy(false);
+      }
+    })();
   };
 
   const emergency = (event: Event) => {
@@ -84,6 +108,23 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
 
   const failure = error && <p class="error" role="alert">{error}</p>;
   if (step.kind === 'code') {
+    const withPasskey = step.methods.includes('PASSKEY') && passkeysSupported();
+    const withCode = step.methods.includes('TOTP');
+    const passkeyButton = withPasskey && (
+      <button type="button" class={withCode ? undefined : 'primary'} disabled={busy} onClick={() => passkey(step.challenge)}
+        data-testid="use-passkey">{t.usePasskey}</button>
+    );
+    if (!withCode) {
+      return (
+        <section class="card" data-testid="code-step">
+          <h1>{t.secondStep}</h1>
+          <p>{withPasskey ? t.passkeyHelp : t.passkeyUnsupported}</p>
+          {failure}
+          {passkeyButton}
+          <button type="button" onClick={() => { setStep({ kind: 'password' }); setError(undefined); }}>{t.back}</button>
+        </section>
+      );
+    }
     return (
       <form class="card" onSubmit={code(step.challenge)} data-testid="code-step">
         <h1>{t.secondStep}</h1>
@@ -94,6 +135,7 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
         </label>
         {failure}
         <button class="primary" disabled={busy}>{t.signIn}</button>
+        {passkeyButton}
         <button type="button" onClick={() => setRecovery(!recovery)}>{recovery ? t.useApp : t.useRecoveryCode}</button>
         <button type="button" onClick={() => { setStep({ kind: 'password' }); setError(undefined); }}>{t.back}</button>
       </form>

@@ -61,10 +61,24 @@ impl Me {
         self.break_glass
     }
     /// The role requires a second factor this session has not proved: until one is
-    /// enrolled (`beginTotpEnrolment`, `confirmTotpEnrolment`) everything else is
-    /// refused.
+    /// enrolled (`beginTotpEnrolment` and `confirmTotpEnrolment`, or
+    /// `beginPasskeyEnrolment` and `finishPasskeyEnrolment`) everything else is refused.
     async fn must_enrol_second_factor(&self) -> bool {
         self.must_enrol_second_factor
+    }
+    /// The account's passkeys, oldest first.
+    async fn passkeys(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::passkeys::PasskeyObject>> {
+        let Some(account) = self.principal.account_id else {
+            return Ok(vec![]);
+        };
+        let passkeys = store(ctx)?.passkeys(account).await.api()?;
+        Ok(passkeys
+            .into_iter()
+            .map(crate::passkeys::PasskeyObject)
+            .collect())
     }
     /// Whether an authenticator app (TOTP) is enrolled, and how many unused recovery
     /// codes are left.

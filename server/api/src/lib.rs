@@ -19,6 +19,7 @@ mod message_drafts;
 mod messages;
 mod notices;
 mod paper_backlog;
+mod passkeys;
 mod plans;
 mod playbook_suggestions;
 mod playbooks;

@@ -12,6 +12,7 @@ use crate::message_drafts::MessageDraftMutation;
 use crate::messages::{MessageMutation, MessageQuery};
 use crate::notices::{NoticeMutation, NoticeQuery, PublishingQuery};
 use crate::paper_backlog::PaperBacklogMutation;
+use crate::passkeys::PasskeyMutation;
 use crate::plans::{PlanMutation, PlanQuery};
 use crate::playbook_suggestions::PlaybookSuggestionQuery;
 use crate::playbooks::{PlaybookMutation, PlaybookQuery};
@@ -48,6 +49,7 @@ pub struct Mutation(
     PlanMutation,
     PlaybookMutation,
     SecondFactorMutation,
+    PasskeyMutation,
     BreakGlassMutation,
     PushMutation,
 );

@@ -6,6 +6,7 @@ use crate::accounts::{LoginResult, optional_account, session_answer};
 use crate::context::{facts, signed_in_principal, store};
 use crate::error::{ApiResult, invalid_input};
 use crate::http::ApiSettings;
+use crate::types::Factor;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_store::{SecondProof, SignInOutcome};
@@ -25,6 +26,9 @@ pub struct SignInResult {
 pub struct SecondFactorChallenge {
     challenge: String,
     expires_at: DateTime<Utc>,
+    /// The second factors the account has: `TOTP` (a code, or a recovery code) and
+    /// `PASSKEY` (`beginPasskeySignIn`).
+    methods: Vec<Factor>,
 }
 
 /// A TOTP enrolment waiting for its first code.
@@ -73,28 +77,32 @@ impl SecondFactorMutation {
                 second_factor: Some(SecondFactorChallenge {
                     challenge: pending.challenge,
                     expires_at: pending.expires_at,
+                    methods: pending.methods.into_iter().map(Into::into).collect(),
                 }),
             },
         })
     }
 
-    /// The second step of `signIn`: the challenge and either the current `code` from
-    /// the authenticator app or an unused `recoveryCode` (each works once). A wrong
-    /// code counts toward the sign-in lockout.
+    /// The second step of `signIn`: the challenge and exactly one of the current
+    /// `code` from the authenticator app, an unused `recoveryCode` (each works once),
+    /// or `passkey`, the JSON of the browser's `PublicKeyCredential` for the options of
+    /// `beginPasskeySignIn`. A wrong one counts toward the sign-in lockout.
     async fn complete_sign_in(
         &self,
         ctx: &Context<'_>,
         challenge: String,
         code: Option<String>,
         recovery_code: Option<String>,
+        passkey: Option<String>,
     ) -> async_graphql::Result<LoginResult> {
-        let proof = match (code, recovery_code) {
-            (Some(code), None) => SecondProof::Totp(code),
-            (None, Some(code)) => SecondProof::RecoveryCode(code),
+        let proof = match (code, recovery_code, passkey) {
+            (Some(code), None, None) => SecondProof::Totp(code),
+            (None, Some(code), None) => SecondProof::RecoveryCode(code),
+            (None, None, Some(assertion)) => SecondProof::Passkey(assertion),
             _ => {
                 return Err(invalid_input(
                     "code",
-                    "give either code or recoveryCode, not both or neither",
+                    "give exactly one of code, recoveryCode and passkey",
                 ));
             }
         };

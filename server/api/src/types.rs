@@ -67,6 +67,8 @@ pub enum Factor {
     EmergencyCode,
     /// A one-time code texted to the person's registered phone.
     SmsCode,
+    /// A WebAuthn passkey.
+    Passkey,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -46,6 +46,8 @@ crate::named_enum! {
             /// A one-time code texted to the person's registered phone (the second
             /// step of break-glass when SMS works).
             SmsCode = "sms_code",
+            /// A WebAuthn passkey (a phone's screen lock, a security key).
+            Passkey = "passkey",
         }
 }
 
@@ -56,9 +58,12 @@ pub struct Factors(pub Vec<Factor>);
 impl Factors {
     /// Whether a factor beyond the password was proved.
     pub fn has_second_factor(&self) -> bool {
-        self.0
-            .iter()
-            .any(|factor| matches!(factor, Factor::Totp | Factor::RecoveryCode))
+        self.0.iter().any(|factor| {
+            matches!(
+                factor,
+                Factor::Totp | Factor::RecoveryCode | Factor::Passkey
+            )
+        })
     }
 
     /// The stored form, `password,totp`.
@@ -84,7 +89,7 @@ impl Factors {
 /// The message for a session that may do nothing but enrol a second factor.
 pub fn enrol_first_message() -> DomainError {
     DomainError::forbidden(
-        "Din roll kräver en andra faktor: lägg till en autentiseringsapp (beginTotpEnrolment) innan du gör något annat. Your role requires a second factor: enrol an authenticator app (beginTotpEnrolment) before anything else.",
+        "Din roll kräver en andra faktor: lägg till en autentiseringsapp (beginTotpEnrolment) eller en nyckel (beginPasskeyEnrolment) innan du gör något annat. Your role requires a second factor: enrol an authenticator app (beginTotpEnrolment) or a passkey (beginPasskeyEnrolment) before anything else.",
     )
 }
 
@@ -131,6 +136,10 @@ mod tests {
         assert!(factors.has_second_factor());
         assert!(!Factors(vec![Factor::Password]).has_second_factor());
         assert!(!Factors(vec![Factor::EmergencyCode]).has_second_factor());
+        let with_passkey = Factors(vec![Factor::Password, Factor::Passkey]);
+        assert_eq!(with_passkey.stored(), "password,passkey");
+        assert_eq!(Factors::parse("password,passkey")?, with_passkey);
+        assert!(with_passkey.has_second_factor());
         assert!(Factors::parse("password,sms").is_err());
         Ok(())
     }

@@ -60,6 +60,8 @@ pub struct Config {
     pub messages: MessagesConfig,
     /// The delivery worker's outbox (`[outbox]`, `RESERV_OUTBOX__<KEY>`).
     pub outbox: OutboxConfig,
+    /// The relying party of WebAuthn passkeys (`[webauthn]`, `RESERV_WEBAUTHN__<KEY>`).
+    pub webauthn: crate::webauthn_config::WebauthnConfig,
     /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
     pub secret_key: Option<String>,
     /// A file holding that key; neither set means `DATA_DIR/secret.key`, created at
@@ -235,6 +237,7 @@ impl Default for Config {
             plans: PlansConfig::default(),
             messages: MessagesConfig::default(),
             outbox: OutboxConfig::default(),
+            webauthn: crate::webauthn_config::WebauthnConfig::default(),
             secret_key: None,
             secret_key_file: None,
         }
@@ -398,6 +401,7 @@ impl Config {
             sms.check()?;
         }
         self.push.validate()?;
+        self.check_webauthn()?;
         self.fallback.publish_settings()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
@@ -454,6 +458,7 @@ impl std::fmt::Debug for Config {
             .field("fallback", &self.fallback)
             .field("sms", &self.sms)
             .field("push", &self.push)
+            .field("webauthn", &self.webauthn)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "(hidden)"))
             .field("secret_key_file", &self.secret_key_file)
             .finish()

@@ -11,5 +11,6 @@ pub mod push_config;
 mod secret_key;
 pub mod server;
 pub mod sms_config;
+pub mod webauthn_config;
 
 pub use config::Config;

@@ -24,8 +24,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("cannot open the database {}", location.redacted()))?;
     let secret_key = config.secret_key()?;
+    let relying_party = config
+        .passkey_settings()
+        .relying_party()
+        .map_err(|problem| anyhow::anyhow!("webauthn: {problem}"))?;
     let store = store
         .with_secret_key(secret_key)
+        .with_passkeys(relying_party)
         .with_sign_in_settings(config.sign_in_settings())
         .with_plan_settings(config.plans.plan_settings())
         .with_draft_settings(config.messages.draft_settings())

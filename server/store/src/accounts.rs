@@ -228,11 +228,12 @@ impl Store {
         let (account, attempt) = self
             .check_password(username, password, client_address.clone())
             .await?;
-        if crate::second_factor::has_totp(&self.db, account.id).await? {
+        let methods = crate::second_factor::second_factor_methods(&self.db, account.id).await?;
+        if !methods.is_empty() {
             // The failure count of the username is kept until the second factor is
             // proved too: a known password must not buy fresh guesses at codes.
             return self
-                .open_challenge(&attempt, &account, client_address)
+                .open_challenge(&attempt, &account, client_address, methods)
                 .await
                 .map(SignInOutcome::SecondFactorNeeded);
         }

@@ -25,6 +25,7 @@ mod messages;
 mod notices;
 mod outbox;
 mod page;
+mod passkeys;
 mod passwords;
 mod per_key;
 mod plans;
@@ -53,6 +54,7 @@ pub use message_drafts::DraftSettings;
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
 pub use page::{Page, PageRequest};
+pub use passkeys::{PasskeyOptions, PasskeySettings, PasskeySummary};
 pub use passwords::{
     ITERATIONS as ARGON2_ITERATIONS, LANES as ARGON2_LANES, MEMORY_KIB as ARGON2_MEMORY_KIB,
 };
@@ -154,6 +156,8 @@ pub struct Store {
     /// Seals the secrets the server must read back (TOTP seeds); kept outside the
     /// database. Without it nobody can enrol a second factor.
     secret_key: Option<SecretKey>,
+    /// The WebAuthn relying party passkeys are registered with and checked against.
+    webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// What fills the placeholders of prepared messages that the database does not hold.
     draft_settings: DraftSettings,
 }
@@ -188,6 +192,7 @@ impl Store {
             sms_channel: SmsChannel::Off,
             active_sms_provider: Arc::default(),
             secret_key: None,
+            webauthn: None,
             draft_settings: DraftSettings::default(),
         })
     }

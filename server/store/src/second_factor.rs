@@ -66,12 +66,16 @@ pub struct PendingSignIn {
     /// Given back to `complete_sign_in`; shown once and stored only as a hash.
     pub challenge: String,
     pub expires_at: DateTime<Utc>,
+    /// The second factors the account has: `Totp` (recovery codes go with it) and
+    /// `Passkey`.
+    pub methods: Vec<Factor>,
 }
 
 impl std::fmt::Debug for PendingSignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PendingSignIn")
             .field("expires_at", &self.expires_at)
+            .field("methods", &self.methods)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +87,9 @@ pub enum SecondProof {
     Totp(String),
     /// One of the recovery codes.
     RecoveryCode(String),
+    /// The JSON of the browser's `PublicKeyCredential`, signed over the options
+    /// `begin_passkey_sign_in` gave.
+    Passkey(String),
 }
 
 impl std::fmt::Debug for SecondProof {
@@ -90,6 +97,7 @@ impl std::fmt::Debug for SecondProof {
         f.write_str(match self {
             Self::Totp(_) => "Totp(..)",
             Self::RecoveryCode(_) => "RecoveryCode(..)",
+            Self::Passkey(_) => "Passkey(..)",
         })
     }
 }
@@ -316,6 +324,7 @@ impl Store {
         attempt: &Principal,
         account: &accounts::Model,
         client_address: Option<String>,
+        methods: Vec<Factor>,
     ) -> Result<PendingSignIn> {
         let challenge = new_token();
         let now = self.now();
@@ -339,6 +348,7 @@ impl Store {
             Ok(PendingSignIn {
                 challenge,
                 expires_at,
+                methods,
             })
         }
         .await;
@@ -351,9 +361,10 @@ impl Store {
         .await
     }
 
-    /// The second step of a sign-in: the challenge from the password step and a code
-    /// (or a recovery code). A wrong code counts toward the same lockout as a wrong
-    /// password; a code already used in its time step is refused.
+    /// The second step of a sign-in: the challenge from the password step and a code,
+    /// a recovery code or a passkey's assertion. A wrong one counts toward the same
+    /// lockout as a wrong password; a code already used in its time step, or an
+    /// assertion over a challenge already used, is refused.
     pub async fn complete_sign_in(
         &self,
         challenge: &str,
@@ -382,12 +393,26 @@ impl Store {
         };
         let mut attempt = attempt_by(&account.username, client_address.clone());
         attempt.account_id = Some(AccountId(account.id));
-        let audit = Audit::new("sign_in", "account");
+        let audit = match proof {
+            SecondProof::Passkey(_) => Audit::new("sign_in_passkey", "account"),
+            _ => Audit::new("sign_in", "account"),
+        };
         self.throttle_check(&attempt, &audit, &account.username)
             .await?;
+        // A passkey ceremony is used up by this attempt whatever its outcome, so it is
+        // taken before the transaction that may roll back.
+        let ceremony = match proof {
+            SecondProof::Passkey(_) => {
+                crate::passkeys::take_ceremony(&self.db, account.id, Some(&pending.token_hash), now)
+                    .await?
+            }
+            _ => None,
+        };
         let factor = {
             let tx = self.begin().await?;
-            let proved = prove(&tx, self.secret_key()?, account.id, &proof, now).await;
+            let proved = self
+                .prove(&tx, account.id, &proof, ceremony.as_deref(), now)
+                .await;
             match proved {
                 Ok(true) => {
                     sign_in_challenges::Entity::delete_by_id(pending.id)
@@ -397,12 +422,17 @@ impl Store {
                     match proof {
                         SecondProof::Totp(_) => Factor::Totp,
                         SecondProof::RecoveryCode(_) => Factor::RecoveryCode,
+                        SecondProof::Passkey(_) => Factor::Passkey,
                     }
                 }
                 Ok(false) => {
                     tx.rollback().await?;
+                    let message = match proof {
+                        SecondProof::Passkey(_) => crate::passkeys::PASSKEY_NOT_ACCEPTED,
+                        _ => WRONG_CODE,
+                    };
                     return Err(self
-                        .sign_in_failed(&attempt, &audit, &account.username, WRONG_CODE)
+                        .sign_in_failed(&attempt, &audit, &account.username, message)
                         .await);
                 }
                 Err(error) => {
@@ -431,8 +461,24 @@ impl Store {
     }
 }
 
+/// The second factors `account` has, for the challenge of its sign-in: empty when the
+/// password alone signs it in.
+pub(crate) async fn second_factor_methods(
+    db: &impl ConnectionTrait,
+    account: i64,
+) -> Result<Vec<Factor>> {
+    let mut methods = Vec::new();
+    if has_totp(db, account).await? {
+        methods.push(Factor::Totp);
+    }
+    if crate::passkeys::has_passkey(db, account).await? {
+        methods.push(Factor::Passkey);
+    }
+    Ok(methods)
+}
+
 /// Whether `account` has a confirmed TOTP credential.
-pub(crate) async fn has_totp(db: &impl ConnectionTrait, account: i64) -> Result<bool> {
+async fn has_totp(db: &impl ConnectionTrait, account: i64) -> Result<bool> {
     Ok(totp_credentials::Entity::find()
         .filter(totp_credentials::Column::AccountId.eq(account))
         .filter(totp_credentials::Column::ConfirmedAt.is_not_null())
@@ -452,29 +498,38 @@ async fn confirmed_credential(
         .await?)
 }
 
-/// Checks a second factor for `account` and uses it up: a TOTP code's time step, or
-/// the recovery code.
-async fn prove(
-    db: &impl ConnectionTrait,
-    key: &SecretKey,
-    account: i64,
-    proof: &SecondProof,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    match proof {
-        SecondProof::Totp(code) => match confirmed_credential(db, AccountId(account)).await? {
-            Some(credential) => accept_code(db, key, &credential, code, now).await,
-            None => Ok(false),
-        },
-        SecondProof::RecoveryCode(code) => {
-            let used = recovery_codes::Entity::update_many()
-                .col_expr(recovery_codes::Column::UsedAt, Expr::value(now))
-                .filter(recovery_codes::Column::AccountId.eq(account))
-                .filter(recovery_codes::Column::CodeHash.eq(token_hash(&normalise_code(code))))
-                .filter(recovery_codes::Column::UsedAt.is_null())
-                .exec(db)
-                .await?;
-            Ok(used.rows_affected == 1)
+impl Store {
+    /// Checks a second factor for `account` and uses it up: a TOTP code's time step, the
+    /// recovery code, or the passkey's counter against the `ceremony` taken for it.
+    async fn prove(
+        &self,
+        db: &impl ConnectionTrait,
+        account: i64,
+        proof: &SecondProof,
+        ceremony: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        match proof {
+            SecondProof::Totp(code) => match confirmed_credential(db, AccountId(account)).await? {
+                Some(credential) => {
+                    accept_code(db, self.secret_key()?, &credential, code, now).await
+                }
+                None => Ok(false),
+            },
+            SecondProof::Passkey(assertion) => {
+                self.accept_assertion(db, account, ceremony, assertion)
+                    .await
+            }
+            SecondProof::RecoveryCode(code) => {
+                let used = recovery_codes::Entity::update_many()
+                    .col_expr(recovery_codes::Column::UsedAt, Expr::value(now))
+                    .filter(recovery_codes::Column::AccountId.eq(account))
+                    .filter(recovery_codes::Column::CodeHash.eq(token_hash(&normalise_code(code))))
+                    .filter(recovery_codes::Column::UsedAt.is_null())
+                    .exec(db)
+                    .await?;
+                Ok(used.rows_affected == 1)
+            }
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod message_recipients;
 pub mod messages;
 pub mod outbox;
 pub mod paper_backlog_entries;
+pub mod passkey_ceremonies;
+pub mod passkeys;
 pub mod people;
 pub mod person_units;
 pub mod plan_versions;
