@@ -19,6 +19,7 @@ mod impact;
 mod incidents;
 mod messages;
 mod notices;
+mod oidc;
 mod outbox_processes;
 mod plan_upkeep;
 mod plans;

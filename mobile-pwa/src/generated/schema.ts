@@ -180,6 +180,7 @@ export interface ClassificationInput {
 
 export interface ClientSettings {
   offlineMaxConfidentiality: number;
+  oidc: OidcSignIn | null;
 }
 
 export interface CreatedAccount {
@@ -250,7 +251,7 @@ export interface EmergencyCodeSlip {
 
 export type EscalationStep = 'NONE' | 'SMS' | 'MANAGERS';
 
-export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE';
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'IDENTITY_PROVIDER' | 'PROVIDER_MFA';
 
 export interface FallbackPublishStatus {
   target: string;
@@ -440,6 +441,8 @@ export interface Me {
   roles: Array<RoleAssignment>;
   factors: Array<Factor>;
   breakGlass: boolean;
+  acr: string | null;
+  amr: Array<string>;
   mustEnrolSecondFactor: boolean;
   secondFactor: SecondFactorStatus;
 }
@@ -583,6 +586,11 @@ export interface NoticeRevision {
 
 export type NoticeState = 'PUBLISHED' | 'WITHDRAWN';
 
+export interface OidcSignIn {
+  label: string;
+  startPath: string;
+}
+
 export interface PageInfo {
   hasPreviousPage: boolean;
   hasNextPage: boolean;
@@ -620,6 +628,7 @@ export interface Person {
   title: string | null;
   phone: string | null;
   email: string | null;
+  externalId: string | null;
   language: Language;
   external: boolean;
   organisation: string | null;
@@ -643,6 +652,7 @@ export interface PersonInput {
   title?: string | null;
   phone?: string | null;
   email?: string | null;
+  externalId?: string | null;
   language: Language;
   external: boolean;
   organisation?: string | null;
@@ -928,6 +938,8 @@ export interface Session {
   current: boolean;
   factors: Array<Factor>;
   breakGlass: boolean;
+  acr: string | null;
+  amr: Array<string>;
 }
 
 export interface SignInResult {

@@ -43,6 +43,12 @@ crate::named_enum! {
             RecoveryCode = "recovery_code",
             /// A sealed one-time emergency code (break-glass).
             EmergencyCode = "emergency_code",
+            /// A sign-in at the organisation's OpenID Connect identity provider; it
+            /// stands in for the password.
+            IdentityProvider = "identity_provider",
+            /// The identity provider reported a multi-factor sign-in (amr) or an acr the
+            /// deployment counts as high assurance: a second factor.
+            ProviderMfa = "provider_mfa",
         }
 }
 
@@ -53,9 +59,12 @@ pub struct Factors(pub Vec<Factor>);
 impl Factors {
     /// Whether a factor beyond the password was proved.
     pub fn has_second_factor(&self) -> bool {
-        self.0
-            .iter()
-            .any(|factor| matches!(factor, Factor::Totp | Factor::RecoveryCode))
+        self.0.iter().any(|factor| {
+            matches!(
+                factor,
+                Factor::Totp | Factor::RecoveryCode | Factor::ProviderMfa
+            )
+        })
     }
 
     /// The stored form, `password,totp`.

@@ -199,6 +199,7 @@ impl Store {
                 NewSession {
                     factors: Factors(vec![Factor::EmergencyCode]),
                     break_glass: true,
+                    assurance: None,
                     client_address,
                     lifetime: self.break_glass_lifetime,
                 },

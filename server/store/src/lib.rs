@@ -23,6 +23,7 @@ mod links;
 mod message_drafts;
 mod messages;
 mod notices;
+mod oidc;
 mod outbox;
 mod page;
 mod passwords;
@@ -51,6 +52,7 @@ pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
 pub use message_drafts::DraftSettings;
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
+pub use oidc::{PendingOidcSignIn, ProviderIdentity, ProviderRefusal, ProviderSignIn};
 pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passwords::{
