@@ -37,6 +37,7 @@ mod m20261207_000800_paper_backlog;
 mod m20261207_000900_draft_escalation;
 mod m20261207_001000_part_confidentiality;
 mod m20261207_001001_emergency_sms_codes;
+mod m20261207_001100_oidc_sign_in;
 mod m20261207_001200_passkeys;
 
 pub struct Migrator;
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001000_part_confidentiality::Migration),
             Box::new(m20261207_001001_emergency_sms_codes::Migration),
             Box::new(m20261207_001200_passkeys::Migration),
+            Box::new(m20261207_001100_oidc_sign_in::Migration),
         ]
     }
 }

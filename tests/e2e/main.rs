@@ -19,6 +19,7 @@ mod impact;
 mod incidents;
 mod messages;
 mod notices;
+mod oidc;
 mod outbox_processes;
 mod passkeys;
 mod plan_upkeep;

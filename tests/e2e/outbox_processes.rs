@@ -130,6 +130,7 @@ async fn staff_with_phones(database: &ProcessDatabase, count: usize) -> anyhow::
                     title: None,
                     phone: Some(format!("+4670{}", 1_000_000 + number)),
                     email: None,
+                    external_id: None,
                     language: Language::Sv,
                     external: false,
                     organisation: None,

@@ -180,6 +180,7 @@ export interface ClassificationInput {
 
 export interface ClientSettings {
   offlineMaxConfidentiality: number;
+  oidc: OidcSignIn | null;
 }
 
 export interface CreatedAccount {
@@ -261,7 +262,7 @@ export interface EmergencySmsChallenge {
 
 export type EscalationStep = 'NONE' | 'SMS' | 'MANAGERS';
 
-export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'SMS_CODE' | 'PASSKEY';
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE' | 'EMERGENCY_CODE' | 'SMS_CODE' | 'PASSKEY' | 'IDENTITY_PROVIDER' | 'PROVIDER_MFA';
 
 export interface FallbackPublishStatus {
   target: string;
@@ -462,6 +463,8 @@ export interface Me {
   roles: Array<RoleAssignment>;
   factors: Array<Factor>;
   breakGlass: boolean;
+  acr: string | null;
+  amr: Array<string>;
   mustEnrolSecondFactor: boolean;
   passkeys: Array<Passkey>;
   secondFactor: SecondFactorStatus;
@@ -611,6 +614,11 @@ export interface NoticeRevision {
 
 export type NoticeState = 'PUBLISHED' | 'WITHDRAWN';
 
+export interface OidcSignIn {
+  label: string;
+  startPath: string;
+}
+
 export interface PageInfo {
   hasPreviousPage: boolean;
   hasNextPage: boolean;
@@ -655,6 +663,7 @@ export interface Person {
   title: string | null;
   phone: string | null;
   email: string | null;
+  externalId: string | null;
   language: Language;
   external: boolean;
   organisation: string | null;
@@ -678,6 +687,7 @@ export interface PersonInput {
   title?: string | null;
   phone?: string | null;
   email?: string | null;
+  externalId?: string | null;
   language: Language;
   external: boolean;
   organisation?: string | null;
@@ -965,6 +975,8 @@ export interface Session {
   current: boolean;
   factors: Array<Factor>;
   breakGlass: boolean;
+  acr: string | null;
+  amr: Array<string>;
 }
 
 export interface SignInResult {

@@ -13,6 +13,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{ClearanceChange, Principal, RoleGrant};
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
+use reserv_domain::oidc::ProviderAssurance;
 use reserv_domain::second_factor::Factors;
 use reserv_store::{
     AccountSummary, AuditFilter, NewAccount, SessionSummary, SignInOutcome, SignedIn,
@@ -23,6 +24,7 @@ pub struct Me {
     pub(crate) principal: Principal,
     pub(crate) factors: Factors,
     pub(crate) break_glass: bool,
+    pub(crate) assurance: Option<ProviderAssurance>,
     pub(crate) must_enrol_second_factor: bool,
 }
 
@@ -32,6 +34,7 @@ impl Me {
             principal: signed_in.principal,
             factors: signed_in.factors,
             break_glass: signed_in.break_glass,
+            assurance: signed_in.assurance,
             must_enrol_second_factor,
         }
     }
@@ -59,6 +62,18 @@ impl Me {
     /// admin and crisis lead has been told, and the UI must show it.
     async fn break_glass(&self) -> bool {
         self.break_glass
+    }
+    /// The assurance level (`acr`) the identity provider reported, for a session opened
+    /// by OpenID Connect sign-in.
+    async fn acr(&self) -> Option<&str> {
+        self.assurance
+            .as_ref()
+            .and_then(|assurance| assurance.acr.as_deref())
+    }
+    /// How the identity provider authenticated the person (`amr`, RFC 8176: `pwd`,
+    /// `otp`, `mfa` …), for a session opened by OpenID Connect sign-in.
+    async fn amr(&self) -> Vec<&str> {
+        amr_of(self.assurance.as_ref())
     }
     /// The role requires a second factor this session has not proved: until one is
     /// enrolled (`beginTotpEnrolment` and `confirmTotpEnrolment`, or
@@ -191,6 +206,24 @@ impl Session {
     async fn break_glass(&self) -> bool {
         self.0.break_glass
     }
+    /// The assurance level (`acr`) the identity provider reported, for a session opened
+    /// by OpenID Connect sign-in.
+    async fn acr(&self) -> Option<&str> {
+        self.0
+            .assurance
+            .as_ref()
+            .and_then(|assurance| assurance.acr.as_deref())
+    }
+    /// How the identity provider authenticated the person (`amr`).
+    async fn amr(&self) -> Vec<&str> {
+        amr_of(self.0.assurance.as_ref())
+    }
+}
+
+fn amr_of(assurance: Option<&ProviderAssurance>) -> Vec<&str> {
+    assurance
+        .map(|assurance| assurance.amr.iter().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// The answer to a completed sign-in: the session cookie is set and the token and
@@ -278,6 +311,7 @@ impl AccountQuery {
             principal,
             factors: facts.map(|facts| facts.factors.clone()).unwrap_or_default(),
             break_glass: facts.is_some_and(|facts| facts.break_glass),
+            assurance: facts.and_then(|facts| facts.assurance.clone()),
             must_enrol_second_factor: facts.is_some_and(|facts| facts.enrolling.is_some()),
         })
     }

@@ -6,6 +6,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, OutputType};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
+use reserv_domain::oidc::ProviderAssurance;
 use reserv_domain::second_factor::{Factors, enrol_first_message};
 use reserv_store::{LiveSession, Page, PageRequest, Store};
 
@@ -24,6 +25,8 @@ pub(crate) struct RequestFacts {
     pub factors: Factors,
     /// The session was opened with an emergency code.
     pub break_glass: bool,
+    /// What the identity provider reported, for a session it opened.
+    pub assurance: Option<ProviderAssurance>,
 }
 
 impl RequestFacts {
@@ -33,9 +36,11 @@ impl RequestFacts {
         self.enrolling = None;
         self.factors = Factors::default();
         self.break_glass = false;
+        self.assurance = None;
         if let Some(session) = session {
             self.factors = session.factors;
             self.break_glass = session.break_glass;
+            self.assurance = session.assurance;
             if session.must_enrol_second_factor {
                 self.enrolling = Some(session.principal);
             } else {

@@ -77,6 +77,9 @@ pub struct PersonInput {
     /// country code is read as Swedish. Stored and returned in E.164 form.
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The person's identifier at the employer (employee number, HSA-id); unique. What
+    /// OpenID Connect sign-in matches when `oidc.person_field` is `external_id`.
+    pub external_id: Option<String>,
     #[graphql(default_with = "Language::Sv")]
     pub language: Language,
     #[graphql(default)]
@@ -100,6 +103,7 @@ impl PersonInput {
             title: self.title,
             phone: self.phone,
             email: self.email,
+            external_id: self.external_id,
             language: self.language.into(),
             external: self.external,
             organisation: self.organisation,

@@ -39,6 +39,8 @@ pub struct ApiSettings {
     pub offline_max_confidentiality: u8,
     /// The VAPID public key browsers subscribe to web push with (base64url).
     pub push_public_key: Option<String>,
+    /// OpenID Connect sign-in; `None` when it is off.
+    pub oidc: Option<crate::oidc::OidcSettings>,
 }
 
 impl Default for ApiSettings {
@@ -50,6 +52,7 @@ impl Default for ApiSettings {
             introspection: Introspection::default(),
             offline_max_confidentiality: 1,
             push_public_key: None,
+            oidc: None,
         }
     }
 }
@@ -89,8 +92,16 @@ pub fn router(
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(health))
-        .fallback_service(app_shell)
-        .layer(RequestBodyLimitLayer::new(body_limit));
+        .fallback_service(app_shell);
+    if let Some(oidc) = settings.oidc.clone() {
+        router = router.merge(crate::oidc::oidc_routes(
+            store.clone(),
+            oidc,
+            settings.session_lifetime,
+            settings.secure_cookies,
+        ));
+    }
+    let mut router = router.layer(RequestBodyLimitLayer::new(body_limit));
     for layer in security_headers(settings.secure_cookies) {
         router = router.layer(layer);
     }

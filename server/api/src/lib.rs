@@ -18,6 +18,7 @@ mod loaders;
 mod message_drafts;
 mod messages;
 mod notices;
+mod oidc;
 mod paper_backlog;
 mod passkeys;
 mod plans;
@@ -31,6 +32,7 @@ mod second_factor;
 mod types;
 
 pub use http::{ApiSettings, router, sign_in_from_request};
+pub use oidc::OidcSettings;
 pub use protection::Introspection;
 pub use rate_limit::limit_per_client_address;
 pub use schema::{ReservSchema, SchemaLimits, build_schema, schema_sdl};

@@ -69,6 +69,10 @@ pub enum Factor {
     SmsCode,
     /// A WebAuthn passkey.
     Passkey,
+    /// A sign-in at the organisation's OpenID Connect identity provider.
+    IdentityProvider,
+    /// The identity provider reported a multi-factor sign-in or a high-assurance acr.
+    ProviderMfa,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -170,6 +174,10 @@ impl PersonObject {
     }
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
+    }
+    /// The identifier at the employer (employee number, HSA-id).
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
     }
     async fn language(&self) -> Language {
         self.0.language.into()

@@ -69,6 +69,7 @@ pub mod incidents;
 pub mod message_drafts;
 pub mod messages;
 pub mod notices;
+pub mod oidc;
 pub mod opening_hours;
 pub mod paper_backlog;
 pub mod people;

@@ -25,6 +25,9 @@ pub struct Person {
     pub title: Option<String>,
     pub phone: Option<E164>,
     pub email: Option<String>,
+    /// The person's identifier at the employer (employee number, HSA-id), unique; an
+    /// identity provider's claim may be matched to it.
+    pub external_id: Option<String>,
     pub language: Language,
     /// True for contacts outside the organisation (suppliers, the region, volunteers).
     pub external: bool,
@@ -42,6 +45,8 @@ pub struct PersonRequest {
     pub phone: Option<String>,
     pub email: Option<String>,
     #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
     pub language: Language,
     #[serde(default)]
     pub external: bool,
@@ -58,6 +63,7 @@ pub struct ValidPerson {
     pub title: Option<String>,
     pub phone: Option<E164>,
     pub email: Option<String>,
+    pub external_id: Option<String>,
     pub language: Language,
     pub external: bool,
     pub organisation: Option<String>,
@@ -92,6 +98,7 @@ impl PersonRequest {
             title: optional_text("title", self.title.as_deref(), 120)?,
             phone,
             email,
+            external_id: optional_text("externalId", self.external_id.as_deref(), 128)?,
             language: self.language,
             external: self.external,
             organisation: optional_text("organisation", self.organisation.as_deref(), 120)?,
@@ -114,6 +121,7 @@ mod tests {
             title: Some("Enhetschef".into()),
             phone: Some("+46 70-174 06 10".into()),
             email: Some("karin.lindqvist@example.se".into()),
+            external_id: None,
             language: Language::Sv,
             external: false,
             organisation: None,

@@ -48,6 +48,12 @@ crate::named_enum! {
             SmsCode = "sms_code",
             /// A WebAuthn passkey (a phone's screen lock, a security key).
             Passkey = "passkey",
+            /// A sign-in at the organisation's OpenID Connect identity provider; it
+            /// stands in for the password.
+            IdentityProvider = "identity_provider",
+            /// The identity provider reported a multi-factor sign-in (amr) or an acr the
+            /// deployment counts as high assurance: a second factor.
+            ProviderMfa = "provider_mfa",
         }
 }
 
@@ -61,7 +67,7 @@ impl Factors {
         self.0.iter().any(|factor| {
             matches!(
                 factor,
-                Factor::Totp | Factor::RecoveryCode | Factor::Passkey
+                Factor::Totp | Factor::RecoveryCode | Factor::Passkey | Factor::ProviderMfa
             )
         })
     }

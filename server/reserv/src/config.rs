@@ -29,6 +29,9 @@ pub struct Config {
     pub session_idle_minutes: u32,
     /// Password sign-in: hashing and throttling (`[login]`, `RESERV_LOGIN__<KEY>`).
     pub login: LoginConfig,
+    /// Sign-in at an OpenID Connect identity provider (`[oidc]`,
+    /// `RESERV_OIDC__<KEY>`); off without `oidc.issuer_url`.
+    pub oidc: crate::oidc_config::OidcConfig,
     /// Mark the session cookie `Secure` (set when Reserv is served over HTTPS).
     pub secure_cookies: bool,
     /// Largest accepted request body, in bytes.
@@ -223,6 +226,7 @@ impl Default for Config {
             session_hours: 12,
             session_idle_minutes: 240,
             login: LoginConfig::default(),
+            oidc: crate::oidc_config::OidcConfig::default(),
             secure_cookies: false,
             max_body_bytes: 64 * 1024,
             graphql_max_depth: 12,
@@ -402,6 +406,7 @@ impl Config {
         }
         self.push.validate()?;
         self.check_webauthn()?;
+        self.oidc.settings()?;
         self.fallback.publish_settings()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError(format!(
@@ -442,6 +447,7 @@ impl std::fmt::Debug for Config {
             .field("session_hours", &self.session_hours)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("login", &self.login)
+            .field("oidc", &self.oidc)
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("graphql_max_depth", &self.graphql_max_depth)
@@ -854,6 +860,57 @@ mod tests {
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             assert!(message.contains("sms.resident_number"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn oidc_is_off_without_an_issuer_and_refuses_a_half_made_section() {
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(config.oidc.settings().map_err(|e| e.to_string())?.is_none());
+
+            jail.create_file("oidc-secret", "client-hemlighet\n")?;
+            jail.create_file(
+                "reserv.toml",
+                "[oidc]\nissuer_url = \"https://idp.kommun.se/\"\nclient_id = \"reserv\"\nclient_secret_file = \"oidc-secret\"\nperson_field = \"external_id\"\nclaim = \"hsa_id\"\nscopes = [\"openid\", \"profile\"]\nrequired_acr = [\"http://id.elegnamnden.se/loa/1.0/loa3\"]\nroles_requiring_acr = [\"admin\", \"crisis_lead\"]\n",
+            )?;
+            jail.set_env("RESERV_OIDC__PUBLIC_URL", "https://reserv.kommun.se/");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            let settings = config
+                .oidc
+                .settings()
+                .map_err(|e| e.to_string())?
+                .ok_or("oidc is on")?;
+            assert_eq!(settings.issuer_url, "https://idp.kommun.se");
+            assert_eq!(settings.public_url, "https://reserv.kommun.se");
+            assert_eq!(settings.client_secret.as_deref(), Some("client-hemlighet"));
+            assert_eq!(settings.scopes, ["profile"]);
+            assert_eq!(settings.label, "Logga in med e-legitimation");
+            assert_eq!(
+                settings.assurance.roles_requiring_acr,
+                [
+                    reserv_domain::access::Role::Admin,
+                    reserv_domain::access::Role::CrisisLead
+                ]
+            );
+            assert!(!format!("{config:?} {settings:?}").contains("hemlighet"));
+
+            jail.set_env("RESERV_OIDC__PUBLIC_URL", "http://reserv.kommun.se");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                message.contains("oidc.public_url must be an https://"),
+                "{message}"
+            );
+            jail.set_env("RESERV_OIDC__PUBLIC_URL", "");
+            let message = Config::load(None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(message.contains("oidc.public_url"), "{message}");
             Ok(())
         });
     }

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod demo;
 pub mod fallback_config;
+pub mod oidc_config;
 pub mod playbooks;
 pub mod push_config;
 mod secret_key;

@@ -18,6 +18,7 @@ use reserv_domain::access::{
 use reserv_domain::audit::AuditOutcome;
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
+use reserv_domain::oidc::ProviderAssurance;
 use reserv_domain::second_factor::{Factor, Factors};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -57,6 +58,8 @@ pub struct SignedIn {
     pub factors: Factors,
     /// Opened with an emergency code.
     pub break_glass: bool,
+    /// What the identity provider reported, for a session it opened.
+    pub assurance: Option<ProviderAssurance>,
 }
 
 /// What a password sign-in leads to.
@@ -86,6 +89,8 @@ impl SignInOutcome {
 pub(crate) struct NewSession {
     pub factors: Factors,
     pub break_glass: bool,
+    /// What the identity provider reported, for a session it opens.
+    pub assurance: Option<ProviderAssurance>,
     pub client_address: Option<String>,
     pub lifetime: Duration,
 }
@@ -245,6 +250,7 @@ impl Store {
                 NewSession {
                     factors: Factors(vec![Factor::Password]),
                     break_glass: false,
+                    assurance: None,
                     client_address,
                     lifetime,
                 },
@@ -370,6 +376,14 @@ impl Store {
                 last_seen_at: Set(Some(now)),
                 factors: Set(session.factors.stored()),
                 break_glass: Set(session.break_glass),
+                acr: Set(session
+                    .assurance
+                    .as_ref()
+                    .and_then(|assurance| assurance.acr.clone())),
+                amr: Set(session
+                    .assurance
+                    .as_ref()
+                    .and_then(ProviderAssurance::stored_amr)),
             }
             .insert(&tx)
             .await?;
@@ -390,6 +404,7 @@ impl Store {
             principal,
             factors: session.factors,
             break_glass: session.break_glass,
+            assurance: session.assurance,
         })
     }
 

@@ -361,6 +361,7 @@ impl Store {
                 NewSession {
                     factors,
                     break_glass: true,
+                    assurance: None,
                     client_address,
                     lifetime: self.break_glass_lifetime,
                 },

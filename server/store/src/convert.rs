@@ -86,6 +86,7 @@ pub(crate) fn person(row: people::Model, unit_ids: Vec<UnitId>) -> Result<Person
         name: row.name,
         title: row.title,
         email: row.email,
+        external_id: row.external_id,
         external: row.external,
         organisation: row.organisation,
         unit_ids,

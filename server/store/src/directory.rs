@@ -215,7 +215,8 @@ impl Store {
                 now,
             )
             .insert(&tx)
-            .await?;
+            .await
+            .map_err(|error| taken_external_id(error, &person))?;
             set_units(&tx, row.id, &person.unit_ids).await?;
             convert::person(row, person.unit_ids)
         }
@@ -241,7 +242,8 @@ impl Store {
             ensure_units_exist(&tx, &person.unit_ids).await?;
             let row = person_row(&person, existing.into(), self.now())
                 .update(&tx)
-                .await?;
+                .await
+                .map_err(|error| taken_external_id(error, &person))?;
             set_units(&tx, row.id, &person.unit_ids).await?;
             convert::person(row, person.unit_ids)
         }
@@ -503,6 +505,16 @@ async fn set_units(db: &impl ConnectionTrait, person: i64, unit_ids: &[UnitId]) 
     replace_links(db, person_units::Column::PersonId.eq(person), links).await
 }
 
+/// The one unique column a person's details can collide on is `external_id`.
+fn taken_external_id(error: sea_orm::DbErr, person: &ValidPerson) -> crate::StoreError {
+    crate::StoreError::from(error).on_duplicate(|| {
+        format!(
+            "externalId: another person already has the identifier '{}'",
+            person.external_id.as_deref().unwrap_or_default()
+        )
+    })
+}
+
 fn person_row(
     person: &ValidPerson,
     mut row: people::ActiveModel,
@@ -512,6 +524,7 @@ fn person_row(
     row.title = Set(person.title.clone());
     row.phone = Set(person.phone.as_ref().map(|phone| phone.as_str().to_owned()));
     row.email = Set(person.email.clone());
+    row.external_id = Set(person.external_id.clone());
     row.language = Set(person.language.as_str().to_owned());
     row.external = Set(person.external);
     row.organisation = Set(person.organisation.clone());

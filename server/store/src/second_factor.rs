@@ -452,6 +452,7 @@ impl Store {
             NewSession {
                 factors: Factors(vec![Factor::Password, factor]),
                 break_glass: false,
+                assurance: None,
                 client_address,
                 lifetime,
             },

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
 use reserv_domain::ids::AccountId;
+use reserv_domain::oidc::ProviderAssurance;
 use reserv_domain::second_factor::Factors;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -33,6 +34,8 @@ pub struct SessionSummary {
     pub factors: Factors,
     /// Opened with an emergency code.
     pub break_glass: bool,
+    /// What the identity provider reported, for a session it opened.
+    pub assurance: Option<ProviderAssurance>,
 }
 
 /// The person behind a live session, with what the session allows.
@@ -42,6 +45,8 @@ pub struct LiveSession {
     pub factors: Factors,
     /// Opened with an emergency code: short, and marked wherever it is shown.
     pub break_glass: bool,
+    /// What the identity provider reported, for a session it opened.
+    pub assurance: Option<ProviderAssurance>,
     /// The person's role requires a second factor they have not proved: the session
     /// may only enrol one.
     pub must_enrol_second_factor: bool,
@@ -130,6 +135,7 @@ impl Store {
             principal,
             factors,
             break_glass: session.break_glass,
+            assurance: stored_assurance(&session),
             must_enrol_second_factor,
         }))
     }
@@ -156,6 +162,7 @@ impl Store {
             .into_iter()
             .map(|row| {
                 let last_seen_at = row.last_seen_at.unwrap_or(row.created_at);
+                let assurance = stored_assurance(&row);
                 SessionSummary {
                     id: row.id,
                     account_id: AccountId(row.account_id),
@@ -167,6 +174,7 @@ impl Store {
                     current: current.as_deref() == Some(row.token_hash.as_str()),
                     factors: Factors::parse(&row.factors).unwrap_or_default(),
                     break_glass: row.break_glass,
+                    assurance,
                 }
             })
             .filter(|session| session.idle_until > now)
@@ -258,6 +266,21 @@ impl Store {
     pub fn session_idle(&self) -> Duration {
         self.session_idle
     }
+}
+
+/// The provider's assurance as a session stored it; none for sessions it did not open.
+fn stored_assurance(session: &sessions::Model) -> Option<ProviderAssurance> {
+    (session.acr.is_some() || session.amr.is_some()).then(|| ProviderAssurance {
+        acr: session.acr.clone(),
+        amr: session
+            .amr
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|method| !method.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 fn own_or_named(who: &Principal, account: Option<AccountId>) -> Result<AccountId> {

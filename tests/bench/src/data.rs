@@ -123,6 +123,7 @@ pub async fn a_person(
                 title: Some(title.into()),
                 phone: None,
                 email: None,
+                external_id: None,
                 language: Language::Sv,
                 external: false,
                 organisation: None,

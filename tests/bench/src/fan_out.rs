@@ -252,6 +252,7 @@ async fn directory(
                     title: None,
                     phone: Some(format!("+4670{}", 1_000_000 + number)),
                     email: None,
+                    external_id: None,
                     language: Language::Sv,
                     external: false,
                     organisation: None,

@@ -79,6 +79,7 @@ impl<'a> Loader<'a> {
                         title: person.title,
                         phone: person.phone,
                         email: person.email,
+                        external_id: None,
                         language: person.language,
                         external: person.external,
                         organisation: person.organisation,

@@ -20,6 +20,7 @@ pub mod it_systems;
 pub mod message_drafts;
 pub mod message_recipients;
 pub mod messages;
+pub mod oidc_sign_ins;
 pub mod outbox;
 pub mod paper_backlog_entries;
 pub mod passkey_ceremonies;

@@ -11,6 +11,9 @@ pub struct Model {
     pub title: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The person's identifier at the employer (employee number, HSA-id), unique; what
+    /// an identity provider's claim may be matched to.
+    pub external_id: Option<String>,
     pub language: String,
     pub external: bool,
     pub organisation: Option<String>,

@@ -18,6 +18,10 @@ pub struct Model {
     pub factors: String,
     /// Opened with an emergency code: short, and marked wherever it is shown.
     pub break_glass: bool,
+    /// The assurance an identity provider reported (its `acr`), for OIDC sessions.
+    pub acr: Option<String>,
+    /// How the identity provider authenticated the person (its `amr`, comma-separated).
+    pub amr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -105,6 +105,7 @@ async fn a_municipality_with_home_care() -> Result<Municipality, Box<dyn std::er
                     title: Some("Undersköterska".into()),
                     phone: None,
                     email: None,
+                    external_id: None,
                     language: Language::Sv,
                     external: false,
                     organisation: None,

@@ -115,6 +115,7 @@ async fn a_municipality() -> Result<Municipality, Box<dyn std::error::Error>> {
                 title: Some("Enhetschef".into()),
                 phone: None,
                 email: None,
+                external_id: None,
                 language: Default::default(),
                 external: false,
                 organisation: None,
