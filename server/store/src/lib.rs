@@ -51,7 +51,7 @@ pub use impact::{AffectedActivity, Impact};
 pub use incidents::{IncidentEdit, IncidentFilter};
 pub use message_drafts::DraftSettings;
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
-pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
+pub use outbox::{OutboxItem, OutboxWorker, PushTarget, RecordedSends, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passwords::{
     ITERATIONS as ARGON2_ITERATIONS, LANES as ARGON2_LANES, MEMORY_KIB as ARGON2_MEMORY_KIB,
