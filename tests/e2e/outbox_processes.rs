@@ -275,7 +275,8 @@ async fn a_server_killed_mid_send_loses_no_recipient(backend: Backend) -> anyhow
             duplicates <= claimed_at_kill,
             "{duplicates} duplicates, more than the {claimed_at_kill} copies claimed at the kill"
         );
-        assert!(claimed_at_kill as u64 <= reserv_notify::CLAIM_BATCH);
+        // The worker claims the next batch while one sends: two batches at most.
+        assert!(claimed_at_kill as u64 <= 2 * reserv_notify::CLAIM_BATCH);
         Ok(())
     }
     .await;

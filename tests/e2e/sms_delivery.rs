@@ -222,6 +222,69 @@ on_every_database! {
         Ok(())
     }
 
+    async fn an_outcome_recorded_after_the_lease_ran_out_changes_nothing(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let sent = lead.data(
+            "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }",
+            json!({ "input": { "audience": { "roles": ["CRISIS_LEAD"] }, "bodySv": "Avstämning kl. 15" } }),
+        ).await?;
+        let message = sent["sendMessage"]["id"].clone();
+        let store = server.store()?;
+        // The slow worker's send outlives its lease (zero here, so that the test need
+        // not wait); the next worker claims the copies, sends them and records first.
+        let slow = store.outbox_worker("slow worker");
+        let claimed = slow.claim_outbox_batch(100, chrono::Duration::zero()).await?;
+        assert!(!claimed.is_empty());
+        let next = store.outbox_worker("next worker");
+        let again = next.claim_outbox_batch(100, chrono::Duration::seconds(60)).await?;
+        assert_eq!(again.len(), claimed.len());
+        let accepted_as = |items: &[reserv_store::OutboxItem], prefix: &str| {
+            items
+                .iter()
+                .map(|item| {
+                    let outcome = reserv_store::SendOutcome::Accepted {
+                        provider: "twilio".into(),
+                        provider_id: format!("{prefix}{}", item.id),
+                    };
+                    (item.clone(), outcome)
+                })
+                .collect::<Vec<_>>()
+        };
+        // Before the next worker records, the slow one's late outcome is refused as well:
+        // the rows carry the new claim.
+        let late = slow.record_sends(accepted_as(&claimed, "SMslow")).await?;
+        assert_eq!(late.recorded, 0, "{late:?}");
+        assert_eq!(late.lost_leases, claimed.iter().map(|item| item.id).collect::<Vec<_>>());
+        let roll_call = lead.data(ROLL_CALL, json!({ "id": message })).await?;
+        assert_eq!(roll_call["rollCall"]["overall"]["sent"], 0, "{roll_call}");
+
+        let recorded = next.record_sends(accepted_as(&again, "SMnext")).await?;
+        assert_eq!(recorded.recorded, again.len(), "{recorded:?}");
+        assert!(recorded.lost_leases.is_empty());
+        // After it, too: the slow worker's permanent failure neither fails nor moves a copy.
+        let failed: Vec<_> = claimed
+            .iter()
+            .map(|item| (item.clone(), reserv_store::SendOutcome::Permanent { reason: "refused".into() }))
+            .collect();
+        let late = slow.record_sends(failed).await?;
+        assert_eq!((late.recorded, late.lost_leases.len()), (0, claimed.len()), "{late:?}");
+        let roll_call = lead.data(ROLL_CALL, json!({ "id": message })).await?;
+        let overall = &roll_call["rollCall"]["overall"];
+        assert_eq!(overall["sent"], again.len(), "{roll_call}");
+        assert_eq!(overall["failed"], 0, "{roll_call}");
+        let outbox = store.outbox_worker("status callbacks");
+        let first = claimed[0].id;
+        assert!(
+            outbox.record_delivery_status("twilio", &format!("SMnext{first}"), DeliveryState::Delivered, None).await?,
+            "the copy carries the next worker's provider id"
+        );
+        assert!(
+            !outbox.record_delivery_status("twilio", &format!("SMslow{first}"), DeliveryState::Delivered, None).await?,
+            "and not the slow one's"
+        );
+        Ok(())
+    }
+
     async fn status_callbacks_count_only_when_signed_by_the_provider(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
         let people = lead.data("{ people(first: 100) { nodes { id name } } }", json!({})).await?;

@@ -1,10 +1,15 @@
 //! Escalation of unacknowledged crisis messages: when a recipient has not acknowledged
-//! within the message's time, the next channel is tried (push → SMS), and after the same
-//! time again her unit managers are told.
+//! within the message's time, the next channel is tried (push → SMS); after the same
+//! time again her unit managers are told (the crisis leads, when she has none); and
+//! after a third period the crisis leads are told, once per message, who has still not
+//! acknowledged. Notices go by push and SMS, and say only the reference when the
+//! channel may not carry the message itself.
 //!
 //! This module only decides what is due and when; it never sends or stores anything.
 //! The store records each step, so that a step happens once however often it is asked.
 
+use crate::classification::Confidentiality;
+use crate::disclosure::{self, Disclosure};
 use crate::{DomainError, Result};
 use chrono::{DateTime, Duration, Utc};
 
@@ -51,6 +56,119 @@ impl EscalationPlan {
             sent_at + self.after() + self.after()
         }
     }
+
+    /// When the crisis leads are told who has still not acknowledged a message sent at
+    /// `sent_at`: a period after the managers, whichever way each recipient went.
+    pub fn crisis_leads_due(self, sent_at: DateTime<Utc>) -> DateTime<Utc> {
+        sent_at + self.after() + self.after() + self.after()
+    }
+}
+
+/// Who hears of a recipient at the managers' step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagersStepGoesTo {
+    /// The unit managers of her units.
+    UnitManagers,
+    /// The crisis leads, since no manager of hers can be reached (she is attached to no
+    /// unit with a manager, or none of them has a phone or a browser for push).
+    CrisisLeads,
+}
+
+/// Where the managers' step for one recipient goes, given how many of her managers can
+/// be reached by SMS or push.
+pub fn managers_step_goes_to(reachable_managers: usize) -> ManagersStepGoesTo {
+    if reachable_managers == 0 {
+        ManagersStepGoesTo::CrisisLeads
+    } else {
+        ManagersStepGoesTo::UnitManagers
+    }
+}
+
+/// Names listed in one notice to the crisis leads; the rest are counted.
+const NAMES_IN_A_NOTICE: usize = 5;
+
+/// What an escalation notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeAbout<'a> {
+    /// One recipient who has not acknowledged.
+    One(&'a str),
+    /// Everyone who still has not acknowledged, by name (the crisis leads' notice).
+    StillUnacknowledged(&'a [String]),
+}
+
+/// The text of an escalation notice to a manager or a crisis lead by `channel` (SMS or
+/// push), for a message at `level`: names the people and the reference when the channel
+/// carries the message in full, else only the reference, as who has not read a
+/// confidential message is itself about it.
+pub fn escalation_notice(
+    about: NoticeAbout<'_>,
+    reference: &str,
+    level: Confidentiality,
+    channel: disclosure::Channel,
+    english: bool,
+) -> String {
+    if channel.carries(level) != Disclosure::Full {
+        return if english {
+            format!("Escalation: not every recipient has acknowledged {reference}. Open Reserv.")
+        } else {
+            format!("Eskalering: {reference} är inte kvitterat av alla. Öppna Reserv.")
+        };
+    }
+    match about {
+        NoticeAbout::One(name) if english => format!("{name} has not acknowledged {reference}"),
+        NoticeAbout::One(name) => format!("{name} har inte kvitterat {reference}"),
+        NoticeAbout::StillUnacknowledged(names) => {
+            let listed = names
+                .iter()
+                .take(NAMES_IN_A_NOTICE)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = names.len().saturating_sub(NAMES_IN_A_NOTICE);
+            match (english, more) {
+                (true, 0) => format!(
+                    "{} still have not acknowledged {reference}: {listed}",
+                    names.len()
+                ),
+                (true, more) => format!(
+                    "{} still have not acknowledged {reference}: {listed} and {more} more",
+                    names.len()
+                ),
+                (false, 0) => format!(
+                    "{} har fortfarande inte kvitterat {reference}: {listed}",
+                    names.len()
+                ),
+                (false, more) => format!(
+                    "{} har fortfarande inte kvitterat {reference}: {listed} och {more} till",
+                    names.len()
+                ),
+            }
+        }
+    }
+}
+
+/// The title of an escalation notice by push.
+pub fn escalation_notice_title(reference: &str, english: bool) -> String {
+    if english {
+        format!("Escalation {reference}")
+    } else {
+        format!("Eskalering {reference}")
+    }
+}
+
+/// The crisis log's entry when the crisis leads are told who has still not
+/// acknowledged: everyone by name, as the log is read in Reserv.
+pub fn crisis_leads_log_text(reference: &str, unacknowledged: &[String], told: usize) -> String {
+    let told = if told == 0 {
+        "ingen i krisledningen att meddela".to_owned()
+    } else {
+        format!("{told} i krisledningen meddelade")
+    };
+    format!(
+        "Eskalering {reference}: {} har fortfarande inte kvitterat ({}); {told}",
+        unacknowledged.len(),
+        unacknowledged.join(", ")
+    )
 }
 
 crate::named_enum! {
@@ -159,31 +277,29 @@ pub fn next_escalation_step(
     }
 }
 
-/// The short SMS her managers get: "Karin Ek har inte kvitterat M42".
-pub fn managers_notice(recipient_name: &str, reference: &str, english: bool) -> String {
-    if english {
-        format!("{recipient_name} has not acknowledged {reference}")
-    } else {
-        format!("{recipient_name} har inte kvitterat {reference}")
-    }
+/// Who was told at a step, for its crisis log entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Told {
+    pub managers: usize,
+    pub crisis_leads: usize,
 }
 
-/// The crisis log's entry for a step taken.
-pub fn log_text(
-    step: EscalationStep,
-    recipient_name: &str,
-    reference: &str,
-    told: usize,
-) -> String {
+/// The crisis log's entry for a step taken about one recipient.
+pub fn log_text(step: EscalationStep, recipient_name: &str, reference: &str, told: Told) -> String {
     match step {
         EscalationStep::Sms => format!(
             "Eskalering {reference}: {recipient_name} har inte kvitterat pushnotisen; SMS skickas"
         ),
-        EscalationStep::Managers if told == 0 => format!(
-            "Eskalering {reference}: {recipient_name} har inte kvitterat; ingen enhetschef med telefon att meddela"
+        EscalationStep::Managers if told.managers > 0 => format!(
+            "Eskalering {reference}: {recipient_name} har inte kvitterat; {} enhetschef(er) meddelade",
+            told.managers
+        ),
+        EscalationStep::Managers if told.crisis_leads > 0 => format!(
+            "Eskalering {reference}: {recipient_name} har inte kvitterat; ingen enhetschef att meddela, {} i krisledningen meddelade",
+            told.crisis_leads
         ),
         EscalationStep::Managers => format!(
-            "Eskalering {reference}: {recipient_name} har inte kvitterat; {told} enhetschef(er) meddelade"
+            "Eskalering {reference}: {recipient_name} har inte kvitterat; ingen enhetschef eller krisledare att meddela"
         ),
         EscalationStep::None => format!("Eskalering {reference}: {recipient_name}"),
     }
@@ -273,14 +389,113 @@ mod tests {
     }
 
     #[test]
+    fn the_crisis_leads_are_due_a_period_after_the_managers() {
+        assert_eq!(plan().crisis_leads_due(at(0)), at(90));
+    }
+
+    #[test]
+    fn a_recipient_without_a_reachable_manager_goes_to_the_crisis_leads() {
+        assert_eq!(managers_step_goes_to(0), ManagersStepGoesTo::CrisisLeads);
+        assert_eq!(managers_step_goes_to(2), ManagersStepGoesTo::UnitManagers);
+    }
+
+    #[test]
     fn the_managers_read_who_and_which_message() {
+        let internal = Confidentiality::INTERNAL;
+        for channel in [disclosure::Channel::Sms, disclosure::Channel::Push] {
+            assert_eq!(
+                escalation_notice(
+                    NoticeAbout::One("Karin Ek"),
+                    "M42",
+                    internal,
+                    channel,
+                    false
+                ),
+                "Karin Ek har inte kvitterat M42"
+            );
+            assert_eq!(
+                escalation_notice(NoticeAbout::One("Karin Ek"), "M42", internal, channel, true),
+                "Karin Ek has not acknowledged M42"
+            );
+        }
+    }
+
+    #[test]
+    fn a_notice_about_a_confidential_message_says_only_the_reference() {
+        let names = ["Karin Ek".to_owned()];
+        for level in [
+            Confidentiality::SENSITIVE,
+            Confidentiality::STRICTLY_CONFIDENTIAL,
+        ] {
+            for channel in [disclosure::Channel::Sms, disclosure::Channel::Push] {
+                for about in [
+                    NoticeAbout::One("Karin Ek"),
+                    NoticeAbout::StillUnacknowledged(&names),
+                ] {
+                    let swedish = escalation_notice(about, "M42", level, channel, false);
+                    assert_eq!(
+                        swedish,
+                        "Eskalering: M42 är inte kvitterat av alla. Öppna Reserv."
+                    );
+                    let english = escalation_notice(about, "M42", level, channel, true);
+                    assert!(
+                        english.contains("M42") && !english.contains("Karin"),
+                        "{english}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_crisis_leads_read_the_first_names_and_how_many_more() {
+        let few = ["Karin Ek".to_owned(), "Per Olsson".to_owned()];
         assert_eq!(
-            managers_notice("Karin Ek", "M42", false),
-            "Karin Ek har inte kvitterat M42"
+            escalation_notice(
+                NoticeAbout::StillUnacknowledged(&few),
+                "M42",
+                Confidentiality::PUBLIC,
+                disclosure::Channel::Sms,
+                false
+            ),
+            "2 har fortfarande inte kvitterat M42: Karin Ek, Per Olsson"
+        );
+        let many: Vec<String> = (1..=8).map(|n| format!("Person {n}")).collect();
+        assert_eq!(
+            escalation_notice(
+                NoticeAbout::StillUnacknowledged(&many),
+                "M42",
+                Confidentiality::INTERNAL,
+                disclosure::Channel::Push,
+                true
+            ),
+            "8 still have not acknowledged M42: Person 1, Person 2, Person 3, Person 4, Person 5 and 3 more"
         );
         assert_eq!(
-            managers_notice("Karin Ek", "M42", true),
-            "Karin Ek has not acknowledged M42"
+            crisis_leads_log_text("M42", &few, 3),
+            "Eskalering M42: 2 har fortfarande inte kvitterat (Karin Ek, Per Olsson); 3 i krisledningen meddelade"
+        );
+    }
+
+    #[test]
+    fn the_log_says_who_was_told_at_the_managers_step() {
+        let managers = Told {
+            managers: 1,
+            crisis_leads: 0,
+        };
+        let leads = Told {
+            managers: 0,
+            crisis_leads: 2,
+        };
+        let step = EscalationStep::Managers;
+        assert!(log_text(step, "Anna", "M1", managers).ends_with("1 enhetschef(er) meddelade"));
+        assert!(
+            log_text(step, "Anna", "M1", leads)
+                .ends_with("ingen enhetschef att meddela, 2 i krisledningen meddelade")
+        );
+        assert!(
+            log_text(step, "Anna", "M1", Told::default())
+                .ends_with("ingen enhetschef eller krisledare att meddela")
         );
     }
 }

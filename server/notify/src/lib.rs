@@ -24,7 +24,9 @@ mod worker;
 pub use error::{NotifyError, Result};
 pub use signature::{callback_token_matches, verify_twilio_signature};
 pub use webhooks::{WebhookSettings, sms_webhooks};
-pub use worker::{CLAIM_BATCH, DEFAULT_LEASE_SECONDS, DeliveryWorker, retry_delay};
+pub use worker::{
+    CLAIM_BATCH, DEFAULT_LEASE_SECONDS, DeliveryWorker, SEND_CONCURRENCY, retry_delay,
+};
 
 /// The HTTP client providers are called with: a send that hangs longer than 30 s is
 /// retried rather than waited for.

@@ -12,8 +12,9 @@ use crate::{NotifyError, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use reserv_store::PushTarget;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use web_push_native::jwt_simple::algorithms::{
     ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
 };
@@ -23,6 +24,10 @@ use web_push_native::{Auth, WebPushBuilder};
 
 /// How long a VAPID signature is valid; push services refuse more than 24 hours.
 const SIGNATURE_VALIDITY: Duration = Duration::from_secs(12 * 60 * 60);
+/// How long one signature is sent to a push service before a fresh one is made: well
+/// inside its validity, so that it never expires on the way. Signing per message was
+/// the larger part of a push's cost, and RFC 8292 lets a token be reused.
+const SIGNATURE_REUSE: Duration = Duration::from_secs(60 * 60);
 
 /// The server's VAPID key pair.
 #[derive(Clone)]
@@ -95,6 +100,8 @@ pub enum PushError {
 pub struct PushClient {
     http: reqwest::Client,
     settings: PushSettings,
+    /// The `Authorization` header per push service origin, with when it was signed.
+    signatures: Mutex<HashMap<String, (Instant, reqwest::header::HeaderValue)>>,
 }
 
 impl PushClient {
@@ -107,6 +114,7 @@ impl PushClient {
         Ok(Self {
             http: crate::http_client()?,
             settings,
+            signatures: Mutex::new(HashMap::new()),
         })
     }
 
@@ -193,9 +201,10 @@ impl PushClient {
 }
 
 impl PushClient {
-    /// `vapid t=JWT, k=KEY` (RFC 8292): an ES256 token for the endpoint's origin. The
-    /// crate's own signer leaves a non-default port out of the audience, which push
-    /// services on such ports refuse; the origin here keeps it.
+    /// `vapid t=JWT, k=KEY` (RFC 8292): an ES256 token for the endpoint's origin,
+    /// signed at most once per [`SIGNATURE_REUSE`] per origin. The crate's own signer
+    /// leaves a non-default port out of the audience, which push services on such ports
+    /// refuse; the origin here keeps it.
     fn vapid_authorization(
         &self,
         endpoint: &axum::http::Uri,
@@ -211,8 +220,17 @@ impl PushClient {
         } else {
             format!("{scheme}://{authority}")
         };
+        let mut signatures = self
+            .signatures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((signed, header)) = signatures.get(&origin)
+            && signed.elapsed() < SIGNATURE_REUSE
+        {
+            return Ok(header.clone());
+        }
         let claims = Claims::create(SIGNATURE_VALIDITY.into())
-            .with_audience(origin)
+            .with_audience(origin.clone())
             .with_subject(&self.settings.subject);
         let token = self
             .settings
@@ -220,9 +238,12 @@ impl PushClient {
             .0
             .sign(claims)
             .map_err(|error| error.to_string())?;
-        format!("vapid t={token}, k={}", self.public_key_base64url())
-            .parse()
-            .map_err(|_| "the signature is not a header value".to_owned())
+        let header: reqwest::header::HeaderValue =
+            format!("vapid t={token}, k={}", self.public_key_base64url())
+                .parse()
+                .map_err(|_| "the signature is not a header value".to_owned())?;
+        signatures.insert(origin, (Instant::now(), header.clone()));
+        Ok(header)
     }
 }
 

@@ -4,26 +4,34 @@
 //! with the reason; a copy still failing after [`MAX_ATTEMPTS`] is given up. Each round
 //! also takes the escalation steps due for unacknowledged messages, by the store's clock.
 
-use crate::Result;
 use crate::failover::SmsProviders;
 use crate::provider::SendError;
 use crate::push::{PushClient, PushError};
+use crate::{NotifyError, Result};
 use chrono::Duration;
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use rand::Rng;
 use reserv_domain::messages::Channel;
-use reserv_store::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
-use std::collections::HashMap;
+use reserv_store::{OutboxItem, OutboxWorker, SendOutcome};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
 
 /// Attempts before a copy counts as failed.
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claim holds a copy unless configured (`outbox.lease_seconds`): longer than
 /// any send takes, short enough that a killed process's copies go out again soon.
 pub const DEFAULT_LEASE_SECONDS: u32 = 120;
-/// Copies claimed at once: also the most a process killed mid-send can leave sent but
-/// unrecorded, and so the most duplicates such a crash causes.
+/// Copies claimed at once unless set with [`DeliveryWorker::with_claim_batch`]. The next
+/// batch is claimed while one sends, but never more than twice this unrecorded: the
+/// most a process killed mid-send can leave sent but unrecorded, and so the most
+/// duplicates such a crash causes.
 pub const CLAIM_BATCH: u64 = 50;
+/// Sends in flight at once, across claimed batches.
+pub const SEND_CONCURRENCY: usize = 50;
+/// The most outcomes one recording writes (a statement per thousand).
+const RECORD_AT_MOST: usize = 2000;
 
 /// The wait before attempt `attempt + 1`: 5 s doubling per attempt up to 15 minutes,
 /// spread by `jitter` (0.5–1.5) so that retries after an outage do not all arrive at once.
@@ -40,6 +48,8 @@ pub struct DeliveryWorker {
     sms: Option<Arc<SmsProviders>>,
     push: Option<Arc<PushClient>>,
     lease: Duration,
+    claim_batch: u64,
+    lost_leases: AtomicU64,
 }
 
 impl DeliveryWorker {
@@ -53,6 +63,8 @@ impl DeliveryWorker {
             sms: Some(Arc::new(sms)),
             push: None,
             lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
+            claim_batch: CLAIM_BATCH,
+            lost_leases: AtomicU64::new(0),
         }
     }
 
@@ -63,6 +75,8 @@ impl DeliveryWorker {
             sms: None,
             push: Some(Arc::new(push)),
             lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
+            claim_batch: CLAIM_BATCH,
+            lost_leases: AtomicU64::new(0),
         }
     }
 
@@ -78,6 +92,14 @@ impl DeliveryWorker {
         Self { lease, ..self }
     }
 
+    /// Claims `claim_batch` copies at once instead of [`CLAIM_BATCH`].
+    pub fn with_claim_batch(self, claim_batch: u64) -> Self {
+        Self {
+            claim_batch: claim_batch.max(1),
+            ..self
+        }
+    }
+
     /// The channels this worker claims copies of.
     fn channels(&self) -> Vec<Channel> {
         let mut channels = Vec::new();
@@ -90,55 +112,134 @@ impl DeliveryWorker {
         channels
     }
 
-    /// Takes the escalation steps due, then claims and sends one batch; answers how
-    /// many steps and copies it handled. Escalating first lets an SMS it queues go out
-    /// in the same round.
+    /// Takes the escalation steps due, then delivers every copy due (see
+    /// [`DeliveryWorker::deliver_due`]); answers how many steps and copies it handled.
+    /// Escalating first lets an SMS it queues go out in the same round.
     pub async fn run_once(&self) -> Result<usize> {
         let escalated = self.outbox.escalate_unacknowledged().await?;
         let channels = self.channels();
         if channels.is_empty() {
             return Ok(escalated);
         }
-        let items = self
-            .outbox
-            .claim_outbox_batch_of(&channels, CLAIM_BATCH, self.lease)
-            .await?;
-        let push_destinations: Vec<&str> = items
-            .iter()
-            .filter(|item| item.channel == Channel::Push)
-            .filter_map(|item| item.destination.as_deref())
-            .collect();
-        let browsers = self.outbox.push_targets(&push_destinations).await?;
-        // Sent concurrently: the pool's rate limit, not this loop, paces them.
-        let delivered = join_all(items.iter().map(|item| self.deliver(item, &browsers))).await;
-        let handled = items.len();
-        let mut outcomes = Vec::with_capacity(handled);
-        let mut pushed_to = Vec::new();
-        // A copy whose delivery failed in our own database keeps its lease and goes out
-        // again when it runs out; the others' outcomes are recorded all the same, so
-        // that one error does not send the whole batch twice.
-        let mut first_error = None;
-        for (item, delivery) in items.into_iter().zip(delivered) {
-            let (outcome, browser) = match delivery {
-                Ok(delivery) => delivery,
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                    continue;
+        Ok(escalated + self.deliver_due(&channels).await?)
+    }
+
+    /// Claims, sends and records until no copy of `channels` is due, as a pipeline:
+    /// the next batch is claimed while the current one sends, up to
+    /// [`SEND_CONCURRENCY`] sends are in flight across batches, and the outcomes are
+    /// recorded, while the sends go on, in one statement for all that finished since the
+    /// last recording. Answers how many copies it claimed.
+    ///
+    /// A copy whose delivery failed in our own database keeps its lease and goes out
+    /// again when it runs out; the others' outcomes are recorded all the same, so that
+    /// one error does not send everything twice. When recording fails, no more is
+    /// claimed, and what was claimed goes out again after its lease.
+    async fn deliver_due(&self, channels: &[Channel]) -> Result<usize> {
+        let (claimed_sender, claimed) = mpsc::channel::<Vec<OutboxItem>>(1);
+        let (finished_sender, mut finished) = mpsc::unbounded_channel();
+        let recording_failed = &AtomicBool::new(false);
+        // Copies claimed and not yet recorded: a claim waits until the recorder has
+        // caught up, so that a crash leaves at most two batches to go out again.
+        let batch_size = usize::try_from(self.claim_batch)
+            .unwrap_or(usize::MAX)
+            .min(1 << 20);
+        let unrecorded = &Semaphore::new(2 * batch_size);
+        let claiming = async move {
+            let mut claimed_count = 0;
+            while !recording_failed.load(Ordering::Relaxed) {
+                let Ok(room) = unrecorded.acquire_many(batch_size as u32).await else {
+                    break;
+                };
+                room.forget();
+                let batch = self
+                    .outbox
+                    .claim_outbox_batch_of(channels, self.claim_batch, self.lease)
+                    .await?;
+                unrecorded.add_permits(batch_size - batch.len());
+                claimed_count += batch.len();
+                if batch.is_empty() || claimed_sender.send(batch).await.is_err() {
+                    break;
                 }
-            };
-            if !matches!(outcome, SendOutcome::Accepted { .. }) {
-                // The reason stays on the row: a provider's text may quote the number.
-                tracing::warn!(outbox_id = item.id, message = %item.message_id, channel = %item.channel, "a copy was not sent");
             }
-            pushed_to.extend(browser);
-            outcomes.push((item, outcome));
-        }
-        self.outbox.record_push_successes(&pushed_to).await?;
-        self.outbox.record_sends(outcomes).await?;
-        match first_error {
+            drop(claimed_sender);
+            Ok::<_, NotifyError>(claimed_count)
+        };
+        let sending = async move {
+            // Sent concurrently: the sender pool's rate limit, not this loop, paces them.
+            ReceiverStream::new(claimed)
+                .flat_map(futures_util::stream::iter)
+                .map(|item| async move {
+                    let delivery = self.deliver(&item).await;
+                    (item, delivery)
+                })
+                .buffer_unordered(SEND_CONCURRENCY)
+                .for_each(|finished| {
+                    // The recorder outlives the sends; a send after it stopped stays
+                    // leased and goes out again.
+                    let _ = finished_sender.send(finished);
+                    std::future::ready(())
+                })
+                .await;
+            drop(finished_sender);
+        };
+        let recording = async move {
+            let mut first_error = None;
+            let mut batch = Vec::new();
+            while finished.recv_many(&mut batch, RECORD_AT_MOST).await > 0 {
+                let handled = batch.len();
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for (item, delivery) in batch.drain(..) {
+                    match delivery {
+                        Ok(outcome) => {
+                            if !matches!(outcome, SendOutcome::Accepted { .. }) {
+                                // The reason stays on the row: a provider's text may
+                                // quote the number.
+                                tracing::warn!(outbox_id = item.id, message = %item.message_id, channel = %item.channel, "a copy was not sent");
+                            }
+                            outcomes.push((item, outcome));
+                        }
+                        Err(error) => {
+                            first_error.get_or_insert(error);
+                        }
+                    }
+                }
+                if !recording_failed.load(Ordering::Relaxed) {
+                    match self.outbox.record_sends(outcomes).await {
+                        Ok(recorded) => self.note_lost_leases(&recorded.lost_leases),
+                        Err(error) => {
+                            recording_failed.store(true, Ordering::Relaxed);
+                            first_error.get_or_insert(error.into());
+                        }
+                    }
+                }
+                unrecorded.add_permits(handled);
+            }
+            first_error
+        };
+        let (claimed, (), failed) = tokio::join!(claiming, sending, recording);
+        match failed {
             Some(error) => Err(error),
-            None => Ok(escalated + handled),
+            None => claimed,
         }
+    }
+
+    /// Copies claimed by this worker whose outcome it has recorded nowhere because
+    /// their lease ran out mid-send and another claim took them, since it started.
+    pub fn lost_leases(&self) -> u64 {
+        self.lost_leases.load(Ordering::Relaxed)
+    }
+
+    /// Logs and counts outcomes not recorded: the send took longer than the lease
+    /// (`outbox.lease_seconds`), so the copy may have gone out twice.
+    fn note_lost_leases(&self, outbox_ids: &[i64]) {
+        for outbox_id in outbox_ids {
+            tracing::warn!(
+                outbox_id,
+                "a copy's lease ran out before its outcome was recorded; another claim took it and its outcome stands (is outbox.lease_seconds shorter than a send?)"
+            );
+        }
+        self.lost_leases
+            .fetch_add(outbox_ids.len() as u64, Ordering::Relaxed);
     }
 
     /// Runs until `shutdown` resolves, polling every second when the outbox is empty.
@@ -161,16 +262,11 @@ impl DeliveryWorker {
         }
     }
 
-    /// Sends one copy; answers the outcome and, for a push accepted, the browser's
-    /// subscription.
-    async fn deliver(
-        &self,
-        item: &OutboxItem,
-        browsers: &HashMap<String, PushTarget>,
-    ) -> Result<(SendOutcome, Option<i64>)> {
+    /// Sends one copy; answers the outcome.
+    async fn deliver(&self, item: &OutboxItem) -> Result<SendOutcome> {
         Ok(match item.channel {
-            Channel::Sms => (self.deliver_sms(item).await, None),
-            Channel::Push => self.deliver_push(item, browsers).await?,
+            Channel::Sms => self.deliver_sms(item).await,
+            Channel::Push => self.deliver_push(item).await?,
         })
     }
 
@@ -191,38 +287,24 @@ impl DeliveryWorker {
 
     /// Pushes to the browser the copy names. A browser its push service calls gone is
     /// removed, so that later messages do not try it again.
-    async fn deliver_push(
-        &self,
-        item: &OutboxItem,
-        browsers: &HashMap<String, PushTarget>,
-    ) -> Result<(SendOutcome, Option<i64>)> {
-        let target = item
-            .destination
-            .as_deref()
-            .and_then(|destination| browsers.get(destination));
-        let (Some(push), Some(target)) = (&self.push, target) else {
-            return Ok((
-                SendOutcome::Permanent {
-                    reason: "the browser's push subscription was removed before sending".into(),
-                },
-                None,
-            ));
+    async fn deliver_push(&self, item: &OutboxItem) -> Result<SendOutcome> {
+        let (Some(push), Some(target)) = (&self.push, &item.push_target) else {
+            return Ok(SendOutcome::Permanent {
+                reason: "the browser's push subscription was removed before sending".into(),
+            });
         };
         Ok(match push.send(target, &item.body).await {
-            Ok(provider_id) => (
-                SendOutcome::Accepted {
-                    provider: "web push".into(),
-                    provider_id,
-                },
-                Some(target.subscription_id),
-            ),
+            Ok(provider_id) => SendOutcome::Accepted {
+                provider: "web push".into(),
+                provider_id,
+            },
             Err(PushError::Gone(reason)) => {
                 self.outbox
                     .remove_expired_push_subscription(target.subscription_id, reason.clone())
                     .await?;
-                (SendOutcome::Permanent { reason }, None)
+                SendOutcome::Permanent { reason }
             }
-            Err(PushError::Send(error)) => (self.failed(item, error), None),
+            Err(PushError::Send(error)) => self.failed(item, error),
         })
     }
 

@@ -442,6 +442,7 @@ impl Store {
                 sent_by_account_id: Set(None),
                 created_at: Set(now),
                 escalate_after_minutes: Set(None),
+                crisis_leads_due_at: Set(None),
             }
             .insert(&tx)
             .await?;

@@ -54,7 +54,7 @@ pub use incidents::{Briefing, IncidentEdit, IncidentFilter};
 pub use message_drafts::DraftSettings;
 pub use messages::{DeliveryCounts, MessageEstimate, ReceivedMessage, RollCall};
 pub use oidc::{PendingOidcSignIn, ProviderIdentity, ProviderRefusal, ProviderSignIn};
-pub use outbox::{OutboxItem, OutboxWorker, PushTarget, SendOutcome};
+pub use outbox::{OutboxItem, OutboxWorker, PushTarget, RecordedSends, SendOutcome};
 pub use page::{Page, PageRequest};
 pub use passkeys::{PasskeyOptions, PasskeySettings, PasskeySummary};
 pub use passwords::{

@@ -147,6 +147,7 @@ impl Store {
             escalate_after_minutes: Set(message
                 .escalation
                 .map(|plan| i32::try_from(plan.after_minutes()).unwrap_or(i32::MAX))),
+            crisis_leads_due_at: Set(message.escalation.map(|plan| plan.crisis_leads_due(now))),
         }
         .insert(tx)
         .await?;
@@ -709,7 +710,7 @@ pub(crate) struct QueuedCopy {
     pub(crate) body: String,
     pub(crate) idempotency_key: String,
     pub(crate) now: chrono::DateTime<chrono::Utc>,
-    /// On a notice to a manager: the recipient who has not acknowledged.
+    /// On an escalation notice: whom it is about (see `outbox.escalation_about`).
     pub(crate) escalation_about: Option<i64>,
 }
 
@@ -733,6 +734,7 @@ pub(crate) fn queued_copy(copy: QueuedCopy) -> outbox::ActiveModel {
         created_at: Set(copy.now),
         updated_at: Set(copy.now),
         escalation_about: Set(copy.escalation_about),
+        claim_token: Set(None),
     }
 }
 
@@ -800,7 +802,7 @@ async fn queue_push(
 
 /// The browsers of enabled accounts that these people subscribed for push. A disabled
 /// account's browser (someone who left, a lost phone) gets nothing.
-async fn push_devices(
+pub(crate) async fn push_devices(
     db: &impl ConnectionTrait,
     person_ids: impl IntoIterator<Item = i64>,
 ) -> Result<Vec<push_subscriptions::Model>> {

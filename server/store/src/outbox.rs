@@ -4,8 +4,11 @@
 //! The worker is a system principal of its own: it holds an [`OutboxWorker`], which can
 //! claim and record deliveries and nothing else, never an administrator's grants. A
 //! claim is a lease: a process killed mid-send leaves rows whose lease runs out, and the
-//! next claim takes them again. On PostgreSQL claims skip rows another instance holds
-//! (`FOR UPDATE SKIP LOCKED`); on SQLite the one write transaction serialises claims.
+//! next claim takes them again. Each claim writes its own token on the rows it takes,
+//! and an outcome is recorded only under that token: a claim whose lease ran out
+//! mid-send cannot overwrite the outcome of the claim that took the copy after it. On
+//! PostgreSQL claims skip rows another instance holds (`FOR UPDATE SKIP LOCKED`); on
+//! SQLite the one write transaction serialises claims.
 
 use crate::audit::{Audit, begin_write};
 use crate::entities::{outbox, push_subscriptions, sms_opt_outs};
@@ -19,9 +22,9 @@ use reserv_domain::sms_failover::ActiveSmsProvider;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Statement, Value,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::PoisonError;
 
 /// Takes the copies to numbers that answered STOP out of `rows` and fails them, with
@@ -68,6 +71,127 @@ async fn hold_back_opted_out(
     Ok(held)
 }
 
+/// Outcomes one UPDATE records: seven bound values each, far below SQLite's and
+/// PostgreSQL's limits on bound values in one statement.
+const RECORD_CHUNK: usize = 1000;
+
+/// What [`OutboxWorker::record_sends`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecordedSends {
+    /// Outcomes written.
+    pub recorded: usize,
+    /// Outbox ids of the copies whose outcome was not written, as their claim had
+    /// lost its lease to another.
+    pub lost_leases: Vec<i64>,
+}
+
+/// The browsers the push copies among `rows` name (destination `s17`), by
+/// destination, read in the claim's transaction; a browser removed since is missing.
+async fn push_targets(
+    tx: &impl ConnectionTrait,
+    rows: &[outbox::Model],
+) -> Result<HashMap<String, PushTarget>> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|row| row.channel == Channel::Push.as_str())
+        .filter_map(|row| row.destination.as_deref()?.strip_prefix('s')?.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(push_subscriptions::Entity::find()
+        .filter(push_subscriptions::Column::Id.is_in(ids))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|row| {
+            (
+                format!("s{}", row.id),
+                PushTarget {
+                    subscription_id: row.id,
+                    endpoint: row.endpoint,
+                    p256dh: row.p256dh,
+                    auth: row.auth,
+                },
+            )
+        })
+        .collect())
+}
+
+/// One UPDATE recording `outcomes`, each only where the row still carries the token of
+/// the claim it was sent under; answers the ids recorded. The outcomes travel as a
+/// table of values (a CTE, which SQLite and PostgreSQL both join in `UPDATE … FROM`); a
+/// value an outcome has no say on is NULL and leaves the column as it was.
+fn record_statement(
+    backend: DbBackend,
+    outcomes: &[(OutboxItem, SendOutcome)],
+    now: DateTime<Utc>,
+) -> Statement {
+    let mut values: Vec<Value> = Vec::with_capacity(outcomes.len() * 7 + 1);
+    let placeholder = |value: Value, values: &mut Vec<Value>| {
+        values.push(value);
+        match backend {
+            DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let mut rows = Vec::with_capacity(outcomes.len());
+    for (item, outcome) in outcomes {
+        let (state, provider, provider_id, error, retry_at) = match outcome {
+            SendOutcome::Accepted {
+                provider,
+                provider_id,
+            } => (
+                DeliveryState::Sent,
+                Some(provider.clone()),
+                Some(provider_id.clone()),
+                None,
+                None,
+            ),
+            SendOutcome::Transient { reason, retry_at } => (
+                DeliveryState::Queued,
+                None,
+                None,
+                Some(reason.clone()),
+                Some(*retry_at),
+            ),
+            SendOutcome::Permanent { reason } => (
+                DeliveryState::Failed,
+                None,
+                None,
+                Some(reason.clone()),
+                None,
+            ),
+        };
+        let row = [
+            placeholder(item.id.into(), &mut values),
+            placeholder(item.claim_token.clone().into(), &mut values),
+            placeholder(state.as_str().into(), &mut values),
+            placeholder(provider.into(), &mut values),
+            placeholder(provider_id.into(), &mut values),
+            placeholder(error.into(), &mut values),
+            placeholder(retry_at.into(), &mut values),
+        ];
+        rows.push(format!("({})", row.join(", ")));
+    }
+    let updated_at = placeholder(now.into(), &mut values);
+    let sql = format!(
+        "WITH outcome (outcome_id, outcome_token, outcome_state, outcome_provider, \
+         outcome_provider_id, outcome_error, outcome_retry_at) AS (VALUES {rows}) \
+         UPDATE outbox SET state = outcome.outcome_state, \
+         provider = COALESCE(outcome.outcome_provider, outbox.provider), \
+         provider_id = COALESCE(outcome.outcome_provider_id, outbox.provider_id), \
+         last_error = COALESCE(outcome.outcome_error, outbox.last_error), \
+         next_attempt_at = COALESCE(outcome.outcome_retry_at, outbox.next_attempt_at), \
+         lease_until = NULL, claim_token = NULL, updated_at = {updated_at} \
+         FROM outcome \
+         WHERE outbox.id = outcome.outcome_id AND outbox.claim_token = outcome.outcome_token \
+         RETURNING id",
+        rows = rows.join(", ")
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// One copy to send, as claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
@@ -81,6 +205,12 @@ pub struct OutboxItem {
     pub idempotency_key: String,
     /// Including this one.
     pub attempts: i32,
+    /// The claim this copy was taken under; its outcome is recorded only while the
+    /// row still carries it.
+    pub claim_token: String,
+    /// For a push copy: the browser it goes to, read with the claim; none when the
+    /// subscription was removed since the copy was queued.
+    pub push_target: Option<PushTarget>,
 }
 
 /// What happened to one send.
@@ -198,8 +328,10 @@ impl OutboxWorker {
             self.audit_held_back(&held_back).await?;
             return Ok(Vec::new());
         }
+        let claim_token = format!("{:032x}", rand::random::<u128>());
         outbox::Entity::update_many()
             .col_expr(outbox::Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(outbox::Column::ClaimToken, Expr::value(claim_token.clone()))
             .col_expr(
                 outbox::Column::Attempts,
                 Expr::col(outbox::Column::Attempts).add(1),
@@ -208,133 +340,94 @@ impl OutboxWorker {
             .filter(outbox::Column::Id.is_in(rows.iter().map(|row| row.id)))
             .exec(&tx)
             .await?;
+        let mut browsers = push_targets(&tx, &rows).await?;
         tx.commit().await?;
         self.audit_held_back(&held_back).await?;
         rows.into_iter()
             .map(|row| {
+                let channel = convert::stored(&row.channel, "outbox.channel")?;
+                let push_target = match (channel, row.destination.as_deref()) {
+                    (Channel::Push, Some(destination)) => browsers.remove(destination),
+                    _ => None,
+                };
                 Ok(OutboxItem {
                     id: row.id,
                     message_id: MessageId(row.message_id),
-                    channel: convert::stored(&row.channel, "outbox.channel")?,
+                    channel,
                     destination: row.destination,
                     body: row.body,
                     idempotency_key: row.idempotency_key,
                     attempts: row.attempts + 1,
+                    claim_token: claim_token.clone(),
+                    push_target,
                 })
             })
             .collect()
     }
 
-    /// Records the outcomes of a claimed batch in one transaction, releasing their
-    /// leases: one commit per batch rather than per copy, which on a send to thousands
-    /// is most of the worker's time. A permanent failure is audited with its reason;
-    /// accepted and retried sends are too many to audit one by one and are kept on the
-    /// row.
-    pub async fn record_sends(&self, outcomes: Vec<(OutboxItem, SendOutcome)>) -> Result<()> {
+    /// Records the outcomes of claimed copies, releasing their leases, and notes on the
+    /// browsers reached that their push service accepted a message, in one
+    /// transaction and one UPDATE per [`RECORD_CHUNK`] copies: a statement per copy was
+    /// most of the worker's time on a send to thousands. A copy whose row no longer
+    /// carries its claim's token (its lease ran out and another claim took it) is left
+    /// as the other claim has it or will record it; these are answered, not an error.
+    /// A permanent failure recorded is audited with its reason; accepted and retried
+    /// sends are too many to audit one by one and are kept on the row.
+    pub async fn record_sends(
+        &self,
+        outcomes: Vec<(OutboxItem, SendOutcome)>,
+    ) -> Result<RecordedSends> {
         if outcomes.is_empty() {
-            return Ok(());
+            return Ok(RecordedSends::default());
         }
         let now = self.now();
-        let tx = begin_write(&self.store.db).await?;
-        let mut permanent = Vec::new();
-        for (item, outcome) in outcomes {
-            let mut update = outbox::Entity::update_many()
-                .col_expr(
-                    outbox::Column::LeaseUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
-                .filter(outbox::Column::Id.eq(item.id));
-            match outcome {
-                SendOutcome::Accepted {
-                    provider,
-                    provider_id,
-                } => {
-                    update = update
-                        .col_expr(
-                            outbox::Column::State,
-                            Expr::value(DeliveryState::Sent.as_str()),
-                        )
-                        .col_expr(outbox::Column::ProviderId, Expr::value(provider_id))
-                        .col_expr(outbox::Column::Provider, Expr::value(provider));
-                }
-                SendOutcome::Transient { reason, retry_at } => {
-                    update = update
-                        .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
-                        .col_expr(outbox::Column::LastError, Expr::value(reason));
-                }
-                SendOutcome::Permanent { reason } => {
-                    update = update
-                        .col_expr(
-                            outbox::Column::State,
-                            Expr::value(DeliveryState::Failed.as_str()),
-                        )
-                        .col_expr(outbox::Column::LastError, Expr::value(reason.clone()));
-                    permanent.push((item.message_id, reason));
-                }
+        let db = &self.store.db;
+        let backend = db.get_database_backend();
+        let tx = begin_write(db).await?;
+        let mut recorded_ids = HashSet::new();
+        for chunk in outcomes.chunks(RECORD_CHUNK) {
+            let statement = record_statement(backend, chunk, now);
+            for row in tx.query_all_raw(statement).await? {
+                recorded_ids.insert(row.try_get::<i64>("", "id")?);
             }
-            update.exec(&tx).await?;
         }
-        tx.commit().await?;
-        for (message_id, reason) in permanent {
-            self.store
-                .record_alone(
-                    &self.principal,
-                    &Audit::new("delivery_failed", "message").on(message_id),
-                    reserv_domain::audit::AuditOutcome::Failed,
-                    Some(reason),
+        let pushed_to: Vec<i64> = outcomes
+            .iter()
+            .filter(|(item, outcome)| {
+                recorded_ids.contains(&item.id) && matches!(outcome, SendOutcome::Accepted { .. })
+            })
+            .filter_map(|(item, _)| Some(item.push_target.as_ref()?.subscription_id))
+            .collect();
+        if !pushed_to.is_empty() {
+            push_subscriptions::Entity::update_many()
+                .col_expr(
+                    push_subscriptions::Column::LastSuccess,
+                    Expr::value(Some(now)),
                 )
+                .filter(push_subscriptions::Column::Id.is_in(pushed_to))
+                .exec(&tx)
                 .await?;
         }
-        Ok(())
-    }
-
-    /// The browsers the push copies among `destinations` (`s17`) name, by destination,
-    /// read at once for a claimed batch; a browser removed since is missing.
-    pub async fn push_targets(
-        &self,
-        destinations: &[&str],
-    ) -> Result<std::collections::HashMap<String, PushTarget>> {
-        let ids: Vec<i64> = destinations
-            .iter()
-            .filter_map(|destination| destination.strip_prefix('s')?.parse().ok())
-            .collect();
-        if ids.is_empty() {
-            return Ok(std::collections::HashMap::new());
+        tx.commit().await?;
+        let mut recorded = RecordedSends::default();
+        for (item, outcome) in outcomes {
+            if !recorded_ids.contains(&item.id) {
+                recorded.lost_leases.push(item.id);
+                continue;
+            }
+            recorded.recorded += 1;
+            if let SendOutcome::Permanent { reason } = outcome {
+                self.store
+                    .record_alone(
+                        &self.principal,
+                        &Audit::new("delivery_failed", "message").on(item.message_id),
+                        reserv_domain::audit::AuditOutcome::Failed,
+                        Some(reason),
+                    )
+                    .await?;
+            }
         }
-        Ok(push_subscriptions::Entity::find()
-            .filter(push_subscriptions::Column::Id.is_in(ids))
-            .all(&self.store.db)
-            .await?
-            .into_iter()
-            .map(|row| {
-                (
-                    format!("s{}", row.id),
-                    PushTarget {
-                        subscription_id: row.id,
-                        endpoint: row.endpoint,
-                        p256dh: row.p256dh,
-                        auth: row.auth,
-                    },
-                )
-            })
-            .collect())
-    }
-
-    /// Notes that push services accepted messages for the browsers `subscription_ids`.
-    pub async fn record_push_successes(&self, subscription_ids: &[i64]) -> Result<()> {
-        if subscription_ids.is_empty() {
-            return Ok(());
-        }
-        push_subscriptions::Entity::update_many()
-            .col_expr(
-                push_subscriptions::Column::LastSuccess,
-                Expr::value(Some(self.now())),
-            )
-            .filter(push_subscriptions::Column::Id.is_in(subscription_ids.iter().copied()))
-            .exec(&self.store.db)
-            .await?;
-        Ok(())
+        Ok(recorded)
     }
 
     /// Removes a browser subscription its push service says is gone (HTTP 404 or 410:

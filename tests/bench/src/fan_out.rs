@@ -25,6 +25,12 @@ use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, Value};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use web_push_native::WebPushBuilder;
+use web_push_native::jwt_simple::{
+    self,
+    algorithms::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair},
+    claims::Claims,
+};
 use web_push_native::p256::SecretKey;
 use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
 
@@ -35,6 +41,7 @@ const ROWS_PER_INSERT: usize = 500;
 
 pub struct Shape {
     pub recipients: usize,
+    pub claim_batch: u64,
 }
 
 pub async fn run(shape: &Shape) -> anyhow::Result<()> {
@@ -46,13 +53,14 @@ pub async fn run(shape: &Shape) -> anyhow::Result<()> {
         shape.recipients * 2
     );
     println!(
-        "  delivery: the outbox worker in process (claims of {}, sent concurrently, each outcome recorded), SMS to a Twilio-compatible mock and push (RFC 8291 encrypted, VAPID signed) to a push service mock, both on loopback answering at once; no rate limit",
-        reserv_notify::CLAIM_BATCH
+        "  delivery: the outbox worker in process (claims of {}, the next claimed while one sends, {} sends in flight, outcomes recorded as they finish), SMS to a Twilio-compatible mock and push (RFC 8291 encrypted, VAPID signed) to a push service mock, both on loopback answering at once; no rate limit",
+        shape.claim_batch,
+        reserv_notify::SEND_CONCURRENCY
     );
     println!(
-        "  comparison: the same {} requests to the same mocks from a bare reqwest loop, {} at a time",
+        "  comparison: the same {} requests to the same mocks from a bare reqwest loop, {} at a time, doing the work the protocols need and nothing of Reserv's: each push payload encrypted for its browser (RFC 8291: a fresh key pair, ECDH, HKDF, AES-GCM), one VAPID signature for the push service reused, each SMS a form with Basic auth",
         shape.recipients * 2,
-        reserv_notify::CLAIM_BATCH
+        reserv_notify::SEND_CONCURRENCY
     );
     measure("SQLite (embedded file)", None, shape).await?;
     if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
@@ -75,7 +83,10 @@ async fn measure(label: &str, database_url: Option<String>, shape: &Shape) -> an
     let store = open_store(&config).await?;
     let (mocks, counted) = mocks().await?;
     let generating = Instant::now();
-    let browser = SecretKey::from_slice(&rand::random::<[u8; 32]>())?;
+    let browser = Browser {
+        key: SecretKey::from_slice(&rand::random::<[u8; 32]>())?,
+        auth: rand::random(),
+    };
     directory(&store, &config, &mocks.push, &browser, shape.recipients).await?;
     println!(
         "\n{label}\n  generated in {:.1} s",
@@ -125,7 +136,8 @@ async fn measure(label: &str, database_url: Option<String>, shape: &Shape) -> an
         key: VapidKey::generate(),
         subject: "mailto:bench@example.se".into(),
         ttl: Duration::from_secs(3600),
-    })?);
+    })?)
+    .with_claim_batch(shape.claim_batch);
     let delivering = Instant::now();
     let mut handled = 0;
     loop {
@@ -148,7 +160,7 @@ async fn measure(label: &str, database_url: Option<String>, shape: &Shape) -> an
     );
 
     counted.store(0, Ordering::Relaxed);
-    let bare = bare_loop(&mocks, shape.recipients).await?;
+    let bare = bare_loop(&mocks, &browser, shape.recipients).await?;
     let received = counted.load(Ordering::Relaxed);
     anyhow::ensure!(
         received == copies,
@@ -169,6 +181,13 @@ async fn measure(label: &str, database_url: Option<String>, shape: &Shape) -> an
 struct Mocks {
     sms: String,
     push: String,
+}
+
+/// The browser every staff member subscribed from: one key pair and secret for all,
+/// since the mock does not decrypt.
+struct Browser {
+    key: SecretKey,
+    auth: [u8; 16],
 }
 
 /// The SMS provider and the push service, answering every request at once as accepted
@@ -218,15 +237,15 @@ async fn serve(app: axum::Router) -> anyhow::Result<String> {
     Ok(base)
 }
 
-/// `count` staff members with mobile numbers, each with a browser subscribed to push
-/// (one key pair for all: the mock does not decrypt). The subscriptions are written by
+/// `count` staff members with mobile numbers, each with a browser subscribed to push.
+/// The subscriptions are written by
 /// SQL under one account, since registering them one by one would need an account per
 /// person and is not what is measured.
 async fn directory(
     store: &Store,
     config: &Config,
     push_base: &str,
-    browser: &SecretKey,
+    browser: &Browser,
     count: usize,
 ) -> anyhow::Result<()> {
     let operator = Principal::operator("fan-out bench");
@@ -264,8 +283,8 @@ async fn directory(
         people.push(person.id.0);
     }
     let base64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let p256dh = base64url.encode(browser.public_key().to_encoded_point(false).as_bytes());
-    let auth = base64url.encode(rand::random::<[u8; 16]>());
+    let p256dh = base64url.encode(browser.key.public_key().to_encoded_point(false).as_bytes());
+    let auth = base64url.encode(browser.auth);
     let url = match &config.database_url {
         Some(url) => url.clone(),
         None => format!("sqlite://{}", config.data_dir.join("reserv.db").display()),
@@ -306,17 +325,38 @@ async fn directory(
 }
 
 /// The same requests as the worker's, from a plain reqwest client with the worker's
-/// concurrency: SMS forms with Basic auth, and push bodies of an encrypted payload's size.
-async fn bare_loop(mocks: &Mocks, count: usize) -> anyhow::Result<Duration> {
+/// concurrency, doing what the protocols need and nothing else: SMS forms with Basic
+/// auth; push payloads of the worker's shape, each encrypted for the browser (RFC
+/// 8291), with one VAPID signature (RFC 8292) for the push service, as a client may
+/// reuse it until it expires.
+async fn bare_loop(mocks: &Mocks, browser: &Browser, count: usize) -> anyhow::Result<Duration> {
     let http = reqwest::Client::new();
     let sms_url = format!("{}/2010-04-01/Accounts/{ACCOUNT}/Messages.json", mocks.sms);
-    // An aes128gcm record of this body: 86 bytes of header and key, 17 of padding and tag.
-    let push_body = vec![0_u8; BODY.len() + 103];
+    let payload = serde_json::json!({
+        "messageId": "1",
+        "reference": "M1",
+        "title": "Meddelande från krisledningen",
+        "body": BODY,
+    })
+    .to_string();
+    let browser_key = browser.key.public_key();
+    let browser_auth = web_push_native::Auth::clone_from_slice(&browser.auth);
     let started = Instant::now();
+    let vapid = ES256KeyPair::generate();
+    let claims = Claims::create(jwt_simple::prelude::Duration::from_hours(12))
+        .with_audience(mocks.push.clone())
+        .with_subject("mailto:bench@example.se");
+    let authorization = format!(
+        "vapid t={}, k={}",
+        vapid.sign(claims)?,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(vapid.public_key().public_key().to_bytes_uncompressed())
+    );
     let requests = (0..count * 2).map(|number| {
         let http = &http;
         let sms_url = &sms_url;
-        let push_body = &push_body;
+        let payload = &payload;
+        let authorization = &authorization;
         async move {
             let response = if number % 2 == 0 {
                 http.post(sms_url)
@@ -329,19 +369,21 @@ async fn bare_loop(mocks: &Mocks, count: usize) -> anyhow::Result<Duration> {
                     .send()
                     .await
             } else {
-                http.post(format!("{}/push/{number}", mocks.push))
-                    .header("content-encoding", "aes128gcm")
-                    .header("ttl", "3600")
-                    .header("urgency", "high")
-                    .body(push_body.clone())
-                    .send()
-                    .await
+                let endpoint = format!("{}/push/{number}", mocks.push).parse()?;
+                let request = WebPushBuilder::new(endpoint, browser_key, browser_auth)
+                    .build(payload.as_bytes().to_vec())?;
+                let mut request = reqwest::Request::try_from(request)?;
+                let headers = request.headers_mut();
+                headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
+                headers.insert("ttl", 3600.into());
+                headers.insert("urgency", reqwest::header::HeaderValue::from_static("high"));
+                http.execute(request).await
             };
-            response.and_then(|response| response.error_for_status())
+            Ok::<_, anyhow::Error>(response.and_then(|response| response.error_for_status())?)
         }
     });
-    let mut sent = futures_util::stream::iter(requests)
-        .buffer_unordered(usize::try_from(reserv_notify::CLAIM_BATCH).unwrap_or(50));
+    let mut sent =
+        futures_util::stream::iter(requests).buffer_unordered(reserv_notify::SEND_CONCURRENCY);
     while let Some(outcome) = sent.next().await {
         outcome?;
     }

@@ -77,6 +77,9 @@ enum Bench {
         /// Staff members, each with a phone and a browser subscribed to push.
         #[arg(long, default_value_t = 10_000)]
         recipients: usize,
+        /// Copies the worker claims at once.
+        #[arg(long, default_value_t = reserv_notify::CLAIM_BATCH)]
+        claim_batch: u64,
     },
     /// `/status` against nginx serving the static build of the same page, under wrk.
     StatusPage {
@@ -94,8 +97,15 @@ async fn main() -> anyhow::Result<()> {
     let Cli { bench } = Cli::parse();
     let (seconds, clients, units, log_entries) = match bench {
         Bench::SignIn { logins, burst } => return sign_in::run(logins, burst).await,
-        Bench::FanOut { recipients } => {
-            return fan_out::run(&fan_out::Shape { recipients }).await;
+        Bench::FanOut {
+            recipients,
+            claim_batch,
+        } => {
+            return fan_out::run(&fan_out::Shape {
+                recipients,
+                claim_batch,
+            })
+            .await;
         }
         Bench::StatusPage {
             seconds,

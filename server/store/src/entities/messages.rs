@@ -20,6 +20,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Minutes without acknowledgement before each escalation step; none = no escalation.
     pub escalate_after_minutes: Option<i32>,
+    /// When the crisis leads are to be told who has still not acknowledged; cleared
+    /// once they are.
+    pub crisis_leads_due_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,9 +23,14 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
-    /// On a notice to a unit manager: the recipient who has not acknowledged. The
-    /// roll-call leaves these copies out, as the manager is not the one to be reached.
+    /// On an escalation notice: the recipient who has not acknowledged, for a notice
+    /// about her to a unit manager or a crisis lead; the crisis lead it goes to, for the
+    /// crisis leads' notice about a whole message. The roll-call leaves these copies
+    /// out, as the one told is not the one to be reached.
     pub escalation_about: Option<i64>,
+    /// Set by each claim and cleared with the outcome: an outcome is recorded only
+    /// under the token of the claim that sent it.
+    pub claim_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
