@@ -35,6 +35,7 @@ mod m20261207_000500_message_escalation;
 mod m20261207_000700_clearance_and_traceability;
 mod m20261207_000800_paper_backlog;
 mod m20261207_000900_draft_escalation;
+mod m20261207_001400_change_events_index;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000700_clearance_and_traceability::Migration),
             Box::new(m20261207_000800_paper_backlog::Migration),
             Box::new(m20261207_000900_draft_escalation::Migration),
+            Box::new(m20261207_001400_change_events_index::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Role, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::AccountId;
 use reserv_domain::messages::{Audience, NewMessage};
 use reserv_domain::second_factor::{Factor, Factors};
@@ -129,8 +130,13 @@ impl Store {
             })
         }
         .await;
-        self.finish(tx, who, Audit::new("issue", "emergency_code"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Issue, "emergency_code"),
+            result,
+        )
+        .await
     }
 
     /// Revokes every unused emergency code at once (a sheet lost or seen); returns how
@@ -148,8 +154,13 @@ impl Store {
             Ok(revoked.rows_affected)
         }
         .await;
-        self.finish(tx, who, Audit::new("revoke_all", "emergency_code"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::RevokeAll, "emergency_code"),
+            result,
+        )
+        .await
     }
 
     /// Signs in with a username and one of its emergency codes, into a short
@@ -163,7 +174,7 @@ impl Store {
     ) -> Result<SignedIn> {
         let username = username.trim();
         let mut attempt = attempt_by(username, client_address.clone());
-        let audit = Audit::new("break_glass_sign_in", "account");
+        let audit = Audit::new(AuditAction::BreakGlassSignIn, "account");
         self.throttle_check(&attempt, &audit, username).await?;
         let account = accounts::Entity::find()
             .filter(accounts::Column::Username.eq(username))

@@ -17,6 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::AccountId;
 use reserv_domain::second_factor::{Factor, Factors};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -192,7 +193,7 @@ impl Store {
             Ok(enrolment)
         }
         .await;
-        self.finish(tx, who, audit_of(who, "begin_enrolment"), result)
+        self.finish(tx, who, audit_of(who, AuditAction::BeginEnrolment), result)
             .await
     }
 
@@ -245,7 +246,8 @@ impl Store {
             Ok(codes)
         }
         .await;
-        self.finish(tx, who, audit_of(who, "enrol"), result).await
+        self.finish(tx, who, audit_of(who, AuditAction::Enrol), result)
+            .await
     }
 
     /// Removes the TOTP credential and recovery codes of an account: one's own with a
@@ -289,7 +291,7 @@ impl Store {
             Ok(())
         }
         .await;
-        let audit = Audit::new("remove", "totp");
+        let audit = Audit::new(AuditAction::Remove, "totp");
         let audit = match target {
             Some(target) => audit.on(target),
             None => audit,
@@ -345,7 +347,7 @@ impl Store {
         self.finish(
             tx,
             attempt,
-            Audit::new("sign_in_password", "account").on(account.id),
+            Audit::new(AuditAction::SignInPassword, "account").on(account.id),
             result,
         )
         .await
@@ -382,7 +384,7 @@ impl Store {
         };
         let mut attempt = attempt_by(&account.username, client_address.clone());
         attempt.account_id = Some(AccountId(account.id));
-        let audit = Audit::new("sign_in", "account");
+        let audit = Audit::new(AuditAction::SignIn, "account");
         self.throttle_check(&attempt, &audit, &account.username)
             .await?;
         let factor = {
@@ -413,7 +415,7 @@ impl Store {
         };
         self.sign_in_succeeded(&account.username);
         let audit = match factor {
-            Factor::RecoveryCode => Audit::new("sign_in_recovery_code", "account"),
+            Factor::RecoveryCode => Audit::new(AuditAction::SignInRecoveryCode, "account"),
             _ => audit,
         };
         self.open_session(
@@ -593,7 +595,7 @@ fn own_account(who: &Principal) -> Result<AccountId> {
     })
 }
 
-fn audit_of(who: &Principal, action: &'static str) -> Audit {
+fn audit_of(who: &Principal, action: AuditAction) -> Audit {
     let audit = Audit::new(action, "totp");
     match who.account_id {
         Some(id) => audit.on(id),

@@ -12,6 +12,7 @@ use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{IncidentId, LogEntryId};
 use reserv_domain::incidents::{
     ClientWriteId, IncidentChange, LogEntry, NewLogEntry, PaperNote, ensure_correction_target,
@@ -154,7 +155,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("create", "crisis_log_entry"),
+            Audit::new(AuditAction::Create, "crisis_log_entry"),
             result,
         )
         .await
@@ -193,7 +194,12 @@ impl Store {
             Ok::<_, crate::StoreError>(entry)
         }
         .await?;
-        change.audited(self, who, &Audit::new("create", "crisis_log_entry"), &entry);
+        change.audited(
+            self,
+            who,
+            &Audit::new(AuditAction::Create, "crisis_log_entry"),
+            &entry,
+        );
         change.announce(IncidentChange::LogEntryAdded {
             entry: entry.clone(),
         });
@@ -225,7 +231,12 @@ impl Store {
         }
         touch_open_incident(tx, incident_id, now).await?;
         for entry in &written {
-            change.audited(self, who, &Audit::new("create", "crisis_log_entry"), entry);
+            change.audited(
+                self,
+                who,
+                &Audit::new(AuditAction::Create, "crisis_log_entry"),
+                entry,
+            );
             change.announce(IncidentChange::LogEntryAdded {
                 entry: entry.clone(),
             });
