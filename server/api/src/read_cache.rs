@@ -86,6 +86,10 @@ impl ReadKey {
             (DocumentOperations::Single(operation), None) => Some(operation),
             (DocumentOperations::Single(_), Some(_)) => None,
             (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+            // A lone named operation runs without being named.
+            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+                operations.values().next()
+            }
             (DocumentOperations::Multiple(_), None) => None,
         };
         operation.is_some_and(|operation| operation.node.ty == OperationType::Query)
@@ -207,6 +211,7 @@ mod tests {
     fn only_queries_are_kept() {
         assert!(key("{ me { username } }", None).names_a_query());
         assert!(key("query A { me { username } }", None).names_a_query());
+        assert!(key("query A { me { username } }", Some("A")).names_a_query());
         assert!(!key("mutation { logout }", None).names_a_query());
         assert!(!key("subscription { incidentChanged { id } }", None).names_a_query());
         let both = "query A { me { username } } mutation B { logout }";
