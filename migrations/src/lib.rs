@@ -40,6 +40,7 @@ mod m20261207_001001_emergency_sms_codes;
 mod m20261207_001100_oidc_sign_in;
 mod m20261207_001200_passkeys;
 mod m20261207_001300_claims_and_crisis_lead_escalation;
+mod m20261207_001400_change_events_index;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001200_passkeys::Migration),
             Box::new(m20261207_001100_oidc_sign_in::Migration),
             Box::new(m20261207_001300_claims_and_crisis_lead_escalation::Migration),
+            Box::new(m20261207_001400_change_events_index::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::m20261123_000001_directory::index;
 use chrono::{DateTime, Utc};
-use reserv_domain::audit::{AuditOutcome, AuditRecord, GENESIS_PREVIOUS_HASH};
+use reserv_domain::audit::{AuditAction, AuditOutcome, AuditRecord, GENESIS_PREVIOUS_HASH};
 use reserv_domain::ids::AccountId;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -94,7 +94,7 @@ async fn chain_existing_events(
         at: Utc::now(),
         actor_id: None,
         actor: None,
-        action: "chain_started".into(),
+        action: AuditAction::ChainStarted,
         object_type: "audit_trail".into(),
         object_id: None,
         client_address: None,
@@ -115,7 +115,7 @@ async fn chain_existing_events(
         ),
         [
             genesis.at.into(),
-            genesis.action.clone().into(),
+            genesis.action.as_str().into(),
             genesis.object_type.clone().into(),
             genesis.outcome.as_str().into(),
             genesis.detail.clone().into(),
@@ -132,11 +132,14 @@ async fn chain_existing_events(
             + 1;
         let id: i64 = row.try_get("", "id")?;
         let outcome: String = row.try_get("", "outcome")?;
+        let action: String = row.try_get("", "action")?;
         let record = AuditRecord {
             at: row.try_get::<DateTime<Utc>>("", "at")?,
             actor_id: row.try_get::<Option<i64>>("", "actor_id")?.map(AccountId),
             actor: row.try_get("", "actor")?,
-            action: row.try_get("", "action")?,
+            action: action
+                .parse::<AuditAction>()
+                .map_err(|error| DbErr::Migration(format!("audit event {id}: {error}")))?,
             object_type: row.try_get("", "object_type")?,
             object_id: row.try_get("", "object_id")?,
             client_address: row.try_get("", "client_address")?,

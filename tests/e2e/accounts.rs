@@ -79,7 +79,7 @@ on_every_database! {
             )
             .await?;
         let events = &trail["auditEvents"]["edges"];
-        assert_eq!(events[0]["node"]["action"], "create");
+        assert_eq!(events[0]["node"]["action"], "CREATE");
         assert_eq!(events[0]["node"]["actor"], "enhetschef");
         assert_eq!(events[0]["node"]["outcome"], "SUCCESS");
         assert_eq!(events[0]["node"]["clientAddress"], "127.0.0.1");

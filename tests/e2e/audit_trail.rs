@@ -5,7 +5,7 @@
 use reserv_tests::{Client, TestServer, id_where, on_every_database};
 use serde_json::{Value, json};
 
-const SEARCH: &str = "query($filter_actor: String, $action: String, $objectType: String, $objectId: ID) {
+const SEARCH: &str = "query($filter_actor: String, $action: AuditAction, $objectType: String, $objectId: ID) {
     auditEvents(actor: $filter_actor, action: $action, objectType: $objectType, objectId: $objectId, first: 200) {
         edges { node { id seq action objectType objectId actor outcome detail prevHash hash } }
     }
@@ -67,21 +67,21 @@ on_every_database! {
         assert!(checked > 100, "the demo load is audited: {checked} events");
 
         let admin = server.sign_in_as("admin").await?;
-        let sign_ins = events(&admin, json!({ "filter_actor": "admin", "action": "sign_in" })).await?;
+        let sign_ins = events(&admin, json!({ "filter_actor": "admin", "action": "SIGN_IN" })).await?;
         assert_eq!(sign_ins.len(), 1, "{sign_ins:?}");
         assert_eq!(sign_ins[0]["outcome"], "SUCCESS");
         assert_eq!(sign_ins[0]["hash"].as_str().map(str::len), Some(64));
-        let accounts = events(&admin, json!({ "action": "create", "objectType": "account" })).await?;
+        let accounts = events(&admin, json!({ "action": "CREATE", "objectType": "account" })).await?;
         assert_eq!(accounts.len(), 13, "one event per demo account");
         // Neighbours in the chain point to each other.
         let all = events(&admin, json!({})).await?;
         let genesis = all.iter().find(|event| event["seq"] == 0).ok_or_else(|| anyhow::anyhow!("no genesis"))?;
-        assert_eq!(genesis["action"], "chain_started");
+        assert_eq!(genesis["action"], "CHAIN_STARTED");
         let first = all.iter().find(|event| event["seq"] == 1).ok_or_else(|| anyhow::anyhow!("no first event"))?;
         assert_eq!(first["prevHash"], genesis["hash"]);
 
         let lead = server.sign_in_as("krisledare").await?;
-        assert!(!events(&lead, json!({ "action": "sign_in" })).await?.is_empty(), "crisis leads follow up the log too");
+        assert!(!events(&lead, json!({ "action": "SIGN_IN" })).await?.is_empty(), "crisis leads follow up the log too");
         let worker = server.sign_in_as("underskoterska").await?;
         let (code, _) = worker.error(SEARCH, json!({})).await?;
         assert_eq!(code, "FORBIDDEN");
@@ -92,7 +92,7 @@ on_every_database! {
         let lead = server.sign_in_as("krisledare").await?;
         let sensitive = the_demo_incident(&lead).await?;
         let open = an_open_incident(&lead).await?;
-        let before_reads = events(&lead, json!({ "action": "read", "objectType": "incident", "objectId": sensitive })).await?.len();
+        let before_reads = events(&lead, json!({ "action": "READ", "objectType": "incident", "objectId": sensitive })).await?.len();
 
         let mut jobs = vec![];
         for client in 0..50 {
@@ -121,14 +121,14 @@ on_every_database! {
         }
         assert_eq!(completed, 200);
 
-        let reads = events(&lead, json!({ "action": "read", "objectType": "incident", "objectId": sensitive })).await?.len();
+        let reads = events(&lead, json!({ "action": "READ", "objectType": "incident", "objectId": sensitive })).await?.len();
         assert_eq!(reads - before_reads, 100, "one read event per audited read");
         let log = lead.data("query($id: ID!) { incident(id: $id) { log { id } } }", json!({ "id": open })).await?;
         let entries: Vec<String> = log["incident"]["log"].as_array().cloned().unwrap_or_default().iter()
             .filter_map(|entry| entry["id"].as_str().map(str::to_owned)).collect();
         let mut created = 0;
         for entry in &entries {
-            let found = events(&lead, json!({ "action": "create", "objectType": "crisis_log_entry", "objectId": entry })).await?;
+            let found = events(&lead, json!({ "action": "CREATE", "objectType": "crisis_log_entry", "objectId": entry })).await?;
             assert!(found.len() <= 1, "entry {entry} has {} success events", found.len());
             created += found.len();
         }
@@ -140,7 +140,7 @@ on_every_database! {
     async fn one_request_records_one_read_per_object_naming_what_was_read(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
         let sensitive = the_demo_incident(&lead).await?;
-        let filter = json!({ "action": "read", "objectType": "incident", "objectId": sensitive });
+        let filter = json!({ "action": "READ", "objectType": "incident", "objectId": sensitive });
         let before = events(&lead, filter.clone()).await?.len();
         lead.data(
             "query($id: ID!) { incident(id: $id) { title log { text } tasks { title } } }",
@@ -165,7 +165,7 @@ on_every_database! {
             .filter_map(|version| version["id"].as_str().map(str::to_owned))
             .collect();
         assert!(sensitive.len() >= 2, "the demo has several sensitive plan versions: {sensitive:?}");
-        let reads = events(&lead, json!({ "filter_actor": "krisledare", "action": "read", "objectType": "plan_version" })).await?;
+        let reads = events(&lead, json!({ "filter_actor": "krisledare", "action": "READ", "objectType": "plan_version" })).await?;
         assert_eq!(reads.len(), 1, "one event for the whole list: {reads:?}");
         assert!(reads[0]["objectId"].is_null());
         let detail = reads[0]["detail"].as_str().unwrap_or_default();
@@ -213,7 +213,7 @@ on_every_database! {
             pairs.iter().any(|pair| { let mut pair = pair.clone(); pair.sort(); pair == linked }),
             "the units are exactly one request's pair, not a mix: {linked:?}"
         );
-        let changes = events(&lead, json!({ "action": "set_units", "objectType": "incident", "objectId": incident })).await?;
+        let changes = events(&lead, json!({ "action": "SET_UNITS", "objectType": "incident", "objectId": incident })).await?;
         assert_eq!(changes.iter().filter(|event| event["outcome"] == "SUCCESS").count(), 12);
         assert_chain_intact(&server).await?;
         Ok(())

@@ -400,9 +400,9 @@ on_every_database! {
             })
             .collect();
         let count = |action: &str, outcome: &str| events.iter().filter(|event| event.0 == action && event.2 == outcome).count();
-        assert_eq!(count("record", "SUCCESS"), 4, "{events:?}");
-        assert_eq!(count("set_due", "SUCCESS"), 1, "{events:?}");
-        assert_eq!(count("record", "DENIED"), 2, "{events:?}");
+        assert_eq!(count("RECORD", "SUCCESS"), 4, "{events:?}");
+        assert_eq!(count("SET_DUE", "SUCCESS"), 1, "{events:?}");
+        assert_eq!(count("RECORD", "DENIED"), 2, "{events:?}");
         let others = units.iter().filter(|unit| unit["unit"]["name"] != HEMTJANST_NORR);
         assert!(others.clone().count() > 0 && others.clone().all(|unit| unit["counts"]["left"] == 0 && unit["overdue"] == false), "{view}");
         Ok(())

@@ -20,7 +20,7 @@ const INCIDENTS: &str =
     "{ incidents(first: 50) { edges { node { id title classification { confidentiality } } } } }";
 const ACCOUNTS: &str = "{ accounts(first: 100) { edges { node { id username roles { role clearance raised unit { id } } } } } }";
 const SET_CLEARANCE: &str = "mutation($account: ID!, $role: Role!, $unit: ID, $clearance: Int, $reason: String!) { setGrantClearance(accountId: $account, role: $role, unitId: $unit, clearance: $clearance, reason: $reason) { username roles { role clearance raised } } }";
-const AUDIT: &str = "query($action: String, $type: String) { auditEvents(action: $action, objectType: $type, first: 50) { edges { node { actor action objectId outcome detail } } } }";
+const AUDIT: &str = "query($action: AuditAction, $type: String) { auditEvents(action: $action, objectType: $type, first: 50) { edges { node { actor action objectId outcome detail } } } }";
 const LOWER: &str = "mutation($id: ID!, $reason: String) { updateIncident(id: $id, input: { classification: { confidentiality: 1, integrity: 2, availability: 3, loweringReason: $reason } }) { classification { confidentiality } } }";
 const REPORT: &str = "mutation($input: ReportIncidentInput!) { reportIncident(input: $input) { id title classification { confidentiality integrity availability traceability } } }";
 const ADD_ENTRY: &str = "mutation($id: ID!, $input: LogEntryInput!) { addLogEntry(incidentId: $id, input: $input) { id confidentiality } }";
@@ -88,7 +88,7 @@ on_every_database! {
 
         // Her read of a level-3 plan is in the audit trail under her name.
         let admin = server.sign_in_as("admin").await?;
-        let reads = audit_events(&admin, "read", "plan_version").await?;
+        let reads = audit_events(&admin, "READ", "plan_version").await?;
         assert!(
             reads.iter().any(|event| event["actor"] == "enhetschef-ifo"
                 && event["objectId"] == version_id.as_str()),
@@ -177,7 +177,7 @@ on_every_database! {
         assert!(incident_titles(&worker).await?.iter().any(|title| title == CYBERATTACK));
 
         // The audit trail keeps who raised whose clearance, and why; the refusals too.
-        let events = audit_events(&admin, "set_clearance", "account").await?;
+        let events = audit_events(&admin, "SET_CLEARANCE", "account").await?;
         let outcomes: Vec<&str> = events.iter().filter_map(|event| event["outcome"].as_str()).collect();
         assert_eq!(outcomes.iter().filter(|outcome| **outcome == "SUCCESS").count(), 1, "{events:?}");
         assert!(outcomes.contains(&"DENIED"), "{events:?}");
@@ -299,7 +299,7 @@ on_every_database! {
         assert!(incident_titles(&worker).await?.iter().any(|seen| seen == title));
 
         let admin = server.sign_in_as("admin").await?;
-        let updates = audit_events(&admin, "update", "incident").await?;
+        let updates = audit_events(&admin, "UPDATE", "incident").await?;
         let kept = updates
             .iter()
             .find(|event| event["objectId"] == incident.as_str() && event["outcome"] == "SUCCESS")

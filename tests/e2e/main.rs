@@ -28,6 +28,7 @@ mod playbooks;
 mod protection;
 mod publishing;
 mod reach;
+mod read_cache;
 mod read_path;
 mod routines;
 mod second_factor;

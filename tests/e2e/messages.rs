@@ -260,7 +260,7 @@ on_every_database! {
             let admin = &admin;
             async move {
                 let events = admin.data(
-                    "query($outcome: AuditOutcome) { auditEvents(objectType: \"message\", action: \"send\", outcome: $outcome, first: 100) { edges { node { id } } } }",
+                    "query($outcome: AuditOutcome) { auditEvents(objectType: \"message\", action: SEND, outcome: $outcome, first: 100) { edges { node { id } } } }",
                     json!({ "outcome": outcome }),
                 ).await?;
                 anyhow::Ok(events["auditEvents"]["edges"].as_array().map_or(0, Vec::len))

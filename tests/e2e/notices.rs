@@ -124,10 +124,10 @@ on_every_database! {
             })
             .unwrap_or_default();
         let expected = [
-            ("publish", "kommunikator", "SUCCESS"),
-            ("update", "krisledare", "SUCCESS"),
-            ("withdraw", "kommunikator", "SUCCESS"),
-            ("update", "kommunikator", "FAILED"),
+            ("PUBLISH", "kommunikator", "SUCCESS"),
+            ("UPDATE", "krisledare", "SUCCESS"),
+            ("WITHDRAW", "kommunikator", "SUCCESS"),
+            ("UPDATE", "kommunikator", "FAILED"),
         ]
         .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
         assert_eq!(trail, expected);

@@ -291,7 +291,7 @@ async fn oidc_audit(server: &TestServer) -> anyhow::Result<Vec<String>> {
     let admin: Client = server.sign_in_as("admin").await?;
     let events = admin
         .data(
-            "{ auditEvents(action: \"sign_in_oidc\", first: 100) { nodes { outcome detail } } }",
+            "{ auditEvents(action: SIGN_IN_OIDC, first: 100) { nodes { outcome detail } } }",
             json!({}),
         )
         .await?;

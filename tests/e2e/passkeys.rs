@@ -219,11 +219,11 @@ on_every_database! {
         enrol(&admin, &mut admin_phone, "Säkerhetsnyckel").await?;
         let events = audit_events(&admin, "objectType: \"account\"").await?;
         let mine = |action: &str, outcome: &str| events.iter().filter(|(actor, a, o)| actor == "krisledare" && a == action && o == outcome).count();
-        assert_eq!(mine("sign_in_passkey", "SUCCESS"), 2, "{events:?}");
-        assert_eq!(mine("sign_in_passkey", "DENIED"), 1, "{events:?}");
+        assert_eq!(mine("SIGN_IN_PASSKEY", "SUCCESS"), 2, "{events:?}");
+        assert_eq!(mine("SIGN_IN_PASSKEY", "DENIED"), 1, "{events:?}");
         let enrolments = audit_events(&admin, "objectType: \"passkey\"").await?;
-        assert!(enrolments.contains(&("krisledare".into(), "enrol".into(), "SUCCESS".into())), "{enrolments:?}");
-        assert!(enrolments.contains(&("krisledare".into(), "enrol".into(), "FAILED".into())), "{enrolments:?}");
+        assert!(enrolments.contains(&("krisledare".into(), "ENROL".into(), "SUCCESS".into())), "{enrolments:?}");
+        assert!(enrolments.contains(&("krisledare".into(), "ENROL".into(), "FAILED".into())), "{enrolments:?}");
         Ok(())
     }
 
@@ -309,9 +309,9 @@ on_every_database! {
         admin.data("mutation($id: ID!) { removePasskey(id: $id) }", json!({ "id": second["id"] })).await?;
         let back = server.anonymous().data(SIGN_IN, json!({ "u": "mas", "p": "Demo-mas-2026" })).await?;
         assert!(back["signIn"]["session"]["token"].is_string(), "the password alone signs in again: {back}");
-        let removals = audit_events(&admin, "objectType: \"passkey\", action: \"remove\"").await?;
+        let removals = audit_events(&admin, "objectType: \"passkey\", action: REMOVE").await?;
         for (actor, outcome) in [("mas", "SUCCESS"), ("admin", "SUCCESS"), ("enhetschef", "DENIED")] {
-            assert!(removals.contains(&(actor.into(), "remove".into(), outcome.into())), "{actor} {outcome}: {removals:?}");
+            assert!(removals.contains(&(actor.into(), "REMOVE".into(), outcome.into())), "{actor} {outcome}: {removals:?}");
         }
         Ok(())
     }

@@ -21,7 +21,7 @@ const VERSION: &str = "query($id: ID!) { planVersion(id: $id) { id version state
 const DIFF: &str = "query($from: ID!, $to: ID!) { planVersionDiff(fromId: $from, toId: $to) { from { version } to { version } unchanged changes { field old new } activities { name kind changes { field old new } } dependencies { activity kind dependencyKind system { name } name } routines { key title kind changes { field old new } steps { position kind old { who what when } new { who what when } } recoverySteps { position kind } materials { kind old { name location } new { name location } } } } }";
 const SUGGEST: &str = "query($systems: [ID!]!) { suggestPlaybooks(itSystemIds: $systems) { playbookId title titleEn kind matchedSystems { name } units { id name } routines { key title units { id } } peopleInvolved } }";
 const ACTIVATE_EXERCISE: &str = "mutation($playbook: String!) { activatePlaybook(playbookId: $playbook, exercise: true, idempotencyKey: \"forslag-1\") { activatedPlans { unitId } checklistRuns { unitId routineId } } }";
-const AUDIT: &str = "query($type: String, $id: ID, $action: String) { auditEvents(objectType: $type, objectId: $id, action: $action) { edges { node { action actor outcome } } } }";
+const AUDIT: &str = "query($type: String, $id: ID, $action: AuditAction) { auditEvents(objectType: $type, objectId: $id, action: $action) { edges { node { action actor outcome } } } }";
 
 async fn plan(client: &Client, id: &str) -> anyhow::Result<Value> {
     Ok(client.data(PLAN, json!({ "id": id })).await?["plan"].clone())
@@ -138,7 +138,7 @@ on_every_database! {
         assert_eq!(plan(&manager, &norr).await?, after, "nothing refused was written");
         assert_eq!(plan(&admin, &syd).await?["reviewIntervalMonths"], 12);
 
-        let events = audited(&admin, "plan", &norr, "update").await?;
+        let events = audited(&admin, "plan", &norr, "UPDATE").await?;
         let successes: Vec<_> = events.iter().filter(|(_, outcome)| outcome == "SUCCESS").cloned().collect();
         assert_eq!(successes, vec![success("enhetschef"); 3]);
         assert!(events.contains(&("underskoterska".to_owned(), "DENIED".to_owned())), "{events:?}");
@@ -164,7 +164,7 @@ on_every_database! {
         let (code, _) = manager.error(VERSION, json!({ "id": draft })).await?;
         assert_eq!(code, "NOT_FOUND", "the draft and its contents are gone");
         assert_eq!(
-            audited(&admin, "plan_version", &draft, "discard").await?,
+            audited(&admin, "plan_version", &draft, "DISCARD").await?,
             [("underskoterska".to_owned(), "DENIED".to_owned()), success("enhetschef")],
             "the refusal and the discard are both in the trail"
         );

@@ -103,7 +103,7 @@ on_every_database! {
             )
             .await?;
         let read = events["auditEvents"]["edges"].as_array().into_iter().flatten().any(|edge| {
-            edge["node"]["action"] == "read"
+            edge["node"]["action"] == "READ"
                 && (edge["node"]["objectId"] == here.as_str() || edge["node"]["detail"].as_str().is_some_and(|d| d.contains(&here)))
         });
         assert!(read, "{events}");

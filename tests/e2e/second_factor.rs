@@ -201,8 +201,8 @@ on_every_database! {
             .filter(|edge| edge["node"]["actor"] == "enhetschef")
             .map(|edge| (edge["node"]["action"].as_str().unwrap_or_default().to_owned(), edge["node"]["outcome"].as_str().unwrap_or_default().to_owned()))
             .collect();
-        assert!(actions.contains(&("sign_in_recovery_code".into(), "SUCCESS".into())), "{actions:?}");
-        assert!(actions.iter().filter(|(action, outcome)| action == "sign_in" && outcome == "DENIED").count() >= 3, "{actions:?}");
+        assert!(actions.contains(&("SIGN_IN_RECOVERY_CODE".into(), "SUCCESS".into())), "{actions:?}");
+        assert!(actions.iter().filter(|(action, outcome)| action == "SIGN_IN" && outcome == "DENIED").count() >= 3, "{actions:?}");
         Ok(())
     }
 
@@ -248,7 +248,7 @@ on_every_database! {
         let back = server.anonymous().data(SIGN_IN, json!({ "u": "mas", "p": "Demo-mas-2026" })).await?;
         assert!(back["signIn"]["session"]["token"].is_string(), "the password alone signs in again: {back}");
         let events = accounts.data(
-            "{ auditEvents(objectType: \"totp\", action: \"remove\", first: 50) { edges { node { actor objectId outcome } } } }", json!({})).await?;
+            "{ auditEvents(objectType: \"totp\", action: REMOVE, first: 50) { edges { node { actor objectId outcome } } } }", json!({})).await?;
         let removals: Vec<(String, String)> = events["auditEvents"]["edges"].as_array().into_iter().flatten()
             .map(|edge| (edge["node"]["actor"].as_str().unwrap_or_default().to_owned(), edge["node"]["outcome"].as_str().unwrap_or_default().to_owned()))
             .collect();
@@ -399,11 +399,11 @@ mod break_glass {
             assert_eq!(code_of(&reused), "UNAUTHENTICATED", "{reused}");
 
             // It is loud in the audit trail, and every admin and crisis lead gets a message.
-            let events = audit_events(&admin, "action: \"break_glass_sign_in\"").await?;
+            let events = audit_events(&admin, "action: BREAK_GLASS_SIGN_IN").await?;
             let outcomes: Vec<(&str, &str)> = events.iter().map(|e| (e["actor"].as_str().unwrap_or_default(), e["outcome"].as_str().unwrap_or_default())).collect();
             assert_eq!(outcomes.iter().filter(|o| **o == ("enhetschef", "SUCCESS")).count(), 1, "{outcomes:?}");
             assert_eq!(outcomes.iter().filter(|o| o.1 == "DENIED").count(), 3, "{outcomes:?}");
-            let alerts = audit_events(&admin, "objectType: \"message\", action: \"send\"").await?;
+            let alerts = audit_events(&admin, "objectType: \"message\", action: SEND").await?;
             let alert = alerts.iter().find(|e| e["actor"] == "operator (break-glass alarm)")
                 .ok_or_else(|| anyhow::anyhow!("no break-glass message in {alerts:?}"))?;
             let message = admin.data("query($id: ID!) { message(id: $id) { bodySv bodyEn recipientCount } }", json!({ "id": alert["objectId"] })).await?;
@@ -416,7 +416,7 @@ mod break_glass {
             assert_eq!(revoked["revokeEmergencyCodes"], 1, "the care worker's code was still unused: {revoked}");
             let after = server.anonymous().send(EMERGENCY, json!({ "u": "underskoterska", "c": codes[1].1 })).await?;
             assert_eq!(code_of(&after), "UNAUTHENTICATED", "{after}");
-            assert_eq!(audit_events(&admin, "objectType: \"emergency_code\", action: \"revoke_all\"").await?.len(), 1);
+            assert_eq!(audit_events(&admin, "objectType: \"emergency_code\", action: REVOKE_ALL").await?.len(), 1);
             Ok(())
         }
         async fn with_sms_the_emergency_code_needs_the_code_texted_to_the_persons_phone(server: sample_municipality_with_sms) {
@@ -467,9 +467,9 @@ mod break_glass {
             let late = server.anonymous().send(COMPLETE, json!({ "c": challenge, "s": worker_sms })).await?;
             assert_eq!(code_of(&late), "UNAUTHENTICATED", "{late}");
 
-            let texted = audit_events(&admin, "action: \"break_glass_sms_code\"").await?;
+            let texted = audit_events(&admin, "action: BREAK_GLASS_SMS_CODE").await?;
             assert_eq!(texted.len(), 2, "{texted:?}");
-            let opened = audit_events(&admin, "action: \"break_glass_sign_in\"").await?;
+            let opened = audit_events(&admin, "action: BREAK_GLASS_SIGN_IN").await?;
             assert_eq!(opened.iter().filter(|e| e["outcome"] == "SUCCESS").count(), 1, "{opened:?}");
             Ok(())
         }

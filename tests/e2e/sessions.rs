@@ -52,7 +52,7 @@ async fn denied_sign_ins(server: &TestServer) -> anyhow::Result<Vec<Value>> {
     let admin = server.sign_in_as("admin").await?;
     let events = admin
         .data(
-            "{ auditEvents(objectType: \"account\", action: \"sign_in\", outcome: DENIED, first: 200) { edges { node { actor detail } } } }",
+            "{ auditEvents(objectType: \"account\", action: SIGN_IN, outcome: DENIED, first: 200) { edges { node { actor detail } } } }",
             json!({}),
         )
         .await?;
@@ -144,7 +144,7 @@ on_every_database! {
             .collect();
         assert_eq!(
             actions,
-            [("revoke".into(), "SUCCESS".into()), ("revoke".into(), "FAILED".into()), ("revoke_all".into(), "SUCCESS".into())],
+            [("REVOKE".into(), "SUCCESS".into()), ("REVOKE".into(), "FAILED".into()), ("REVOKE_ALL".into(), "SUCCESS".into())],
             "{events}"
         );
         Ok(())

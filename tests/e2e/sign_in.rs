@@ -32,7 +32,7 @@ on_every_database! {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|edge| edge["node"]["action"] == "sign_in" && edge["node"]["outcome"] == "DENIED")
+            .filter(|edge| edge["node"]["action"] == "SIGN_IN" && edge["node"]["outcome"] == "DENIED")
             .collect();
         assert_eq!(denied.len(), 2, "both failed sign-ins are in the audit log");
         Ok(())

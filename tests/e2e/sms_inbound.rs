@@ -343,7 +343,7 @@ on_every_database! {
         let roll_call = lead.data("query($id: ID!) { rollCall(messageId: $id) { overall { failed } } }", json!({ "id": held["id"] })).await?;
         assert_eq!(roll_call["rollCall"]["overall"]["failed"], 1, "{roll_call}");
         let trail = admin.data(
-            "query($id: ID) { auditEvents(objectType: \"message\", objectId: $id, action: \"delivery_failed\") { edges { node { detail } } } }",
+            "query($id: ID) { auditEvents(objectType: \"message\", objectId: $id, action: DELIVERY_FAILED) { edges { node { detail } } } }",
             json!({ "id": held["id"] }),
         ).await?;
         assert_eq!(trail["auditEvents"]["edges"][0]["node"]["detail"], reserv_store::OPTED_OUT_REASON, "{trail}");

@@ -88,11 +88,13 @@ export interface AudienceInput {
   taskIds: Array<string>;
 }
 
+export type AuditAction = 'ACKNOWLEDGE' | 'ACTIVATE' | 'APPROVE' | 'ASSIGN_COMMANDER' | 'BEGIN_ENROLMENT' | 'BREAK_GLASS_SIGN_IN' | 'BREAK_GLASS_SMS_CODE' | 'CHAIN_STARTED' | 'CHANGE_STATE' | 'COMMENT' | 'CREATE' | 'CREATE_DRAFT' | 'DELIVERY_FAILED' | 'DISABLE' | 'DISCARD' | 'ENABLE' | 'ENROL' | 'EXPIRE' | 'IMPORT' | 'ISSUE' | 'OPT_IN' | 'OPT_OUT' | 'PUBLISH' | 'READ' | 'RECORD' | 'REFUSE_UNKNOWN_SENDER' | 'REFUSE_UNSIGNED' | 'REGISTER' | 'REMOVE' | 'RENAME' | 'REPORT' | 'RETIRE' | 'REVOKE' | 'REVOKE_ALL' | 'SEND' | 'SET_CLEARANCE' | 'SET_DUE' | 'SET_STATE' | 'SET_SYSTEMS' | 'SET_UNITS' | 'SIGN_IN' | 'SIGN_IN_OIDC' | 'SIGN_IN_PASSKEY' | 'SIGN_IN_PASSWORD' | 'SIGN_IN_RECOVERY_CODE' | 'SIGN_OUT' | 'TEST' | 'TICK' | 'UNTICK' | 'UPDATE' | 'WITHDRAW';
+
 export interface AuditEvent {
   id: string;
   at: string;
   actor: string | null;
-  action: string;
+  action: AuditAction;
   objectType: string;
   objectId: string | null;
   clientAddress: string | null;

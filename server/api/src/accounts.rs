@@ -6,7 +6,7 @@ use crate::context::{
 use crate::error::ApiResult;
 use crate::http::{ApiSettings, session_cookie};
 use crate::types::{
-    AuditEventObject, AuditOutcome, Factor, PersonObject, Role, Unit, person_by_id,
+    AuditAction, AuditEventObject, AuditOutcome, Factor, PersonObject, Role, Unit, person_by_id,
 };
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -355,7 +355,7 @@ impl AccountQuery {
         actor: Option<String>,
         object_type: Option<String>,
         object_id: Option<ID>,
-        action: Option<String>,
+        action: Option<AuditAction>,
         outcome: Option<AuditOutcome>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
@@ -366,7 +366,7 @@ impl AccountQuery {
             actor,
             object_type,
             object_id: object_id.map(|id| id.to_string()),
-            action,
+            action: action.map(Into::into),
             outcome: outcome.map(Into::into),
             from,
             to,

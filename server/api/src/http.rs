@@ -7,6 +7,7 @@ use crate::loaders::request_loader;
 use crate::protection::{
     GRAPHIQL_CONTENT_SECURITY_POLICY, Introspection, cookie_may_authenticate, security_headers,
 };
+use crate::read_cache::{ReadCache, ReadCacheSettings};
 use crate::schema::ReservSchema;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
@@ -41,6 +42,8 @@ pub struct ApiSettings {
     pub push_public_key: Option<String>,
     /// OpenID Connect sign-in; `None` when it is off.
     pub oidc: Option<crate::oidc::OidcSettings>,
+    /// Keeping answers to repeated reads; see [`crate::read_cache`].
+    pub read_cache: ReadCacheSettings,
 }
 
 impl Default for ApiSettings {
@@ -53,6 +56,7 @@ impl Default for ApiSettings {
             offline_max_confidentiality: 1,
             push_public_key: None,
             oidc: None,
+            read_cache: ReadCacheSettings::default(),
         }
     }
 }
@@ -74,6 +78,7 @@ struct AppState {
     schema: ReservSchema,
     store: Store,
     introspection: Introspection,
+    read_cache: Option<ReadCache>,
 }
 
 const SESSION_COOKIE: &str = "reserv_session";
@@ -109,6 +114,7 @@ pub fn router(
         schema,
         store,
         introspection: settings.introspection,
+        read_cache: ReadCache::new(&settings.read_cache),
     })
 }
 
@@ -118,11 +124,30 @@ async fn graphql(
     method: Method,
     headers: HeaderMap,
     request: GraphQLRequest<BadRequestBody>,
-) -> GraphQLResponse {
+) -> Response {
     let facts = request_facts(&app.store, &method, &headers, peer).await;
     let mut request = request.into_inner();
     if !app.introspection.allows(facts.principal.is_some()) {
         request = request.disable_introspection();
+    }
+    // Only a live session's requests are kept: the session was checked just above, so
+    // an ended one never reaches the cache.
+    let cached = match (&app.read_cache, &facts.token, &facts.principal) {
+        (Some(cache), Some(token), Some(principal)) => cache
+            .key(&app.store, token, principal, &request)
+            .await
+            .map(|key| (cache, key, principal.clone())),
+        _ => None,
+    };
+    if let Some((cache, key, principal)) = &cached
+        && let Some(answer) = cache.get(key)
+    {
+        // The same answer means the same reads: they are recorded for this request,
+        // durably, before it is served, exactly as if the query had run.
+        return match app.store.record_reads_again(principal, &answer.reads).await {
+            Ok(()) => graphql_json(answer.body.clone()),
+            Err(error) => reads_not_recorded(error),
+        };
     }
     // The request's own store gathers what it reads; the reads are recorded before the
     // response leaves, and a response whose reads could not be recorded is withheld.
@@ -134,14 +159,33 @@ async fn graphql(
         .schema
         .execute(request.data(facts).data(store.clone()))
         .await;
-    match store.record_request_reads().await {
-        Ok(()) => response.into(),
-        Err(error) => {
-            let error = graphql_error(error);
-            async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
-                .into()
-        }
+    let reads = match store.record_request_reads().await {
+        Ok(reads) => reads,
+        Err(error) => return reads_not_recorded(error),
+    };
+    if let Some((cache, key, _)) = cached
+        && let Some(body) = cache.keep(key, &response, reads)
+    {
+        return graphql_json(body);
     }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// A serialised GraphQL answer, with the headers [`GraphQLResponse`] gives one.
+fn graphql_json(body: axum::body::Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/graphql-response+json")],
+        body,
+    )
+        .into_response()
+}
+
+fn reads_not_recorded(error: reserv_store::StoreError) -> Response {
+    let error = graphql_error(error);
+    GraphQLResponse::from(async_graphql::Response::from_errors(vec![
+        error.into_server_error(Default::default()),
+    ]))
+    .into_response()
 }
 
 async fn graphql_ws(

@@ -75,6 +75,64 @@ pub enum Factor {
     ProviderMfa,
 }
 
+/// What an audit event records being done; stored as the lower-case text
+/// (`SIGN_IN` as `sign_in`), as `reserv audit export` writes it.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "reserv_domain::audit::AuditAction")]
+pub enum AuditAction {
+    Acknowledge,
+    Activate,
+    Approve,
+    AssignCommander,
+    BeginEnrolment,
+    BreakGlassSignIn,
+    BreakGlassSmsCode,
+    ChainStarted,
+    ChangeState,
+    Comment,
+    Create,
+    CreateDraft,
+    DeliveryFailed,
+    Disable,
+    Discard,
+    Enable,
+    Enrol,
+    Expire,
+    Import,
+    Issue,
+    OptIn,
+    OptOut,
+    Publish,
+    Read,
+    Record,
+    RefuseUnknownSender,
+    RefuseUnsigned,
+    Register,
+    Remove,
+    Rename,
+    Report,
+    Retire,
+    Revoke,
+    RevokeAll,
+    Send,
+    SetClearance,
+    SetDue,
+    SetState,
+    SetSystems,
+    SetUnits,
+    SignIn,
+    SignInOidc,
+    SignInPasskey,
+    SignInPassword,
+    SignInRecoveryCode,
+    SignOut,
+    Test,
+    Tick,
+    Untick,
+    Update,
+    Withdraw,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "reserv_domain::audit::AuditOutcome")]
 pub enum AuditOutcome {
@@ -248,8 +306,8 @@ impl AuditEventObject {
     async fn actor(&self) -> Option<&str> {
         self.0.record.actor.as_deref()
     }
-    async fn action(&self) -> &str {
-        &self.0.record.action
+    async fn action(&self) -> AuditAction {
+        self.0.record.action.into()
     }
     async fn object_type(&self) -> &str {
         &self.0.record.object_type

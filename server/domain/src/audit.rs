@@ -16,6 +16,75 @@ crate::named_enum! {
         }
 }
 
+crate::named_enum! {
+    /// What an event records being done. Stored as its text, which the chain's hashes
+    /// cover: a text never changes once events carry it, and a retired action stays
+    /// here so that old events still read and verify.
+    pub enum AuditAction as "action" {
+        Acknowledge = "acknowledge",
+        Activate = "activate",
+        Approve = "approve",
+        AssignCommander = "assign_commander",
+        BeginEnrolment = "begin_enrolment",
+        /// A sign-in with a sealed emergency code.
+        BreakGlassSignIn = "break_glass_sign_in",
+        /// The first step of a break-glass sign-in when SMS works: a one-time code was
+        /// texted to the person's phone.
+        BreakGlassSmsCode = "break_glass_sms_code",
+        /// The genesis of the chain, written by the migration that started it.
+        ChainStarted = "chain_started",
+        ChangeState = "change_state",
+        Comment = "comment",
+        Create = "create",
+        CreateDraft = "create_draft",
+        DeliveryFailed = "delivery_failed",
+        Disable = "disable",
+        Discard = "discard",
+        Enable = "enable",
+        Enrol = "enrol",
+        Expire = "expire",
+        Import = "import",
+        Issue = "issue",
+        OptIn = "opt_in",
+        OptOut = "opt_out",
+        Publish = "publish",
+        /// A read of information whose confidentiality requires it to be recorded.
+        Read = "read",
+        Record = "record",
+        /// An inbound SMS refused because no account has its number.
+        RefuseUnknownSender = "refuse_unknown_sender",
+        /// An inbound webhook call refused for a missing or wrong signature.
+        RefuseUnsigned = "refuse_unsigned",
+        Register = "register",
+        Remove = "remove",
+        Rename = "rename",
+        Report = "report",
+        Retire = "retire",
+        Revoke = "revoke",
+        RevokeAll = "revoke_all",
+        Send = "send",
+        SetClearance = "set_clearance",
+        SetDue = "set_due",
+        SetState = "set_state",
+        SetSystems = "set_systems",
+        SetUnits = "set_units",
+        SignIn = "sign_in",
+        /// A sign-in at the organisation's OpenID Connect identity provider.
+        SignInOidc = "sign_in_oidc",
+        /// The second step of a sign-in with a WebAuthn passkey.
+        SignInPasskey = "sign_in_passkey",
+        SignInPassword = "sign_in_password",
+        SignInRecoveryCode = "sign_in_recovery_code",
+        SignOut = "sign_out",
+        /// A test message sent to check a channel.
+        Test = "test",
+        Tick = "tick",
+        Untick = "untick",
+        Update = "update",
+        Withdraw = "withdraw",
+    }
+}
+
 /// The hash the first event of a chain (its genesis) points back to.
 pub const GENESIS_PREVIOUS_HASH: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -29,7 +98,7 @@ pub struct AuditRecord {
     pub at: DateTime<Utc>,
     pub actor_id: Option<AccountId>,
     pub actor: Option<String>,
-    pub action: String,
+    pub action: AuditAction,
     pub object_type: String,
     pub object_id: Option<String>,
     pub client_address: Option<String>,
@@ -68,7 +137,7 @@ impl AuditRecord {
         field(Some(&self.at.to_rfc3339_opts(SecondsFormat::Micros, true)));
         field(self.actor_id.map(|id| id.0.to_string()).as_deref());
         field(self.actor.as_deref());
-        field(Some(&self.action));
+        field(Some(self.action.as_str()));
         field(Some(&self.object_type));
         field(self.object_id.as_deref());
         field(self.client_address.as_deref());
@@ -219,7 +288,7 @@ mod tests {
             at: DateTime::from_timestamp(1_795_000_000, 123_456_789).unwrap_or_default(),
             actor_id: Some(AccountId(2)),
             actor: Some("krisledare".into()),
-            action: "read".into(),
+            action: AuditAction::Read,
             object_type: "incident".into(),
             object_id: Some("7".into()),
             client_address: Some("127.0.0.1".into()),

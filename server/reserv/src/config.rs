@@ -65,6 +65,9 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// The relying party of WebAuthn passkeys (`[webauthn]`, `RESERV_WEBAUTHN__<KEY>`).
     pub webauthn: crate::webauthn_config::WebauthnConfig,
+    /// Keeping answers to repeated reads for a few seconds (`[read_cache]`,
+    /// `RESERV_READ_CACHE__<KEY>`).
+    pub read_cache: ReadCacheConfig,
     /// The key sealing secrets at rest, base64 of 32 bytes; see `secret_key.rs`.
     pub secret_key: Option<String>,
     /// A file holding that key; neither set means `DATA_DIR/secret.key`, created at
@@ -113,6 +116,42 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             lease_seconds: NonZeroU32::MIN.saturating_add(reserv_notify::DEFAULT_LEASE_SECONDS - 1),
+        }
+    }
+}
+
+/// Settings of the read cache, which serves a repeated read-only GraphQL request of
+/// the same session again while nothing changed in the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadCacheConfig {
+    pub enabled: bool,
+    /// How long an answer may be served again at most, in milliseconds: the bound on
+    /// how stale answers that change with time alone (overdue, expiries) may be.
+    pub ttl_ms: NonZeroU32,
+    /// The most memory kept answers may take, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for ReadCacheConfig {
+    fn default() -> Self {
+        let settings = reserv_api::ReadCacheSettings::default();
+        Self {
+            enabled: settings.enabled,
+            ttl_ms: NonZeroU32::new(u32::try_from(settings.ttl.as_millis()).unwrap_or(u32::MAX))
+                .unwrap_or(NonZeroU32::MIN),
+            max_bytes: settings.max_bytes,
+        }
+    }
+}
+
+impl ReadCacheConfig {
+    /// The API's read cache settings.
+    pub fn settings(&self) -> reserv_api::ReadCacheSettings {
+        reserv_api::ReadCacheSettings {
+            enabled: self.enabled,
+            ttl: std::time::Duration::from_millis(u64::from(self.ttl_ms.get())),
+            max_bytes: self.max_bytes,
         }
     }
 }
@@ -242,6 +281,7 @@ impl Default for Config {
             messages: MessagesConfig::default(),
             outbox: OutboxConfig::default(),
             webauthn: crate::webauthn_config::WebauthnConfig::default(),
+            read_cache: ReadCacheConfig::default(),
             secret_key: None,
             secret_key_file: None,
         }

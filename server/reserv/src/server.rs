@@ -106,6 +106,7 @@ fn serve_until(
         offline_max_confidentiality: config.offline_max_confidentiality,
         push_public_key: Some(config.push_settings()?.key.public_key_base64url()),
         oidc: config.oidc.settings()?,
+        read_cache: config.read_cache.settings(),
     };
     let limits = SchemaLimits {
         max_depth: config.graphql_max_depth,

@@ -15,6 +15,7 @@ use reserv_domain::DomainError;
 use reserv_domain::access::{
     Action, ClearanceChange, Principal, RoleGrant, Scope, validate_password, validate_username,
 };
+use reserv_domain::audit::AuditAction;
 use reserv_domain::audit::AuditOutcome;
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{AccountId, PersonId, UnitId};
@@ -216,7 +217,7 @@ impl Store {
             })
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "account"), result)
+        self.finish(tx, who, Audit::new(AuditAction::Create, "account"), result)
             .await
     }
 
@@ -254,7 +255,7 @@ impl Store {
                     client_address,
                     lifetime,
                 },
-                Audit::new("sign_in", "account"),
+                Audit::new(AuditAction::SignIn, "account"),
             )
             .await?;
         Ok(SignInOutcome::SignedIn(signed_in))
@@ -270,7 +271,7 @@ impl Store {
     ) -> Result<(accounts::Model, Principal)> {
         let username = username.trim();
         let attempt = attempt_by(username, client_address.clone());
-        let audit = Audit::new("sign_in", "account");
+        let audit = Audit::new(AuditAction::SignIn, "account");
         self.throttle_check(&attempt, &audit, username).await?;
         let account = accounts::Entity::find()
             .filter(accounts::Column::Username.eq(username))
@@ -467,7 +468,11 @@ impl Store {
             summary_of(&tx, row).await
         }
         .await;
-        let action = if disabled { "disable" } else { "enable" };
+        let action = if disabled {
+            AuditAction::Disable
+        } else {
+            AuditAction::Enable
+        };
         let summary = self
             .finish(tx, who, Audit::new(action, "account").on(id), result)
             .await?;
@@ -538,7 +543,7 @@ impl Store {
         self.finish(
             tx,
             who,
-            Audit::new("set_clearance", "account")
+            Audit::new(AuditAction::SetClearance, "account")
                 .on(account)
                 .with_detail(detail),
             result,
@@ -573,7 +578,7 @@ impl Store {
             Ok(())
         }
         .await;
-        let audit = Audit::new("sign_out", "account");
+        let audit = Audit::new(AuditAction::SignOut, "account");
         let audit = match who.account_id {
             Some(id) => audit.on(id),
             None => audit,

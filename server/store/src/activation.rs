@@ -18,6 +18,7 @@ use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Role, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::checklists::RunPhase;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{IncidentId, PersonId, PlanVersionId, RoutineId, UnitId};
@@ -113,12 +114,17 @@ impl Store {
             if let Some(first) = activation_by_key(&self.db, &key).await? {
                 return Ok(first);
             }
-            self.record_refusal(who, &Audit::new("activate", "playbook"), error)
+            self.record_refusal(who, &Audit::new(AuditAction::Activate, "playbook"), error)
                 .await;
             return result;
         }
-        self.conclude(change, who, Audit::new("activate", "playbook"), result)
-            .await
+        self.conclude(
+            change,
+            who,
+            Audit::new(AuditAction::Activate, "playbook"),
+            result,
+        )
+        .await
     }
 
     /// [`Store::activate_playbook`] as part of a larger change.
@@ -348,7 +354,12 @@ impl Store {
             drafts_created,
             replayed: false,
         };
-        change.audited(self, who, &Audit::new("activate", "playbook"), &found);
+        change.audited(
+            self,
+            who,
+            &Audit::new(AuditAction::Activate, "playbook"),
+            &found,
+        );
         Ok(found)
     }
 

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Role, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::AccountId;
 use reserv_domain::messages::{Audience, Channel, NewMessage};
 use reserv_domain::second_factor::{Factor, Factors};
@@ -181,8 +182,13 @@ impl Store {
             })
         }
         .await;
-        self.finish(tx, who, Audit::new("issue", "emergency_code"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Issue, "emergency_code"),
+            result,
+        )
+        .await
     }
 
     /// Revokes every unused emergency code at once (a sheet lost or seen); returns how
@@ -200,8 +206,13 @@ impl Store {
             Ok(revoked.rows_affected)
         }
         .await;
-        self.finish(tx, who, Audit::new("revoke_all", "emergency_code"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::RevokeAll, "emergency_code"),
+            result,
+        )
+        .await
     }
 
     /// Signs in with a username and one of its emergency codes. When SMS works and the
@@ -219,7 +230,7 @@ impl Store {
     ) -> Result<EmergencySignIn> {
         let username = username.trim();
         let mut attempt = attempt_by(username, client_address.clone());
-        let audit = Audit::new("break_glass_sign_in", "account");
+        let audit = Audit::new(AuditAction::BreakGlassSignIn, "account");
         self.throttle_check(&attempt, &audit, username).await?;
         let account = accounts::Entity::find()
             .filter(accounts::Column::Username.eq(username))
@@ -292,7 +303,7 @@ impl Store {
         };
         let mut attempt = attempt_by(&account.username, client_address.clone());
         attempt.account_id = Some(AccountId(account.id));
-        let audit = Audit::new("break_glass_sign_in", "account");
+        let audit = Audit::new(AuditAction::BreakGlassSignIn, "account");
         self.throttle_check(&attempt, &audit, &account.username)
             .await?;
         if token_hash(&normalise_code(sms_code)) != pending.sms_code_hash {
@@ -338,7 +349,7 @@ impl Store {
         factors: Factors,
         client_address: Option<String>,
     ) -> Result<SignedIn> {
-        let audit = Audit::new("break_glass_sign_in", "account");
+        let audit = Audit::new(AuditAction::BreakGlassSignIn, "account");
         let used = emergency_codes::Entity::update_many()
             .col_expr(emergency_codes::Column::UsedAt, Expr::value(self.now()))
             .filter(emergency_codes::Column::Id.eq(code_id))
@@ -471,7 +482,7 @@ impl Store {
         self.finish(
             tx,
             attempt,
-            Audit::new("break_glass_sms_code", "account").on(account.id),
+            Audit::new(AuditAction::BreakGlassSmsCode, "account").on(account.id),
             result,
         )
         .await

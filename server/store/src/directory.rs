@@ -10,6 +10,7 @@ use crate::subtree::Subtrees;
 use crate::{Page, Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{PersonId, SystemId, UnitId};
 use reserv_domain::people::{Person, PersonRequest, ValidPerson};
 use reserv_domain::systems::{ItSystem, SystemRequest, SystemState};
@@ -102,7 +103,7 @@ impl Store {
             convert::unit(row.update(&tx).await?)
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "unit"), result)
+        self.finish(tx, who, Audit::new(AuditAction::Create, "unit"), result)
             .await
     }
 
@@ -120,8 +121,13 @@ impl Store {
             convert::unit(row.update(&tx).await?)
         }
         .await;
-        self.finish(tx, who, Audit::new("rename", "unit").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Rename, "unit").on(id),
+            result,
+        )
+        .await
     }
 
     /// People, optionally only those of one unit, leaving out anyone whose contact
@@ -221,7 +227,7 @@ impl Store {
             convert::person(row, person.unit_ids)
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "person"), result)
+        self.finish(tx, who, Audit::new(AuditAction::Create, "person"), result)
             .await
     }
 
@@ -248,8 +254,13 @@ impl Store {
             convert::person(row, person.unit_ids)
         }
         .await;
-        self.finish(tx, who, Audit::new("update", "person").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Update, "person").on(id),
+            result,
+        )
+        .await
     }
 
     pub async fn systems(&self, who: &Principal) -> Result<Vec<ItSystem>> {
@@ -318,8 +329,13 @@ impl Store {
             convert::system(row)
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "it_system"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Create, "it_system"),
+            result,
+        )
+        .await
     }
 
     pub async fn update_system(
@@ -349,8 +365,13 @@ impl Store {
             convert::system(row)
         }
         .await;
-        self.finish(tx, who, Audit::new("update", "it_system").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Update, "it_system").on(id),
+            result,
+        )
+        .await
     }
 
     /// Records a system's state, as reported by a person during an incident.
@@ -373,8 +394,13 @@ impl Store {
             convert::system(row.update(&tx).await?)
         }
         .await;
-        self.finish(tx, who, Audit::new("set_state", "it_system").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::SetState, "it_system").on(id),
+            result,
+        )
+        .await
     }
 }
 

@@ -41,7 +41,7 @@ mod subtree;
 
 pub use accounts::{AccountSummary, CreatedAccount, NewAccount, SignInOutcome, SignedIn};
 pub use activation::{ActivatedPlan, Activation, ActivationRequest, ChecklistRun};
-pub use audit::{AuditFilter, ChainReport};
+pub use audit::{AuditFilter, ChainReport, RequestReads};
 pub use break_glass::{EmergencyCode, EmergencySheet, EmergencySignIn, PendingEmergency};
 pub use checklists::{
     BacklogEntry, ChecklistStep, IncidentProgress, MarkedStep, RunBacklog, RunDetail, UnitBacklog,

@@ -16,6 +16,7 @@ use crate::{Result, Store, convert};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{IncidentId, MessageDraftId, MessageId, NoticeId, UnitId};
 use reserv_domain::incidents::{Incident, LogEntryKind, NewLogEntry};
 use reserv_domain::message_drafts::{
@@ -204,7 +205,8 @@ impl Store {
             )
             .await?;
             let updated = find_draft(change.tx(), id).await?;
-            let audit = Audit::new("update", "message_draft").with_detail(edited.lowered);
+            let audit =
+                Audit::new(AuditAction::Update, "message_draft").with_detail(edited.lowered);
             change.audited(self, who, &audit, &updated);
             Ok(updated)
         }
@@ -212,7 +214,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("update", "message_draft").on(id),
+            Audit::new(AuditAction::Update, "message_draft").on(id),
             result,
         )
         .await
@@ -254,7 +256,7 @@ impl Store {
             change.audited(
                 self,
                 who,
-                &Audit::new("discard", "message_draft"),
+                &Audit::new(AuditAction::Discard, "message_draft"),
                 &discarded,
             );
             Ok(discarded)
@@ -263,7 +265,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("discard", "message_draft").on(id),
+            Audit::new(AuditAction::Discard, "message_draft").on(id),
             result,
         )
         .await
@@ -283,7 +285,7 @@ impl Store {
             .conclude(
                 change,
                 who,
-                Audit::new("send", "message_draft").on(id),
+                Audit::new(AuditAction::Send, "message_draft").on(id),
                 result,
             )
             .await?;
@@ -387,7 +389,12 @@ impl Store {
         self.append_log_entry_in(change, who, draft.incident_id, entry, None)
             .await?;
         let sent = find_draft(change.tx(), id).await?;
-        change.audited(self, who, &Audit::new("send", "message_draft"), &sent);
+        change.audited(
+            self,
+            who,
+            &Audit::new(AuditAction::Send, "message_draft"),
+            &sent,
+        );
         Ok(sent)
     }
 

@@ -17,6 +17,7 @@ use crate::subtree::Subtrees;
 use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::escalation::EscalationStep;
 use reserv_domain::ids::{IncidentId, MessageId, PersonId, UnitId};
 use reserv_domain::incidents::Incident;
@@ -116,8 +117,13 @@ impl Store {
     pub async fn send_message(&self, who: &Principal, request: NewMessage) -> Result<Message> {
         let mut change = self.change().await?;
         let result = self.send_message_in(&mut change, who, request).await;
-        self.conclude(change, who, Audit::new("send", "message"), result)
-            .await
+        self.conclude(
+            change,
+            who,
+            Audit::new(AuditAction::Send, "message"),
+            result,
+        )
+        .await
     }
 
     /// [`Store::send_message`] as part of a larger change, such as sending a draft.
@@ -160,7 +166,7 @@ impl Store {
         queue(tx, &prepared, bodies, &push_first, MessageId(row.id), now).await?;
         queue_push(tx, &prepared, rendering, MessageId(row.id), now).await?;
         let sent = stored_message(row, prepared.recipients.len() as u64)?;
-        change.audited(self, who, &Audit::new("send", "message"), &sent);
+        change.audited(self, who, &Audit::new(AuditAction::Send, "message"), &sent);
         Ok(sent)
     }
 
@@ -242,8 +248,13 @@ impl Store {
             stored_message(row, count)
         }
         .await;
-        self.finish(tx, who, Audit::new("acknowledge", "message").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Acknowledge, "message").on(id),
+            result,
+        )
+        .await
     }
 
     /// The messages sent to the signed-in person, newest first, with when they

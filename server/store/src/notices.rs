@@ -12,6 +12,7 @@ use crate::entities::{public_notice_revisions, public_notices};
 use crate::incidents::ensure_incident_readable;
 use crate::{Result, Store, StoreError};
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{IncidentId, NoticeId};
 use reserv_domain::notices::{
     Localized, NoticeChange, NoticeContent, NoticeDraft, NoticeRevision, NoticeState, PublicNotice,
@@ -39,7 +40,12 @@ impl Store {
         let mut change = self.change().await?;
         let result = self.publish_notice_in(&mut change, who, draft).await;
         let notice = self
-            .conclude(change, who, Audit::new("publish", "public_notice"), result)
+            .conclude(
+                change,
+                who,
+                Audit::new(AuditAction::Publish, "public_notice"),
+                result,
+            )
             .await?;
         self.announce_notice_change();
         Ok(notice)
@@ -74,7 +80,7 @@ impl Store {
         change.audited(
             self,
             who,
-            &Audit::new("publish", "public_notice"),
+            &Audit::new(AuditAction::Publish, "public_notice"),
             &published,
         );
         Ok(published)
@@ -88,12 +94,13 @@ impl Store {
         draft: NoticeDraft,
     ) -> Result<PublicNotice> {
         let change = draft.validate(self.now()).map(NoticeChange::Update);
-        self.revise_notice(who, id, "update", change).await
+        self.revise_notice(who, id, AuditAction::Update, change)
+            .await
     }
 
     /// Takes a notice down with a last revision that keeps its text for the history.
     pub async fn withdraw_notice(&self, who: &Principal, id: NoticeId) -> Result<PublicNotice> {
-        self.revise_notice(who, id, "withdraw", Ok(NoticeChange::Withdraw))
+        self.revise_notice(who, id, AuditAction::Withdraw, Ok(NoticeChange::Withdraw))
             .await
     }
 
@@ -101,7 +108,7 @@ impl Store {
         &self,
         who: &Principal,
         id: NoticeId,
-        action: &'static str,
+        action: AuditAction,
         change: reserv_domain::Result<NoticeChange>,
     ) -> Result<PublicNotice> {
         let tx = self.begin().await?;

@@ -14,6 +14,7 @@ use crate::entities::{accounts, oidc_sign_ins, people};
 use crate::{Result, Store};
 use chrono::Duration;
 use reserv_domain::access::{Principal, Role};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::audit::AuditOutcome;
 use reserv_domain::ids::AccountId;
 use reserv_domain::oidc::{AssuranceRule, PersonField, ProviderAssurance};
@@ -144,7 +145,7 @@ impl Store {
     ) -> Result<()> {
         self.record_alone(
             &attempt_by(PROVIDER_ACTOR, client_address),
-            &Audit::new("sign_in_oidc", "account"),
+            &Audit::new(AuditAction::SignInOidc, "account"),
             AuditOutcome::Denied,
             Some(reason),
         )
@@ -162,7 +163,7 @@ impl Store {
         lifetime: Duration,
     ) -> Result<ProviderSignIn> {
         let attempt = attempt_by(PROVIDER_ACTOR, client_address.clone());
-        let audit = Audit::new("sign_in_oidc", "account");
+        let audit = Audit::new(AuditAction::SignInOidc, "account");
         let found = people::Entity::find()
             .filter(match identity.field {
                 // People keep their e-mail as typed; providers often lower-case it.

@@ -16,6 +16,7 @@ use crate::sms_line::OPTED_OUT_REASON;
 use crate::{Result, Store, convert};
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::access::Principal;
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::MessageId;
 use reserv_domain::messages::{Channel, DeliveryState};
 use reserv_domain::sms_failover::ActiveSmsProvider;
@@ -420,7 +421,7 @@ impl OutboxWorker {
                 self.store
                     .record_alone(
                         &self.principal,
-                        &Audit::new("delivery_failed", "message").on(item.message_id),
+                        &Audit::new(AuditAction::DeliveryFailed, "message").on(item.message_id),
                         reserv_domain::audit::AuditOutcome::Failed,
                         Some(reason),
                     )
@@ -444,7 +445,7 @@ impl OutboxWorker {
         self.store
             .record_alone(
                 &self.principal,
-                &Audit::new("expire", "push_subscription").on(subscription_id),
+                &Audit::new(AuditAction::Expire, "push_subscription").on(subscription_id),
                 reserv_domain::audit::AuditOutcome::Success,
                 Some(reason),
             )
@@ -468,7 +469,7 @@ impl OutboxWorker {
             self.store
                 .record_alone(
                     &self.principal,
-                    &Audit::new("delivery_failed", "message").on(row.message_id),
+                    &Audit::new(AuditAction::DeliveryFailed, "message").on(row.message_id),
                     reserv_domain::audit::AuditOutcome::Failed,
                     Some(OPTED_OUT_REASON.into()),
                 )
@@ -483,7 +484,7 @@ impl OutboxWorker {
         self.store
             .record_alone(
                 &self.principal,
-                &Audit::new("refuse_unsigned", "webhook").on(path),
+                &Audit::new(AuditAction::RefuseUnsigned, "webhook").on(path),
                 reserv_domain::audit::AuditOutcome::Denied,
                 Some(reason.into()),
             )

@@ -18,6 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::AccountId;
 use reserv_domain::second_factor::{Factor, Factors};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -176,7 +177,7 @@ impl Store {
             Ok(PasskeyOptions(to_json(&options)?))
         }
         .await;
-        self.finish(tx, who, audit_of(who, "begin_enrolment"), result)
+        self.finish(tx, who, audit_of(who, AuditAction::BeginEnrolment), result)
             .await
     }
 
@@ -256,7 +257,8 @@ impl Store {
             Ok(PasskeySummary::from(row))
         }
         .await;
-        self.finish(tx, who, audit_of(who, "enrol"), result).await
+        self.finish(tx, who, audit_of(who, AuditAction::Enrol), result)
+            .await
     }
 
     /// The passkeys of an account, oldest first.
@@ -289,8 +291,13 @@ impl Store {
             Ok(())
         }
         .await;
-        self.finish(tx, who, Audit::new("remove", "passkey").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Remove, "passkey").on(id),
+            result,
+        )
+        .await
     }
 
     /// The options for `navigator.credentials.get` that answer the sign-in `challenge`
@@ -529,7 +536,7 @@ fn own_account(who: &Principal) -> Result<AccountId> {
     })
 }
 
-fn audit_of(who: &Principal, action: &'static str) -> Audit {
+fn audit_of(who: &Principal, action: AuditAction) -> Audit {
     let audit = Audit::new(action, "passkey");
     match who.account_id {
         Some(id) => audit.on(id),

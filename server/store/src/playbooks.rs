@@ -7,6 +7,7 @@ use crate::entities::{playbook_problems, playbooks};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::incidents::IncidentKind;
 use reserv_domain::notices::{Localized, PublicGuidance};
 use reserv_playbooks::{FolderReport, Text};
@@ -123,8 +124,13 @@ impl Store {
             })
         }
         .await;
-        self.finish(tx, who, Audit::new("import", "playbooks"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Import, "playbooks"),
+            result,
+        )
+        .await
     }
 
     /// The public advice of every playbook in use that has some, by scenario title.

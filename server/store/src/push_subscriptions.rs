@@ -11,6 +11,7 @@ use crate::entities::push_subscriptions;
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{AccountId, PersonId};
 use reserv_domain::push::{NewPushSubscription, PushSubscription};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -78,8 +79,13 @@ impl Store {
             Ok(subscription(row))
         }
         .await;
-        self.finish(tx, who, Audit::new("register", "push_subscription"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Register, "push_subscription"),
+            result,
+        )
+        .await
     }
 
     /// Forgets the signed-in person's browser `endpoint`; answers whether it was known.
@@ -97,7 +103,12 @@ impl Store {
         }
         .await;
         let removed = self
-            .finish(tx, who, Audit::new("remove", "push_subscription"), result)
+            .finish(
+                tx,
+                who,
+                Audit::new(AuditAction::Remove, "push_subscription"),
+                result,
+            )
             .await?;
         Ok(removed.0)
     }

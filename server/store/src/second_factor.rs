@@ -17,6 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::AccountId;
 use reserv_domain::second_factor::{Factor, Factors};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -200,7 +201,7 @@ impl Store {
             Ok(enrolment)
         }
         .await;
-        self.finish(tx, who, audit_of(who, "begin_enrolment"), result)
+        self.finish(tx, who, audit_of(who, AuditAction::BeginEnrolment), result)
             .await
     }
 
@@ -253,7 +254,8 @@ impl Store {
             Ok(codes)
         }
         .await;
-        self.finish(tx, who, audit_of(who, "enrol"), result).await
+        self.finish(tx, who, audit_of(who, AuditAction::Enrol), result)
+            .await
     }
 
     /// Removes the TOTP credential and recovery codes of an account: one's own with a
@@ -297,7 +299,7 @@ impl Store {
             Ok(())
         }
         .await;
-        let audit = Audit::new("remove", "totp");
+        let audit = Audit::new(AuditAction::Remove, "totp");
         let audit = match target {
             Some(target) => audit.on(target),
             None => audit,
@@ -355,7 +357,7 @@ impl Store {
         self.finish(
             tx,
             attempt,
-            Audit::new("sign_in_password", "account").on(account.id),
+            Audit::new(AuditAction::SignInPassword, "account").on(account.id),
             result,
         )
         .await
@@ -394,8 +396,8 @@ impl Store {
         let mut attempt = attempt_by(&account.username, client_address.clone());
         attempt.account_id = Some(AccountId(account.id));
         let audit = match proof {
-            SecondProof::Passkey(_) => Audit::new("sign_in_passkey", "account"),
-            _ => Audit::new("sign_in", "account"),
+            SecondProof::Passkey(_) => Audit::new(AuditAction::SignInPasskey, "account"),
+            _ => Audit::new(AuditAction::SignIn, "account"),
         };
         self.throttle_check(&attempt, &audit, &account.username)
             .await?;
@@ -443,7 +445,7 @@ impl Store {
         };
         self.sign_in_succeeded(&account.username);
         let audit = match factor {
-            Factor::RecoveryCode => Audit::new("sign_in_recovery_code", "account"),
+            Factor::RecoveryCode => Audit::new(AuditAction::SignInRecoveryCode, "account"),
             _ => audit,
         };
         self.open_session(
@@ -649,7 +651,7 @@ fn own_account(who: &Principal) -> Result<AccountId> {
     })
 }
 
-fn audit_of(who: &Principal, action: &'static str) -> Audit {
+fn audit_of(who: &Principal, action: AuditAction) -> Audit {
     let audit = Audit::new(action, "totp");
     match who.account_id {
         Some(id) => audit.on(id),

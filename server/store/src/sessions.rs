@@ -10,6 +10,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::AccountId;
 use reserv_domain::oidc::ProviderAssurance;
 use reserv_domain::second_factor::Factors;
@@ -199,7 +200,7 @@ impl Store {
         self.finish(
             tx,
             who,
-            Audit::new("revoke", "session").on(session_id),
+            Audit::new(AuditAction::Revoke, "session").on(session_id),
             result,
         )
         .await?;
@@ -230,7 +231,7 @@ impl Store {
             .finish(
                 tx,
                 who,
-                Audit::new("revoke_all", "session").on(account),
+                Audit::new(AuditAction::RevokeAll, "session").on(account),
                 result,
             )
             .await?;

@@ -16,6 +16,7 @@ use crate::incidents::open_incidents_readable;
 use crate::{Result, Store, StoreError, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Principal, Role};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::audit::AuditOutcome;
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::disclosure::Channel;
@@ -107,7 +108,7 @@ impl SmsLine {
         self.store
             .record_alone(
                 &self.principal,
-                &Audit::new("refuse_unknown_sender", "sms_line"),
+                &Audit::new(AuditAction::RefuseUnknownSender, "sms_line"),
                 AuditOutcome::Denied,
                 Some("an SMS from a number that is not registered to one person".into()),
             )
@@ -221,7 +222,11 @@ impl SmsLine {
             Ok(())
         }
         .await;
-        let action = if opted_out { "opt_out" } else { "opt_in" };
+        let action = if opted_out {
+            AuditAction::OptOut
+        } else {
+            AuditAction::OptIn
+        };
         let audit = Audit::new(action, "sms_number");
         let audit = match sender {
             Some(sender) => audit.on(format!("person {}", sender.person_id)),

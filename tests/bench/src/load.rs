@@ -18,6 +18,11 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Requests answered without error.
+    pub fn answered(&self) -> u64 {
+        self.latencies.len() as u64
+    }
+
     pub fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
@@ -40,11 +45,12 @@ impl Figures {
 }
 
 impl Run {
-    /// Sends `query` from every client until the time is up.
+    /// Sends `query` from every client until the time is up; client `i` uses session
+    /// `tokens[i % tokens.len()]`.
     pub async fn drive(
         &self,
         base_url: &str,
-        token: &str,
+        tokens: &[String],
         query: &str,
         variables: Value,
     ) -> anyhow::Result<Figures> {
@@ -53,18 +59,19 @@ impl Run {
             .pool_max_idle_per_host(self.clients)
             .build()?;
         // One untimed request first: it must succeed, or the figures would be of errors.
-        let check = send(&http, base_url, token, &body).await?;
+        let first = tokens.first().context("no session to send with")?;
+        let check = send(&http, base_url, first, &body).await?;
         if check.get("errors").is_some() {
             bail!("the benchmark query fails: {check}");
         }
         let started = Instant::now();
         let deadline = started + self.duration;
         let mut clients = vec![];
-        for _ in 0..self.clients {
+        for client in 0..self.clients {
             let (http, url, token, body) = (
                 http.clone(),
                 base_url.to_owned(),
-                token.to_owned(),
+                tokens[client % tokens.len()].clone(),
                 body.clone(),
             );
             clients.push(tokio::spawn(async move {

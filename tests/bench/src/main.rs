@@ -49,6 +49,9 @@ enum Bench {
         /// Crisis log entries per incident.
         #[arg(long, default_value_t = 500)]
         log_entries: usize,
+        /// Serve repeated reads from the read cache (`[read_cache] enabled`).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        read_cache: bool,
     },
     /// What one password sign-in costs, and other requests' latency during a burst.
     SignIn {
@@ -95,7 +98,7 @@ enum Bench {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Cli { bench } = Cli::parse();
-    let (seconds, clients, units, log_entries) = match bench {
+    let (seconds, clients, units, log_entries, read_cache) = match bench {
         Bench::SignIn { logins, burst } => return sign_in::run(logins, burst).await,
         Bench::FanOut {
             recipients,
@@ -134,7 +137,8 @@ async fn main() -> anyhow::Result<()> {
             clients,
             units,
             log_entries,
-        } => (seconds, clients, units, log_entries),
+            read_cache,
+        } => (seconds, clients, units, log_entries, read_cache),
     };
     let shape = data::Shape {
         units,
@@ -152,13 +156,15 @@ async fn main() -> anyhow::Result<()> {
         shape.units, shape.log_entries, shape.tasks
     );
     println!(
-        "  load: {} concurrent signed-in clients, {} s per scenario, HTTP/1.1 on loopback",
-        run.clients, seconds
+        "  load: {} concurrent clients, each signed in with its own session, {} s per scenario, HTTP/1.1 on loopback; read cache {}",
+        run.clients,
+        seconds,
+        if read_cache { "on" } else { "off" }
     );
-    read_path("SQLite (embedded file)", None, &shape, &run).await?;
+    read_path("SQLite (embedded file)", None, &shape, &run, read_cache).await?;
     if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
         let (url, name) = fresh_postgres(&admin_url).await?;
-        let outcome = read_path("PostgreSQL", Some(url), &shape, &run).await;
+        let outcome = read_path("PostgreSQL", Some(url), &shape, &run, read_cache).await;
         drop_postgres(&admin_url, &name).await?;
         outcome?;
     }
@@ -170,6 +176,7 @@ async fn read_path(
     database_url: Option<String>,
     shape: &data::Shape,
     run: &load::Run,
+    read_cache: bool,
 ) -> anyhow::Result<()> {
     let folder = tempfile::tempdir()?;
     let mut config = Config {
@@ -182,11 +189,17 @@ async fn read_path(
     // The read path is measured, not sign-in: the crisis lead signs in with a password
     // alone, as in the demo.
     config.login.demo_default();
+    config.read_cache.enabled = read_cache;
     let store = open_store(&config).await?;
     let server = start(&config, store.clone()).await?;
     let base_url = format!("http://{}", server.address);
     let prepared = data::generate(&store, shape).await?;
-    let token = load::sign_in(&base_url, data::LEAD, data::PASSWORD).await?;
+    // Every client its own session, as fifty people on a crisis day: answers are kept
+    // per session, so a shared one would flatter the cache.
+    let mut tokens = Vec::with_capacity(run.clients);
+    for _ in 0..run.clients {
+        tokens.push(load::sign_in(&base_url, data::LEAD, data::PASSWORD).await?);
+    }
     println!("\n{label}");
     let incident = "query($id: ID!) { incident(id: $id) { id title state severity commander { name } \
         units { id name } systems { id name } log { id kind text author occurredAt } \
@@ -194,26 +207,32 @@ async fn read_path(
     let plans = "{ plans(first: 50) { edges { node { id title versions { id state activities { id name \
         dependencies { id kind system { name } } routines { id title steps { who what when } \
         materials { name } } } } } } } }";
+    let events_before = store.audit_event_count().await?;
     let audited = run
         .drive(
             &base_url,
-            &token,
+            &tokens,
             incident,
             serde_json::json!({ "id": prepared.sensitive_incident }),
         )
         .await?;
     audited.print("(a) incident, confidentiality 2 (read audited)");
+    println!(
+        "      read events written during (a): {} for {} answered requests (one untimed)",
+        store.audit_event_count().await? - events_before,
+        audited.answered() + 1
+    );
     let plain = run
         .drive(
             &base_url,
-            &token,
+            &tokens,
             incident,
             serde_json::json!({ "id": prepared.internal_incident }),
         )
         .await?;
     plain.print("(b) incident, confidentiality 1 (not audited)");
     let tree = run
-        .drive(&base_url, &token, plans, serde_json::json!({}))
+        .drive(&base_url, &tokens, plans, serde_json::json!({}))
         .await?;
     tree.print("(c) plans(first: 50), full tree");
     println!(

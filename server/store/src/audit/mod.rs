@@ -7,11 +7,13 @@
 //! Nothing here changes or removes an event: the chain is only ever appended to.
 
 mod chain;
+mod data_version;
 mod reads;
 mod unit_of_work;
 mod writer;
 
 pub(crate) use reads::ReadLedger;
+pub use reads::RequestReads;
 pub(crate) use unit_of_work::Change;
 pub(crate) use writer::AuditWriter;
 
@@ -20,7 +22,9 @@ use crate::page::{PageRequest, fetch_page};
 use crate::{Page, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use reserv_domain::access::{Action, Principal, Scope};
-use reserv_domain::audit::{AuditEvent, AuditOutcome, AuditRecord, ChainFault, ChainWalk};
+use reserv_domain::audit::{
+    AuditAction, AuditEvent, AuditOutcome, AuditRecord, ChainFault, ChainWalk,
+};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -29,7 +33,7 @@ use sea_orm::{
 /// What a change does, for its audit event.
 #[derive(Debug, Clone)]
 pub(crate) struct Audit {
-    pub action: &'static str,
+    pub action: AuditAction,
     pub object_type: &'static str,
     /// The object's id when it exists before the change.
     pub object_id: Option<String>,
@@ -39,7 +43,7 @@ pub(crate) struct Audit {
 }
 
 impl Audit {
-    pub fn new(action: &'static str, object_type: &'static str) -> Self {
+    pub fn new(action: AuditAction, object_type: &'static str) -> Self {
         Self {
             action,
             object_type,
@@ -86,7 +90,7 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub object_type: Option<String>,
     pub object_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub outcome: Option<AuditOutcome>,
     /// Events at or after this time.
     pub from: Option<DateTime<Utc>>,
@@ -181,7 +185,7 @@ impl Store {
             at: self.now(),
             actor_id: who.account_id,
             actor: Some(who.username.clone()),
-            action: audit.action.to_owned(),
+            action: audit.action,
             object_type: audit.object_type.to_owned(),
             object_id,
             client_address: who.client_address.clone(),
@@ -209,7 +213,7 @@ impl Store {
         if let Some(object_id) = &filter.object_id {
             select = select.filter(audit_events::Column::ObjectId.eq(object_id.as_str()));
         }
-        if let Some(action) = &filter.action {
+        if let Some(action) = filter.action {
             select = select.filter(audit_events::Column::Action.eq(action.as_str()));
         }
         if let Some(outcome) = filter.outcome {

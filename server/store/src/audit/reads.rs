@@ -7,10 +7,15 @@
 //! [`Store::record_request_reads`] then writes them in one batch before the response
 //! leaves. A store without a ledger (the CLI, background work, subscriptions) records
 //! each read at once.
+//!
+//! A response served again from the read cache must still leave its read events: the
+//! reads a request recorded are returned as [`RequestReads`], kept with the cached
+//! response, and [`Store::record_reads_again`] writes them anew for the next reader.
 
 use super::Audit;
 use crate::{Result, Store};
 use reserv_domain::access::Principal;
+use reserv_domain::audit::AuditAction;
 use reserv_domain::audit::AuditOutcome;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -26,6 +31,33 @@ struct ReadNote {
     object_type: &'static str,
     object_id: String,
     part: &'static str,
+}
+
+/// What one request read (without who read it or when): enough to record the same
+/// reads again for another request that is answered with the same response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestReads(Vec<ObjectPartRead>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ObjectPartRead {
+    object_type: &'static str,
+    object_id: String,
+    part: &'static str,
+}
+
+impl RequestReads {
+    /// Whether the request read nothing that is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Roughly how many bytes this takes in memory, for a cache's weight.
+    pub fn size_in_bytes(&self) -> usize {
+        self.0
+            .iter()
+            .map(|read| std::mem::size_of::<ObjectPartRead>() + read.object_id.len())
+            .sum()
+    }
 }
 
 /// The reads of one request, waiting to be recorded.
@@ -76,17 +108,45 @@ impl Store {
     }
 
     /// Writes the reads gathered during this request, one event per reader and kind of
-    /// object, and returns once they are durable. Does nothing for a store that is not
-    /// serving a request.
-    pub async fn record_request_reads(&self) -> Result<()> {
+    /// object, and returns once they are durable, with what was read. Does nothing for
+    /// a store that is not serving a request.
+    pub async fn record_request_reads(&self) -> Result<RequestReads> {
         let notes = match &self.read_ledger {
             Some(ledger) => ledger
                 .notes
                 .lock()
                 .map(|mut notes| std::mem::take(&mut *notes))
                 .unwrap_or_default(),
-            None => return Ok(()),
+            None => return Ok(RequestReads::default()),
         };
+        let reads = RequestReads(
+            notes
+                .iter()
+                .map(|note| ObjectPartRead {
+                    object_type: note.object_type,
+                    object_id: note.object_id.clone(),
+                    part: note.part,
+                })
+                .collect(),
+        );
+        self.record_reads(notes).await?;
+        Ok(reads)
+    }
+
+    /// Records `reads`, which an earlier request made, as read now by `who`: for a
+    /// response served again without running the query, which must leave the same
+    /// trail as running it. Returns once the events are durable.
+    pub async fn record_reads_again(&self, who: &Principal, reads: &RequestReads) -> Result<()> {
+        let notes = reads
+            .0
+            .iter()
+            .map(|read| ReadNote {
+                who: who.clone(),
+                object_type: read.object_type,
+                object_id: read.object_id.clone(),
+                part: read.part,
+            })
+            .collect();
         self.record_reads(notes).await
     }
 
@@ -111,7 +171,7 @@ impl Store {
         let mut records = vec![];
         for ((_, object_type), (who, objects)) in grouped {
             for (object_id, detail) in objects.events() {
-                let mut audit = Audit::new("read", object_type);
+                let mut audit = Audit::new(AuditAction::Read, object_type);
                 audit.object_id = object_id;
                 records.push(self.audit_record(
                     &who,

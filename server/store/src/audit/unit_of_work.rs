@@ -117,7 +117,7 @@ impl Store {
         };
         let record = self.audit_record(who, audit, audit.object_id.clone(), outcome, detail);
         if let Err(audit_error) = self.audit_writer.append(vec![record]).await {
-            tracing::error!(%audit_error, action = audit.action, "could not record a failed change in the audit log");
+            tracing::error!(%audit_error, action = audit.action.as_str(), "could not record a failed change in the audit log");
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::{Result, Store, convert};
 use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::checklists::RunPhase;
 use reserv_domain::ids::{IncidentId, UnitId};
 use reserv_domain::incidents::ClientWriteId;
@@ -77,7 +78,7 @@ impl Store {
         count: i64,
         client_id: ClientWriteId,
     ) -> Result<RunBacklog> {
-        let audit = Audit::new("record", "paper_backlog").on(run_id);
+        let audit = Audit::new(AuditAction::Record, "paper_backlog").on(run_id);
         let mut change = self.change().await?;
         let result = async {
             let tx = change.tx();
@@ -132,7 +133,7 @@ impl Store {
         run_id: i64,
         due_at: Option<DateTime<Utc>>,
     ) -> Result<RunBacklog> {
-        let audit = Audit::new("set_due", "paper_backlog").on(run_id);
+        let audit = Audit::new(AuditAction::SetDue, "paper_backlog").on(run_id);
         let mut change = self.change().await?;
         let result = async {
             let tx = change.tx();

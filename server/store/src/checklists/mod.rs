@@ -23,6 +23,7 @@ use crate::{Result, Store, convert};
 use progress::{marks_of_step, steps_of};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::checklists::{Mark, MarkKind, NewMark, is_ticked};
 use reserv_domain::ids::{IncidentId, UnitId};
 use reserv_domain::incidents::{ClientWriteId, IncidentChange, ensure_open};
@@ -209,11 +210,11 @@ fn answer_replay(
     })
 }
 
-fn audit_action(kind: MarkKind) -> &'static str {
+fn audit_action(kind: MarkKind) -> AuditAction {
     match kind {
-        MarkKind::Tick => "tick",
-        MarkKind::Untick => "untick",
-        MarkKind::Comment => "comment",
+        MarkKind::Tick => AuditAction::Tick,
+        MarkKind::Untick => AuditAction::Untick,
+        MarkKind::Comment => AuditAction::Comment,
     }
 }
 

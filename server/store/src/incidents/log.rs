@@ -13,6 +13,7 @@ use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::ids::{IncidentId, LogEntryId};
 use reserv_domain::incidents::{
@@ -156,7 +157,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("create", "crisis_log_entry"),
+            Audit::new(AuditAction::Create, "crisis_log_entry"),
             result,
         )
         .await
@@ -204,7 +205,12 @@ impl Store {
             Ok::<_, crate::StoreError>(entry)
         }
         .await?;
-        change.audited(self, who, &Audit::new("create", "crisis_log_entry"), &entry);
+        change.audited(
+            self,
+            who,
+            &Audit::new(AuditAction::Create, "crisis_log_entry"),
+            &entry,
+        );
         change.announce(IncidentChange::LogEntryAdded {
             entry: entry.clone(),
         });
@@ -245,7 +251,12 @@ impl Store {
         }
         touch_open_incident(tx, incident_id, now).await?;
         for entry in &written {
-            change.audited(self, who, &Audit::new("create", "crisis_log_entry"), entry);
+            change.audited(
+                self,
+                who,
+                &Audit::new(AuditAction::Create, "crisis_log_entry"),
+                entry,
+            );
             change.announce(IncidentChange::LogEntryAdded {
                 entry: entry.clone(),
             });

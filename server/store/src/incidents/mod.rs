@@ -25,6 +25,7 @@ use crate::{Page, Result, Store};
 pub use briefings::Briefing;
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::checklists::ensure_may_close;
 use reserv_domain::classification::{Classification, lowering_detail};
 use reserv_domain::ids::{IncidentId, PersonId, SystemId, UnitId};
@@ -78,8 +79,13 @@ impl Store {
         let result = self
             .report_incident_in(&mut change, who, request, None)
             .await;
-        self.conclude(change, who, Audit::new("report", "incident"), result)
-            .await
+        self.conclude(
+            change,
+            who,
+            Audit::new(AuditAction::Report, "incident"),
+            result,
+        )
+        .await
     }
 
     /// Reports an incident at most once per `client_id` and reporter: a phone resending
@@ -98,7 +104,12 @@ impl Store {
             .report_incident_in(&mut change, who, request, Some(&client_id))
             .await;
         let result = self
-            .conclude(change, who, Audit::new("report", "incident"), result)
+            .conclude(
+                change,
+                who,
+                Audit::new(AuditAction::Report, "incident"),
+                result,
+            )
             .await;
         match result {
             // Two resends raced: the other one's report stands.
@@ -177,7 +188,12 @@ impl Store {
             incident(row, request.unit_ids, request.system_ids)
         }
         .await?;
-        change.audited(self, who, &Audit::new("report", "incident"), &incident);
+        change.audited(
+            self,
+            who,
+            &Audit::new(AuditAction::Report, "incident"),
+            &incident,
+        );
         change.announce(IncidentChange::Reported {
             incident: Box::new(incident.clone()),
         });
@@ -264,7 +280,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("change_state", "incident").on(id),
+            Audit::new(AuditAction::ChangeState, "incident").on(id),
             result,
         )
         .await
@@ -322,7 +338,7 @@ impl Store {
             row.closed_at = Set(Some(now));
         }
         let incident = save(change.tx(), current.incident.state, row, now).await?;
-        incident_changed_in(self, change, who, "change_state", incident)
+        incident_changed_in(self, change, who, AuditAction::ChangeState, incident)
     }
 
     /// Names the person who leads the response.
@@ -344,7 +360,7 @@ impl Store {
         self.finish_incident_change(
             tx,
             who,
-            Audit::new("assign_commander", "incident").on(id),
+            Audit::new(AuditAction::AssignCommander, "incident").on(id),
             result,
         )
         .await
@@ -364,7 +380,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("set_units", "incident").on(id),
+            Audit::new(AuditAction::SetUnits, "incident").on(id),
             result,
         )
         .await
@@ -385,7 +401,7 @@ impl Store {
         replace_units(tx, id.0, &unit_ids).await?;
         let state = current.incident.state;
         let incident = save(tx, state, current.row.into_active_model(), self.now()).await?;
-        incident_changed_in(self, change, who, "set_units", incident)
+        incident_changed_in(self, change, who, AuditAction::SetUnits, incident)
     }
 
     /// Replaces the IT systems the incident affects.
@@ -402,7 +418,7 @@ impl Store {
         self.conclude(
             change,
             who,
-            Audit::new("set_systems", "incident").on(id),
+            Audit::new(AuditAction::SetSystems, "incident").on(id),
             result,
         )
         .await
@@ -423,7 +439,7 @@ impl Store {
         replace_systems(tx, id.0, &system_ids).await?;
         let state = current.incident.state;
         let incident = save(tx, state, current.row.into_active_model(), self.now()).await?;
-        incident_changed_in(self, change, who, "set_systems", incident)
+        incident_changed_in(self, change, who, AuditAction::SetSystems, incident)
     }
 
     /// Changes the title, description, severity or classification of an open incident.
@@ -467,7 +483,9 @@ impl Store {
         }
         .await;
         let (result, lowered) = split_detail(result);
-        let audit = Audit::new("update", "incident").on(id).with_detail(lowered);
+        let audit = Audit::new(AuditAction::Update, "incident")
+            .on(id)
+            .with_detail(lowered);
         self.finish_incident_change(tx, who, audit, result).await
     }
 
@@ -569,7 +587,7 @@ fn incident_changed_in(
     store: &Store,
     change: &mut Change,
     who: &Principal,
-    action: &'static str,
+    action: AuditAction,
     incident: Incident,
 ) -> Result<Incident> {
     change.audited(store, who, &Audit::new(action, "incident"), &incident);

@@ -12,6 +12,7 @@ use crate::per_key::{PerKey, answer_for};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{IncidentId, PersonId, TaskId};
 use reserv_domain::incidents::{
     IncidentChange, NewTask, Task, TaskState, ensure_open, part_confidentiality,
@@ -41,7 +42,7 @@ impl Store {
         let result = self
             .create_task_in(&mut change, who, incident_id, request)
             .await;
-        self.conclude(change, who, Audit::new("create", "task"), result)
+        self.conclude(change, who, Audit::new(AuditAction::Create, "task"), result)
             .await
     }
 
@@ -112,7 +113,7 @@ impl Store {
         }
         touch_open_incident(tx, incident_id, now).await?;
         for task in &created {
-            change.audited(self, who, &Audit::new("create", "task"), task);
+            change.audited(self, who, &Audit::new(AuditAction::Create, "task"), task);
             change.announce(IncidentChange::TaskChanged { task: task.clone() });
         }
         Ok(created)
@@ -161,7 +162,12 @@ impl Store {
         }
         .await;
         let task = self
-            .finish(tx, who, Audit::new("change_state", "task").on(id), result)
+            .finish(
+                tx,
+                who,
+                Audit::new(AuditAction::ChangeState, "task").on(id),
+                result,
+            )
             .await?;
         self.publish(IncidentChange::TaskChanged { task: task.clone() });
         Ok(task)

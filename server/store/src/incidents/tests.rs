@@ -6,6 +6,7 @@ use crate::{
 };
 use chrono::{Duration, Utc};
 use reserv_domain::access::{Principal, Role, RoleGrant};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{AccountId, IncidentId, LogEntryId, PersonId, SystemId, UnitId};
 use reserv_domain::incidents::{
@@ -873,7 +874,7 @@ async fn reading_a_sensitive_incident_is_audited() -> TestResult {
                     &AuditFilter {
                         object_type: Some(object_type.into()),
                         object_id: Some(id),
-                        action: Some("read".into()),
+                        action: Some(AuditAction::Read),
                         ..AuditFilter::default()
                     },
                     PageRequest::default(),
@@ -893,14 +894,14 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
     let m = a_municipality_with_home_care().await?;
     let lead = crisis_lead();
     let mut watcher = m.store.subscribe_incident_changes();
-    let events = |action: &'static str| {
+    let events = |action: AuditAction| {
         let (store, operator) = (&m.store, &m.operator);
         async move {
             store
                 .audit_events(
                     operator,
                     &AuditFilter {
-                        action: Some(action.into()),
+                        action: Some(action),
                         ..AuditFilter::default()
                     },
                     PageRequest::default(),
@@ -932,7 +933,7 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
         .conclude(
             change,
             &lead,
-            crate::audit::Audit::new("test", "incident"),
+            crate::audit::Audit::new(AuditAction::Test, "incident"),
             Ok(()),
         )
         .await?;
@@ -945,7 +946,7 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
         IncidentChange::LogEntryAdded { .. }
     ));
     assert_eq!(m.store.crisis_log(&lead, incident.id).await?.len(), 1);
-    assert_eq!(events("report").await?, 1);
+    assert_eq!(events(AuditAction::Report).await?, 1);
 
     // A later step that fails takes the earlier ones with it.
     let mut change = m.store.change().await?;
@@ -978,7 +979,7 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
         .conclude(
             change,
             &lead,
-            crate::audit::Audit::new("test", "incident"),
+            crate::audit::Audit::new(AuditAction::Test, "incident"),
             failed,
         )
         .await;
@@ -991,7 +992,11 @@ async fn use_cases_compose_into_one_change_that_commits_or_leaves_nothing() -> T
         listed(&m.store, &lead, IncidentFilter::default()).await?,
         vec![incident.id]
     );
-    assert_eq!(events("report").await?, 1);
-    assert_eq!(events("test").await?, 1, "the refusal is recorded once");
+    assert_eq!(events(AuditAction::Report).await?, 1);
+    assert_eq!(
+        events(AuditAction::Test).await?,
+        1,
+        "the refusal is recorded once"
+    );
     Ok(())
 }

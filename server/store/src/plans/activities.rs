@@ -8,6 +8,7 @@ use crate::entities::{activity_dependencies, critical_activities, routines};
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{ActivityId, DependencyId, PlanVersionId};
 use reserv_domain::plans::{ActivityRequest, CriticalActivity, DependencyRequest};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -50,8 +51,13 @@ impl Store {
             Ok(rows::activity(row))
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "critical_activity"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Create, "critical_activity"),
+            result,
+        )
+        .await
     }
 
     pub async fn update_activity(
@@ -68,7 +74,7 @@ impl Store {
             Ok(rows::activity(row))
         }
         .await;
-        let audit = Audit::new("update", "critical_activity").on(id);
+        let audit = Audit::new(AuditAction::Update, "critical_activity").on(id);
         self.finish(tx, who, audit, result).await
     }
 
@@ -93,7 +99,7 @@ impl Store {
             Ok(())
         }
         .await;
-        let audit = Audit::new("remove", "critical_activity").on(id);
+        let audit = Audit::new(AuditAction::Remove, "critical_activity").on(id);
         self.finish(tx, who, audit, result).await
     }
 
@@ -142,8 +148,13 @@ impl Store {
             rows::dependency(row)
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "activity_dependency"), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Create, "activity_dependency"),
+            result,
+        )
+        .await
     }
 
     pub async fn remove_dependency(&self, who: &Principal, id: DependencyId) -> Result<()> {
@@ -160,7 +171,7 @@ impl Store {
             Ok(())
         }
         .await;
-        let audit = Audit::new("remove", "activity_dependency").on(id);
+        let audit = Audit::new(AuditAction::Remove, "activity_dependency").on(id);
         self.finish(tx, who, audit, result).await
     }
 }

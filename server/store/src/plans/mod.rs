@@ -29,6 +29,7 @@ use crate::subtree::Subtrees;
 use crate::{Page, Result, Store, StoreError};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{DependencyId, PlanId, PlanVersionId, UnitId};
 use reserv_domain::plans::{
@@ -146,7 +147,7 @@ impl Store {
             rows::plan(plan)
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "plan"), result)
+        self.finish(tx, who, Audit::new(AuditAction::Create, "plan"), result)
             .await
     }
 

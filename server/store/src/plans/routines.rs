@@ -16,6 +16,7 @@ use crate::subtree::Subtrees;
 use crate::{Result, Store, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope, UnitPath};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::classification::{Confidentiality, lowering_detail};
 use reserv_domain::ids::{PersonId, PlanVersionId, RoutineId, UnitId};
 use reserv_domain::plans::{PlanState, PlanVersion, Routine, RoutineKey, RoutineRequest};
@@ -211,7 +212,7 @@ impl Store {
             save_contents(&tx, row, key, request).await
         }
         .await;
-        self.finish(tx, who, Audit::new("create", "routine"), result)
+        self.finish(tx, who, Audit::new(AuditAction::Create, "routine"), result)
             .await
     }
 
@@ -245,7 +246,9 @@ impl Store {
         }
         .await;
         let (result, lowered) = split_detail(result);
-        let audit = Audit::new("update", "routine").on(id).with_detail(lowered);
+        let audit = Audit::new(AuditAction::Update, "routine")
+            .on(id)
+            .with_detail(lowered);
         self.finish(tx, who, audit, result).await
     }
 
@@ -268,8 +271,13 @@ impl Store {
             Ok(())
         }
         .await;
-        self.finish(tx, who, Audit::new("remove", "routine").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Remove, "routine").on(id),
+            result,
+        )
+        .await
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::{AuditFilter, DatabaseLocation, PageRequest, PlanFilter, Store, StoreError};
 use chrono::{DateTime, TimeZone, Utc};
 use reserv_domain::access::{Principal, Role, RoleGrant};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::classification::Classification;
 use reserv_domain::ids::{PersonId, PlanId, PlanVersionId, SystemId, UnitId};
 use reserv_domain::people::PersonRequest;
@@ -473,7 +474,7 @@ async fn a_sensitive_version_is_hidden_from_care_workers_and_its_reads_are_audit
                 actor: Some("unit_manager".into()),
                 object_type: Some("plan_version".into()),
                 object_id: Some(version.to_string()),
-                action: Some("read".into()),
+                action: Some(AuditAction::Read),
                 ..AuditFilter::default()
             },
             PageRequest::default(),

@@ -17,6 +17,7 @@ use crate::entities::{
 use crate::{Result, Store};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal, Scope};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::{PlanId, PlanVersionId};
 use reserv_domain::plan_diff::{VersionContents, VersionDiff, diff_versions};
 use reserv_domain::plans::{
@@ -31,8 +32,13 @@ impl Store {
     pub async fn update_plan(&self, who: &Principal, id: PlanId, edit: PlanEdit) -> Result<Plan> {
         let mut change = self.change().await?;
         let result = self.update_plan_in(&mut change, who, id, edit).await;
-        self.conclude(change, who, Audit::new("update", "plan").on(id), result)
-            .await
+        self.conclude(
+            change,
+            who,
+            Audit::new(AuditAction::Update, "plan").on(id),
+            result,
+        )
+        .await
     }
 
     /// [`Store::update_plan`] as part of a larger change.
@@ -82,7 +88,12 @@ impl Store {
             rows::plan(update.update(tx).await?)
         }
         .await?;
-        change.audited(self, who, &Audit::new("update", "plan").on(id), &plan);
+        change.audited(
+            self,
+            who,
+            &Audit::new(AuditAction::Update, "plan").on(id),
+            &plan,
+        );
         Ok(plan)
     }
 
@@ -91,7 +102,7 @@ impl Store {
     pub async fn discard_draft(&self, who: &Principal, id: PlanVersionId) -> Result<PlanVersion> {
         let mut change = self.change().await?;
         let result = self.discard_draft_in(&mut change, who, id).await;
-        let audit = Audit::new("discard", "plan_version").on(id);
+        let audit = Audit::new(AuditAction::Discard, "plan_version").on(id);
         self.conclude(change, who, audit, result).await
     }
 
@@ -123,7 +134,7 @@ impl Store {
         change.audited(
             self,
             who,
-            &Audit::new("discard", "plan_version").on(id),
+            &Audit::new(AuditAction::Discard, "plan_version").on(id),
             &version,
         );
         Ok(version)

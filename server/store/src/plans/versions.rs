@@ -8,6 +8,7 @@ use crate::entities::{activity_dependencies, critical_activities, plan_versions,
 use crate::{Result, Store, StoreError};
 use reserv_domain::DomainError;
 use reserv_domain::access::{Action, Principal};
+use reserv_domain::audit::AuditAction;
 use reserv_domain::classification::lowering_detail;
 use reserv_domain::ids::{ActivityId, PlanId, PlanVersionId};
 use reserv_domain::plans::{
@@ -68,7 +69,7 @@ impl Store {
         }
         .await;
         let (result, lowered) = split_detail(result);
-        let audit = Audit::new("update", "plan_version")
+        let audit = Audit::new(AuditAction::Update, "plan_version")
             .on(id)
             .with_detail(lowered);
         self.finish(tx, who, audit, result).await
@@ -134,8 +135,13 @@ impl Store {
             rows::version(row)
         }
         .await;
-        self.finish(tx, who, Audit::new("create_draft", "plan").on(plan), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::CreateDraft, "plan").on(plan),
+            result,
+        )
+        .await
     }
 
     /// Approves a draft: it becomes the version in force, the previous approved version
@@ -187,7 +193,7 @@ impl Store {
         self.finish(
             tx,
             who,
-            Audit::new("approve", "plan_version").on(id),
+            Audit::new(AuditAction::Approve, "plan_version").on(id),
             result,
         )
         .await
@@ -212,8 +218,13 @@ impl Store {
             rows::version(row)
         }
         .await;
-        self.finish(tx, who, Audit::new("retire", "plan_version").on(id), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            Audit::new(AuditAction::Retire, "plan_version").on(id),
+            result,
+        )
+        .await
     }
 }
 

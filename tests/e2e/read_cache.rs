@@ -1,0 +1,186 @@
+//! The read cache as a crisis day meets it: fifty people refreshing the incident page
+//! cost one run of the query, yet every refresh still leaves its read event, a change
+//! (made here or by another server on the same database) is seen at once, nobody gets
+//! an answer kept for somebody else, and an ended session gets no answer at all.
+
+use reserv_domain::access::Principal;
+use reserv_domain::ids::IncidentId;
+use reserv_domain::incidents::{LogEntryKind, NewLogEntry};
+use reserv_tests::{Client, TestServer, id_where, on_every_database};
+use serde_json::{Value, json};
+
+const INCIDENT_PAGE: &str =
+    "query($id: ID!) { incident(id: $id) { id title state commander { name }
+    units { id name } systems { id name } log { id kind text author } tasks { id title state } } }";
+
+/// Reports a sensitive incident (confidentiality 2, so every read is recorded) with one
+/// log entry, and returns its id.
+async fn a_sensitive_open_incident(lead: &Client) -> anyhow::Result<String> {
+    let units = lead.data("{ units { id name } }", json!({})).await?;
+    let unit = id_where(&units["units"], "name", "Hemtjänst Norr – centrala Norrbyn")?;
+    let reported = lead
+        .data(
+            "mutation($input: ReportIncidentInput!) { reportIncident(input: $input) { id } }",
+            json!({ "input": {
+                "title": "Misstänkt intrång i journalsystemet", "kind": "INFORMATION_SECURITY", "severity": 2,
+                "unitIds": [unit],
+                "classification": { "confidentiality": 2, "integrity": 2, "availability": 2 },
+            } }),
+        )
+        .await?;
+    let id = reported["reportIncident"]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no incident id: {reported}"))?;
+    add_log_entry(lead, &id, "Journalsystemet stängt för inloggning").await?;
+    Ok(id)
+}
+
+async fn add_log_entry(client: &Client, incident: &str, text: &str) -> anyhow::Result<()> {
+    client
+        .data(
+            "mutation($id: ID!, $input: LogEntryInput!) { addLogEntry(incidentId: $id, input: $input) { id } }",
+            json!({ "id": incident, "input": { "kind": "OBSERVATION", "text": text } }),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The incident page as `client` gets it, with the SQL statements it cost the server.
+async fn incident_page(
+    server: &TestServer,
+    client: &Client,
+    incident: &str,
+) -> anyhow::Result<(Value, u64)> {
+    let store = server.store()?;
+    let before = store.statements_executed();
+    let page = client
+        .data(INCIDENT_PAGE, json!({ "id": incident }))
+        .await?;
+    Ok((page, store.statements_executed() - before))
+}
+
+fn log_texts(page: &Value) -> Vec<String> {
+    page["incident"]["log"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// How many read events the audit trail holds for `incident`, straight from the table.
+async fn read_events(server: &TestServer, incident: &str) -> anyhow::Result<usize> {
+    Ok(server
+        .select_text(&format!(
+            "SELECT action FROM audit_events WHERE action = 'read' \
+             AND object_type = 'incident' AND object_id = '{incident}'"
+        ))
+        .await?
+        .len())
+}
+
+on_every_database! {
+    one_thread;
+    async fn a_repeated_read_is_served_again_and_still_leaves_its_read_event(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        let before = read_events(&server, &incident).await?;
+
+        let (first, ran) = incident_page(&server, &lead, &incident).await?;
+        for refresh in 1..=4 {
+            let (again, served) = incident_page(&server, &lead, &incident).await?;
+            assert_eq!(again, first, "refresh {refresh} answers as the first read did");
+            assert!(
+                served < ran,
+                "refresh {refresh} cost {served} statements, the first read {ran}: it ran the query again"
+            );
+        }
+        assert_eq!(
+            read_events(&server, &incident).await? - before,
+            5,
+            "every read leaves its read event, also those served again"
+        );
+        let report = server.store()?.verify_audit_chain().await?;
+        assert!(report.fault.is_none(), "{:?}", report.fault);
+        Ok(())
+    }
+
+    async fn a_change_through_the_api_makes_the_next_read_fresh(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        let (kept, _) = incident_page(&server, &lead, &incident).await?;
+        incident_page(&server, &lead, &incident).await?;
+
+        let colleague = server.sign_in_as("krisledare").await?;
+        add_log_entry(&colleague, &incident, "Leverantören bekräftar intrånget").await?;
+        let (fresh, _) = incident_page(&server, &lead, &incident).await?;
+        assert_eq!(log_texts(&fresh).len(), log_texts(&kept).len() + 1, "{fresh}");
+        assert!(log_texts(&fresh).contains(&"Leverantören bekräftar intrånget".to_owned()), "{fresh}");
+        Ok(())
+    }
+
+    async fn a_change_by_another_server_on_the_same_database_makes_the_next_read_fresh(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        let (kept, _) = incident_page(&server, &lead, &incident).await?;
+        let (again, _) = incident_page(&server, &lead, &incident).await?;
+        assert_eq!(again, kept);
+
+        // A second server process on the same database: its own connections, its own
+        // audit writer, no way to tell this server's cache anything.
+        let other_server = reserv::server::open_store(&server.config).await?;
+        let id = IncidentId(incident.parse()?);
+        other_server
+            .add_log_entry(
+                &Principal::operator("andra servern"),
+                id,
+                NewLogEntry {
+                    kind: LogEntryKind::Observation,
+                    text: "Skrivet via den andra servern".into(),
+                    occurred_at: None,
+                    corrects: None,
+                    confidentiality: None,
+                },
+            )
+            .await?;
+        let (fresh, _) = incident_page(&server, &lead, &incident).await?;
+        assert!(log_texts(&fresh).contains(&"Skrivet via den andra servern".to_owned()), "{fresh}");
+        assert_eq!(log_texts(&fresh).len(), log_texts(&kept).len() + 1, "{fresh}");
+        Ok(())
+    }
+
+    async fn another_account_never_gets_an_answer_kept_for_someone_else(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        let list = "{ incidents(first: 50) { edges { node { id title } } } }";
+        let ids = |data: &Value| -> Vec<String> {
+            data["incidents"]["edges"].as_array().into_iter().flatten()
+                .filter_map(|edge| edge["node"]["id"].as_str().map(str::to_owned)).collect()
+        };
+        let for_lead = lead.data(list, json!({})).await?;
+        assert_eq!(lead.data(list, json!({})).await?, for_lead);
+        assert!(ids(&for_lead).contains(&incident), "{for_lead}");
+
+        // A care worker's clearance is below the incident's confidentiality.
+        let worker = server.sign_in_as("underskoterska").await?;
+        let for_worker = worker.data(list, json!({})).await?;
+        assert!(!ids(&for_worker).contains(&incident), "the care worker got the crisis lead's list: {for_worker}");
+        let (code, _) = worker.error(INCIDENT_PAGE, json!({ "id": incident })).await?;
+        assert!(["FORBIDDEN", "NOT_FOUND"].contains(&code.as_str()), "the care worker may not open the incident: {code}");
+        Ok(())
+    }
+
+    async fn a_session_that_ended_gets_unauthenticated_not_a_kept_answer(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        incident_page(&server, &lead, &incident).await?;
+        incident_page(&server, &lead, &incident).await?;
+        // Ended without a change event, so that the data version stays as it was and
+        // only the session check can refuse the kept answer.
+        server.execute_sql("DELETE FROM sessions").await?;
+        let (code, _) = lead.error(INCIDENT_PAGE, json!({ "id": incident })).await?;
+        assert_eq!(code, "UNAUTHENTICATED");
+        Ok(())
+    }
+}
