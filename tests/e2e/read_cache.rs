@@ -82,7 +82,7 @@ async fn read_events(server: &TestServer, incident: &str) -> anyhow::Result<usiz
 
 on_every_database! {
     one_thread;
-    async fn a_repeated_read_is_served_again_and_still_leaves_its_read_event(server: sample_municipality) {
+    async fn a_repeated_read_is_served_again_and_still_leaves_its_read_event(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         let before = read_events(&server, &incident).await?;
@@ -106,7 +106,7 @@ on_every_database! {
         Ok(())
     }
 
-    async fn a_change_through_the_api_makes_the_next_read_fresh(server: sample_municipality) {
+    async fn a_change_through_the_api_makes_the_next_read_fresh(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         let (kept, _) = incident_page(&server, &lead, &incident).await?;
@@ -120,7 +120,7 @@ on_every_database! {
         Ok(())
     }
 
-    async fn a_change_by_another_server_on_the_same_database_makes_the_next_read_fresh(server: sample_municipality) {
+    async fn a_change_by_another_server_on_the_same_database_makes_the_next_read_fresh(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         let (kept, _) = incident_page(&server, &lead, &incident).await?;
@@ -150,7 +150,7 @@ on_every_database! {
         Ok(())
     }
 
-    async fn another_account_never_gets_an_answer_kept_for_someone_else(server: sample_municipality) {
+    async fn another_account_never_gets_an_answer_kept_for_someone_else(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         let list = "{ incidents(first: 50) { edges { node { id title } } } }";
@@ -171,7 +171,7 @@ on_every_database! {
         Ok(())
     }
 
-    async fn a_session_that_ended_gets_unauthenticated_not_a_kept_answer(server: sample_municipality) {
+    async fn a_session_that_ended_gets_unauthenticated_not_a_kept_answer(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         incident_page(&server, &lead, &incident).await?;

@@ -280,6 +280,11 @@ impl TestServer {
         Self::sample_municipality_with(backend, |config| config.read_cache.enabled = false).await
     }
 
+    /// The demo municipality with the read cache (`[read_cache] enabled`) turned on.
+    pub async fn sample_municipality_with_read_cache(backend: Backend) -> anyhow::Result<Self> {
+        Self::sample_municipality_with(backend, |config| config.read_cache.enabled = true).await
+    }
+
     /// The demo municipality with the residents' hotline and the status page's address
     /// configured, so that the messages an activation prepares are filled in whole.
     pub async fn a_municipality_with_its_hotline_and_status_page(

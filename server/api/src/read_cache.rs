@@ -40,9 +40,12 @@ pub struct ReadCacheSettings {
 }
 
 impl Default for ReadCacheSettings {
+    /// Off unless a deployment turns it on: the outbox worker and the escalation pass
+    /// write delivery states and escalation steps without a change event, so a kept
+    /// roll-call or message list could lag them by up to the TTL.
     fn default() -> Self {
         Self {
-            enabled: true,
+            enabled: false,
             ttl: Duration::from_secs(3),
             max_bytes: 64 * 1024 * 1024,
         }
