@@ -636,6 +636,29 @@ pub(crate) async fn principal_of(
     })
 }
 
+/// The enabled account that a pending sign-in step (a challenge found by its token)
+/// belongs to, with the attempt the next step is made as; `None` when no step was
+/// found or its account is disabled, which callers answer alike.
+pub(crate) async fn pending_account(
+    db: &impl ConnectionTrait,
+    account_id: Option<i64>,
+    client_address: Option<String>,
+) -> Result<Option<(accounts::Model, Principal)>> {
+    let Some(account_id) = account_id else {
+        return Ok(None);
+    };
+    let Some(account) = accounts::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .filter(|account| !account.disabled)
+    else {
+        return Ok(None);
+    };
+    let mut attempt = attempt_by(&account.username, client_address);
+    attempt.account_id = Some(AccountId(account.id));
+    Ok(Some((account, attempt)))
+}
+
 pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

@@ -8,7 +8,7 @@
 //! crisis lead (through the outbox, by SMS when SMS is configured). Only the SHA-256 of
 //! a code is stored; this module must never log a code.
 
-use crate::accounts::{NewSession, SignedIn, attempt_by, new_token, token_hash};
+use crate::accounts::{NewSession, SignedIn, attempt_by, new_token, pending_account, token_hash};
 use crate::audit::{Audit, AuditedObject};
 use crate::entities::{accounts, emergency_challenges, emergency_codes, messages, people};
 use crate::messages::{QueuedCopy, queued_copy};
@@ -288,21 +288,18 @@ impl Store {
             .filter(emergency_challenges::Column::ExpiresAt.gt(now))
             .one(&self.db)
             .await?;
-        let account = match &pending {
-            Some(pending) => accounts::Entity::find_by_id(pending.account_id)
-                .one(&self.db)
-                .await?
-                .filter(|account| !account.disabled),
-            None => None,
-        };
-        let (Some(pending), Some(account)) = (pending, account) else {
+        let found = pending_account(
+            &self.db,
+            pending.as_ref().map(|pending| pending.account_id),
+            client_address.clone(),
+        )
+        .await?;
+        let (Some(pending), Some((account, attempt))) = (pending, found) else {
             return Err(DomainError::Unauthenticated(
                 "Nödinloggningen har gått ut. The emergency sign-in is unknown or has expired: start again with your emergency code".into(),
             )
             .into());
         };
-        let mut attempt = attempt_by(&account.username, client_address.clone());
-        attempt.account_id = Some(AccountId(account.id));
         let audit = Audit::new(AuditAction::BreakGlassSignIn, "account");
         self.throttle_check(&attempt, &audit, &account.username)
             .await?;

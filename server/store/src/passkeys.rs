@@ -12,6 +12,7 @@
 use crate::accounts::token_hash;
 use crate::audit::{Audit, AuditedObject};
 use crate::entities::{passkey_ceremonies, passkeys, sessions, sign_in_challenges};
+use crate::second_factor::{audit_of, internal, own_account};
 use crate::{Result, Store, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -177,8 +178,13 @@ impl Store {
             Ok(PasskeyOptions(to_json(&options)?))
         }
         .await;
-        self.finish(tx, who, audit_of(who, AuditAction::BeginEnrolment), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            audit_of(who, AuditAction::BeginEnrolment, "passkey"),
+            result,
+        )
+        .await
     }
 
     /// Stores the passkey the browser created for the enrolment begun last, under
@@ -257,8 +263,13 @@ impl Store {
             Ok(PasskeySummary::from(row))
         }
         .await;
-        self.finish(tx, who, audit_of(who, AuditAction::Enrol), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            audit_of(who, AuditAction::Enrol, "passkey"),
+            result,
+        )
+        .await
     }
 
     /// The passkeys of an account, oldest first.
@@ -520,28 +531,6 @@ fn to_json(value: &impl serde::Serialize) -> Result<String> {
 fn from_json<T: serde::de::DeserializeOwned>(stored: &str) -> Result<T> {
     serde_json::from_str(stored)
         .map_err(|error| internal(&format!("stored WebAuthn state: {error}")))
-}
-
-fn internal(message: &str) -> StoreError {
-    StoreError::Database(sea_orm::DbErr::Custom(message.to_owned()))
-}
-
-fn own_account(who: &Principal) -> Result<AccountId> {
-    who.account_id.ok_or_else(|| {
-        DomainError::validation(
-            "account",
-            "the command line operator has no account to enrol",
-        )
-        .into()
-    })
-}
-
-fn audit_of(who: &Principal, action: AuditAction) -> Audit {
-    let audit = Audit::new(action, "passkey");
-    match who.account_id {
-        Some(id) => audit.on(id),
-        None => audit,
-    }
 }
 
 #[cfg(test)]

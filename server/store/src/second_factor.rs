@@ -8,7 +8,7 @@
 //! challenge tokens are random and only their SHA-256 is stored. This module must
 //! never log a secret, a code or a token.
 
-use crate::accounts::{NewSession, SignedIn, attempt_by, new_token, token_hash};
+use crate::accounts::{NewSession, SignedIn, new_token, pending_account, token_hash};
 use crate::audit::{Audit, AuditedObject};
 use crate::entities::{accounts, recovery_codes, sessions, sign_in_challenges, totp_credentials};
 use crate::secrets::SecretKey;
@@ -201,8 +201,13 @@ impl Store {
             Ok(enrolment)
         }
         .await;
-        self.finish(tx, who, audit_of(who, AuditAction::BeginEnrolment), result)
-            .await
+        self.finish(
+            tx,
+            who,
+            audit_of(who, AuditAction::BeginEnrolment, "totp"),
+            result,
+        )
+        .await
     }
 
     /// Activates the enrolment with a first code from the app and returns ten
@@ -254,7 +259,7 @@ impl Store {
             Ok(codes)
         }
         .await;
-        self.finish(tx, who, audit_of(who, AuditAction::Enrol), result)
+        self.finish(tx, who, audit_of(who, AuditAction::Enrol, "totp"), result)
             .await
     }
 
@@ -380,21 +385,18 @@ impl Store {
             .filter(sign_in_challenges::Column::ExpiresAt.gt(now))
             .one(&self.db)
             .await?;
-        let account = match &pending {
-            Some(pending) => accounts::Entity::find_by_id(pending.account_id)
-                .one(&self.db)
-                .await?
-                .filter(|account| !account.disabled),
-            None => None,
-        };
-        let (Some(pending), Some(account)) = (pending, account) else {
+        let found = pending_account(
+            &self.db,
+            pending.as_ref().map(|pending| pending.account_id),
+            client_address.clone(),
+        )
+        .await?;
+        let (Some(pending), Some((account, attempt))) = (pending, found) else {
             return Err(DomainError::Unauthenticated(
                 "Inloggningen har gått ut. The sign-in is unknown or has expired: sign in with your password again".into(),
             )
             .into());
         };
-        let mut attempt = attempt_by(&account.username, client_address.clone());
-        attempt.account_id = Some(AccountId(account.id));
         let audit = match proof {
             SecondProof::Passkey(_) => Audit::new(AuditAction::SignInPasskey, "account"),
             _ => Audit::new(AuditAction::SignIn, "account"),
@@ -637,11 +639,11 @@ fn totp_error(error: totp_rs::TotpError) -> StoreError {
     internal(&format!("TOTP: {error}"))
 }
 
-fn internal(message: &str) -> StoreError {
+pub(crate) fn internal(message: &str) -> StoreError {
     StoreError::Database(sea_orm::DbErr::Custom(message.to_owned()))
 }
 
-fn own_account(who: &Principal) -> Result<AccountId> {
+pub(crate) fn own_account(who: &Principal) -> Result<AccountId> {
     who.account_id.ok_or_else(|| {
         DomainError::validation(
             "account",
@@ -651,8 +653,10 @@ fn own_account(who: &Principal) -> Result<AccountId> {
     })
 }
 
-fn audit_of(who: &Principal, action: AuditAction) -> Audit {
-    let audit = Audit::new(action, "totp");
+/// An event of `action` on the signed-in account's `object_type` (its TOTP app, a
+/// passkey), naming the account.
+pub(crate) fn audit_of(who: &Principal, action: AuditAction, object_type: &'static str) -> Audit {
+    let audit = Audit::new(action, object_type);
     match who.account_id {
         Some(id) => audit.on(id),
         None => audit,
