@@ -13,8 +13,9 @@ export default defineConfig({
       workbox: {
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
         navigateFallback: '/index.html',
-        // GraphQL must never be answered from the shell cache.
-        navigateFallbackDenylist: [/^\/graphql/, /^\/healthz/, /^\/status/, /^\/print\//, /^\/sms\//],
+        // The server's own routes (GraphQL, health, status page, binders, SMS webhooks and
+        // the identity provider's sign-in) must never be answered from the shell cache.
+        navigateFallbackDenylist: [/^\/graphql/, /^\/healthz/, /^\/status/, /^\/print\//, /^\/sms\//, /^\/auth\//],
         cleanupOutdatedCaches: true,
         // Web push: notifications and their Kvittera action (public/push-sw.js).
         importScripts: ['/push-sw.js'],

@@ -5,6 +5,7 @@
 // public /status page and the static fallback site are checked with axe-core.
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createECDH, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,9 +31,9 @@ const freePort = () => new Promise((resolve) => {
 const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('RESERV_')));
 const playbooks = new URL('../../playbooks', import.meta.url).pathname;
 const servers = [];
-/** A demo server on a fresh SQLite file and a free port; `config` adds RESERV_* settings. */
-async function startServer(config = {}) {
-  const port = await freePort();
+/** A demo server on a fresh SQLite file and a free port (or `port`); `config` adds RESERV_* settings. */
+async function startServer(config = {}, port = undefined) {
+  port ??= await freePort();
   const data = mkdtempSync(join(tmpdir(), 'reserv-pwa-'));
   const serverEnv = { ...env, RESERV_LISTEN: `127.0.0.1:${port}`, RESERV_DATA_DIR: data, RESERV_LOG: 'warn',
     RESERV_PLAYBOOKS_DIR: playbooks, ...config };
@@ -660,6 +661,81 @@ try {
     const after = await devtools.send('WebAuthn.getCredentials', { authenticatorId });
     assert.ok(after.credentials[0].signCount >= 1, 'the passkey signed');
     await context.close();
+  });
+
+  await test('a role that must have a second factor may enrol a passkey instead of an app', async () => {
+    const strict = await startServer({ RESERV_LOGIN__REQUIRE_SECOND_FACTOR: 'above_care_worker' });
+    const { context, tab } = await page('enrol passkey', strict.base.replace('127.0.0.1', 'localhost'));
+    const devtools = await context.newCDPSession(tab);
+    await devtools.send('WebAuthn.enable');
+    await devtools.send('WebAuthn.addVirtualAuthenticator', { options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true } });
+    await tab.goto('/');
+    await tab.fill('input[name=username]', 'enhetschef');
+    await tab.fill('input[name=password]', passwords.enhetschef);
+    await tab.click('button.primary');
+    await tab.waitForSelector('[data-testid=enrol-passkey]');
+    await tab.click('[data-testid=enrol-passkey]');
+    await tab.waitForSelector('[data-testid=routine-list]');
+    const me = await tab.evaluate(async () => {
+      const { token, mustEnrol } = JSON.parse(localStorage.getItem('reserv.session'));
+      const answer = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ me { factors passkeys { name } } }' }) });
+      return { mustEnrol, ...(await answer.json()).data.me };
+    });
+    assert.deepEqual(me, { mustEnrol: false, factors: ['PASSWORD', 'PASSKEY'], passkeys: [{ name: 'Min telefon' }] });
+    await context.close();
+  });
+
+  await test('a care worker signs in with e-legitimation at the identity provider and lands in the app', async () => {
+    // A real OpenID provider (npm oidc-provider), as in the server's own OIDC tests.
+    const port = await freePort();
+    const providerPort = await freePort();
+    const provider = spawn('node', [new URL('../../tests/oidc-provider/server.mjs', import.meta.url).pathname], {
+      env: { ...env, OIDC_PORT: String(providerPort), OIDC_CLIENT_ID: 'reserv-pwa', OIDC_CLIENT_SECRET: 'reserv-pwa-test-secret-0123456789',
+        OIDC_REDIRECT_URI: `http://127.0.0.1:${port}/auth/oidc/callback` },
+      stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = await once(provider.stdout, 'data');
+      assert.match(String(line), /^listening/, 'the OpenID provider started');
+      const withProvider = await startServer({
+        RESERV_OIDC__ISSUER_URL: `http://127.0.0.1:${providerPort}`, RESERV_OIDC__CLIENT_ID: 'reserv-pwa',
+        RESERV_OIDC__CLIENT_SECRET: 'reserv-pwa-test-secret-0123456789', RESERV_OIDC__PUBLIC_URL: `http://127.0.0.1:${port}`,
+        RESERV_OIDC__CLAIM: 'employee_id', RESERV_OIDC__PERSON_FIELD: 'external_id' }, port);
+      // The provider knows the care worker by her employee number.
+      const admin = await token('admin', withProvider.base);
+      const own = await token('underskoterska', withProvider.base);
+      const { id } = (await gql('{ me { person { id } } }', {}, own, withProvider.base)).me.person;
+      const { person } = await gql('query($id: ID!) { person(id: $id) { name title phone email language external organisation confidentiality units { id } } }',
+        { id }, admin, withProvider.base);
+      const { units, ...fields } = person;
+      await gql('mutation($id: ID!, $input: PersonInput!) { updatePerson(id: $id, input: $input) { id } }',
+        { id, input: { ...fields, externalId: 'E-1001', unitIds: units.map((u) => u.id) } }, admin, withProvider.base);
+
+      const { context, tab } = await page('e-legitimation', withProvider.base);
+      await tab.goto('/');
+      const button = tab.locator('[data-testid=provider-sign-in]');
+      assert.equal(await button.textContent(), 'Logga in med e-legitimation');
+      await shot(tab, 'sign-in-provider');
+      await accessible(tab, 'the sign-in with a provider');
+      await button.click();
+      await tab.fill('input[name=login]', 'vardare');
+      await tab.click('button');
+      await tab.waitForSelector('text=Godkänn');
+      await tab.click('button');
+      await tab.waitForSelector('[data-testid=routine-list]');
+      assert.equal(new URL(tab.url()).search, '', 'the return mark is gone from the address');
+      const me = await tab.evaluate(async () => {
+        const { token, username } = JSON.parse(localStorage.getItem('reserv.session'));
+        const answer = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ me { username factors } }' }) });
+        return { stored: username, ...(await answer.json()).data.me };
+      });
+      assert.deepEqual(me, { stored: 'underskoterska', username: 'underskoterska', factors: ['IDENTITY_PROVIDER'] });
+      await context.close();
+    } finally {
+      provider.kill();
+    }
   });
 } finally {
   await browser.close();

@@ -75,6 +75,8 @@ const sv = {
   passkeyUnsupported: 'Den här webbläsaren kan inte använda nycklar. Logga in från en annan eller använd nödinloggning.',
   passkeyFailed: 'Nyckeln kunde inte användas. Försök igen.',
   passkeys: 'Nycklar (passkeys)', addPasskey: 'Lägg till nyckel', passkeyName: 'Namn på nyckeln',
+  enrolPasskeyHelp: 'Eller använd en nyckel (passkey) i stället för appen: telefonens skärmlås, fingeravtryck eller en säkerhetsnyckel.',
+  providerSignInFailed: 'Inloggningen med e-legitimation kunde inte slutföras. Försök igen, eller logga in med lösenord.',
   defaultPasskeyName: 'Min telefon', noPasskeys: 'Inga nycklar ännu.', passkeyAdded: (name: string) => `Nyckeln ”${name}” är tillagd.`,
 };
 export type Strings = typeof sv;
@@ -146,6 +148,8 @@ const en: Strings = {
   passkeyUnsupported: 'This browser cannot use passkeys. Sign in from another one or use the emergency sign-in.',
   passkeyFailed: 'The passkey could not be used. Try again.',
   passkeys: 'Passkeys', addPasskey: 'Add a passkey', passkeyName: 'Name of the passkey',
+  enrolPasskeyHelp: 'Or use a passkey instead of the app: the phone\'s screen lock, a fingerprint or a security key.',
+  providerSignInFailed: 'The sign-in with your e-ID could not be completed. Try again, or sign in with your password.',
   defaultPasskeyName: 'My phone', noPasskeys: 'No passkeys yet.', passkeyAdded: (name: string) => `The passkey "${name}" was added.`,
 };
 

@@ -227,6 +227,30 @@ on_every_database! {
         Ok(())
     }
 
+    async fn the_last_second_factor_stays_while_the_role_needs_one(server: requiring_a_second_factor_above_care_worker) {
+        let chef = server.sign_in_as("enhetschef").await?;
+        let first = enrol(&chef, &mut Phone::opening(&server)?, "Telefon").await?;
+        let second = enrol(&chef, &mut Phone::opening(&server)?, "Nyckel").await?;
+        let remove = "mutation($id: ID!) { removePasskey(id: $id) }";
+        chef.data(remove, json!({ "id": first["id"] })).await?;
+        let (code, message) = chef.error(remove, json!({ "id": second["id"] })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("sista andra faktor") && message.contains("add another"), "{message}");
+        let me = chef.data(ME, json!({})).await?;
+        assert_eq!(me["me"]["passkeys"].as_array().map(Vec::len), Some(1), "the last one is kept: {me}");
+
+        // A lost phone: an administrator may still take it away, and the person enrols anew
+        // at the next sign-in.
+        let admin = server.sign_in_as("admin").await?;
+        let mut admin_phone = Phone::opening(&server)?;
+        enrol(&admin, &mut admin_phone, "Säkerhetsnyckel").await?;
+        admin.data(remove, json!({ "id": second["id"] })).await?;
+        let again = server.sign_in_as("enhetschef").await?;
+        let me = again.data(ME, json!({})).await?;
+        assert_eq!(me["me"]["mustEnrolSecondFactor"], true, "{me}");
+        Ok(())
+    }
+
     async fn another_authenticator_and_a_copied_key_are_refused(server: sample_municipality) {
         let chef = server.sign_in_as("enhetschef").await?;
         let mut phone = Phone::opening(&server)?;

@@ -289,6 +289,17 @@ on_every_database! {
         Ok(())
     }
 
+    async fn a_role_that_needs_a_second_factor_keeps_its_last_app(server: requiring_a_second_factor_above_care_worker) {
+        let chef = server.sign_in_as("enhetschef").await?;
+        let (phone, _) = enrol(&chef).await?;
+        let (code, message) = chef.error("mutation($c: String) { removeTotp(code: $c) }", json!({ "c": phone.code(1) })).await?;
+        assert_eq!(code, "VALIDATION", "{message}");
+        assert!(message.contains("sista andra faktor") && message.contains("add another"), "{message}");
+        let me = chef.data(ME, json!({})).await?;
+        assert_eq!(me["me"]["secondFactor"]["totpEnrolled"], true, "the app is kept: {me}");
+        Ok(())
+    }
+
     async fn roles_above_care_worker_must_enrol_before_anything_else(server: requiring_a_second_factor_above_care_worker) {
         // A care worker is not required to, and works as before.
         let care_worker = server.sign_in_as("underskoterska").await?;

@@ -80,6 +80,33 @@ on_every_database! {
         Ok(())
     }
 
+    async fn a_cookie_session_is_handed_to_an_app_that_sends_bearer_tokens(server: sample_municipality) {
+        // As after a sign-in at the identity provider: the browser holds only the cookie.
+        let token = server.sign_in_as("kommunikator").await?.token().unwrap_or_default().to_owned();
+        let http = reqwest::Client::new();
+        let resume = "mutation { resumeSession { token expiresAt me { username factors mustEnrolSecondFactor } } }";
+        let answer: serde_json::Value = http
+            .post(format!("{}/graphql", server.base_url))
+            .header("cookie", format!("reserv_session={token}"))
+            .json(&json!({ "query": resume }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let session = &answer["data"]["resumeSession"];
+        assert_eq!(session["token"], token.as_str(), "{answer}");
+        assert_eq!(session["me"]["username"], "kommunikator", "{answer}");
+        assert_eq!(session["me"]["factors"], json!(["PASSWORD"]), "{answer}");
+        let expires_at = session["expiresAt"].as_str().unwrap_or_default();
+        let listed = server.anonymous().with_token(&token).data("{ sessions { current expiresAt } }", json!({})).await?;
+        assert!(listed["sessions"].as_array().into_iter().flatten()
+            .any(|s| s["current"] == true && s["expiresAt"] == expires_at), "the session's own end: {listed}");
+        // Without a session there is nothing to hand over.
+        let (code, _) = server.anonymous().error(resume, json!({})).await?;
+        assert_eq!(code, "UNAUTHENTICATED");
+        Ok(())
+    }
+
     async fn health_answers_with_the_database_state(server: empty) {
         let health: serde_json::Value = reqwest::get(format!("{}/healthz", server.base_url)).await?.json().await?;
         assert_eq!(health, json!({ "status": "ok", "database": "ok" }));

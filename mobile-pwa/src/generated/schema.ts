@@ -523,6 +523,7 @@ export interface MessageEstimate {
 
 export interface Mutation {
   login: LoginResult;
+  resumeSession: LoginResult;
   logout: boolean;
   revokeSession: boolean;
   revokeSessions: number;

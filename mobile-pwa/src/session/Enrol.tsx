@@ -1,10 +1,12 @@
-// Enrolling an authenticator app, for a session whose role needs a second factor:
-// scan the QR code, confirm with the first code, and keep the recovery codes shown
-// once. Nothing else can be done until this is finished.
+// Enrolling a second factor, for a session whose role needs one: an authenticator app
+// (scan the QR code, confirm with the first code, keep the recovery codes shown once)
+// or a passkey made on this phone. Nothing else can be done until this is finished.
 import { useEffect, useState } from 'preact/hooks';
 import { request, Refused } from '../api';
 import ops from '../graphql/session.graphql?raw';
 import type { Strings } from '../i18n';
+import { passkeysSupported } from './passkey';
+import { addPasskey } from './Passkeys';
 
 /**
  * `onEnrolled` runs as soon as the server has confirmed the app (the session no longer
@@ -17,6 +19,7 @@ export function Enrol({ t, token, onEnrolled, onDone, onSignOut }: {
   const [enrolment, setEnrolment] = useState<{ qrCodeDataUrl: string; secret: string }>();
   const [codes, setCodes] = useState<string[]>();
   const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     request<{ beginTotpEnrolment: { qrCodeDataUrl: string; secret: string } }>(ops, 'BeginTotpEnrolment', {}, token)
@@ -33,6 +36,23 @@ export function Enrol({ t, token, onEnrolled, onDone, onSignOut }: {
       onEnrolled();
     } catch (e) {
       setError(e instanceof Refused ? t.wrongCode : t.needNetwork);
+    }
+  }
+
+  async function passkey() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      if (await addPasskey(token, t.defaultPasskeyName)) {
+        onEnrolled();
+        onDone();
+      } else {
+        setError(t.passkeyFailed);
+      }
+    } catch (e) {
+      setError(e instanceof Refused ? t.passkeyFailed : t.needNetwork);
+    } finally {
+      setBusy(false);
     }
   }
 
@@ -56,7 +76,11 @@ export function Enrol({ t, token, onEnrolled, onDone, onSignOut }: {
       </>)}
       <label>{t.code}<input name="code" inputMode="numeric" autocomplete="one-time-code" required /></label>
       {error && <p class="error" role="alert">{error}</p>}
-      <button class="primary" disabled={!enrolment}>{t.confirm}</button>
+      <button class="primary" disabled={!enrolment || busy}>{t.confirm}</button>
+      {passkeysSupported() && (<>
+        <p>{t.enrolPasskeyHelp}</p>
+        <button type="button" disabled={busy} onClick={() => void passkey()} data-testid="enrol-passkey">{t.addPasskey}</button>
+      </>)}
       <button type="button" class="danger" onClick={onSignOut}>{t.signOut}</button>
     </form>
   );

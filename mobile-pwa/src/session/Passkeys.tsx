@@ -8,6 +8,19 @@ import { createPasskey, passkeysSupported } from './passkey';
 
 type Passkey = { id: string; name: string; createdAt: string; lastUsedAt: string | null };
 
+/**
+ * Adds a passkey made on this device to the signed-in account: the server's options,
+ * the browser's own prompt, the server's check. False when the prompt gave nothing
+ * (cancelled, or the device refused); a refusal by the server throws.
+ */
+export async function addPasskey(token: string, name: string): Promise<boolean> {
+  const options = await request<{ beginPasskeyEnrolment: string }>(ops, 'BeginPasskeyEnrolment', {}, token);
+  const credential = await createPasskey(options.beginPasskeyEnrolment).catch(() => undefined);
+  if (!credential) return false;
+  await request(ops, 'FinishPasskeyEnrolment', { name, credential }, token);
+  return true;
+}
+
 export function Passkeys({ t, token, online }: { t: Strings; token: string; online: boolean }) {
   const [passkeys, setPasskeys] = useState<Passkey[]>();
   const [message, setMessage] = useState<{ text: string; error: boolean }>();
@@ -24,13 +37,10 @@ export function Passkeys({ t, token, online }: { t: Strings; token: string; onli
     setBusy(true);
     setMessage(undefined);
     try {
-      const options = await request<{ beginPasskeyEnrolment: string }>(ops, 'BeginPasskeyEnrolment', {}, token);
-      const credential = await createPasskey(options.beginPasskeyEnrolment).catch(() => undefined);
-      if (!credential) {
+      if (!(await addPasskey(token, name))) {
         setMessage({ text: t.passkeyFailed, error: true });
         return;
       }
-      await request(ops, 'FinishPasskeyEnrolment', { name, credential }, token);
       setMessage({ text: t.passkeyAdded(name), error: false });
       await load();
     } catch (e) {

@@ -1,8 +1,9 @@
-// Signing in: the password, then (for an account with a second factor) a code from
-// the authenticator app, a recovery code, or a passkey. A sealed emergency code is the
-// way in when the ordinary sign-in cannot be used; when SMS works, with a code texted
-// to the person's registered phone as well.
-import { useState } from 'preact/hooks';
+// Signing in: at the organisation's identity provider (e-legitimation) when the
+// deployment has one, or the password, then (for an account with a second factor) a
+// code from the authenticator app, a recovery code, or a passkey. A sealed emergency
+// code is the way in when the ordinary sign-in cannot be used; when SMS works, with a
+// code texted to the person's registered phone as well.
+import { useEffect, useState } from 'preact/hooks';
 import { request, Refused } from '../api';
 import ops from '../graphql/session.graphql?raw';
 import type { Strings } from '../i18n';
@@ -20,6 +21,12 @@ interface EmergencyAnswer {
   signInWithEmergencyCode: { session: SignedIn | null; smsCode: { challenge: string; phoneEnding: string } | null };
 }
 
+/** The mark the identity provider's sign-in comes back to the app with. */
+const RETURNED = 'signedIn';
+const PROVIDER_RETURN = `/?${RETURNED}=provider`;
+
+interface ProviderButton { label: string; startPath: string }
+
 const fields = (event: Event) => new FormData(event.currentTarget as HTMLFormElement);
 const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
 
@@ -28,14 +35,33 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [recovery, setRecovery] = useState(false);
+  const [provider, setProvider] = useState<ProviderButton>();
 
-  async function attempt(work: () => Promise<void>) {
+  useEffect(() => {
+    request<{ clientSettings: { oidc: ProviderButton | null } }>(ops, 'ClientSettings')
+      .then((data) => setProvider(data.clientSettings.oidc ?? undefined))
+      .catch(() => undefined);
+    // Back from the identity provider, whose answer reached this browser only as the
+    // session cookie: take the session over. Only then, so that a sign-out whose
+    // request is still on its way is never undone by a cookie it has yet to clear.
+    const url = new URL(location.href);
+    if (!url.searchParams.has(RETURNED)) return;
+    url.searchParams.delete(RETURNED);
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+    void attempt(async () => {
+      const data = await request<{ resumeSession: SignedIn }>(ops, 'ResumeSession');
+      onSignedIn(sessionOf(data.resumeSession));
+    }, t.providerSignInFailed);
+  }, []);
+
+  /** Runs one sign-in step; a refusal shows `refused`, anything else asks for the network. */
+  async function attempt(work: () => Promise<void>, refused = t.signInFailed) {
     setBusy(true);
     setError(undefined);
     try {
       await work();
     } catch (e) {
-      setError(e instanceof Refused ? t.signInFailed : t.needNetwork);
+      setError(e instanceof Refused ? refused : t.needNetwork);
     } finally {
       setBusy(false);
     }
@@ -175,6 +201,10 @@ export function SignIn({ t, onSignedIn }: { t: Strings; onSignedIn: (session: Se
       <label>{t.password}<input name="password" type="password" autocomplete="current-password" required /></label>
       {failure}
       <button class="primary" disabled={busy}>{t.signIn}</button>
+      {provider && (
+        <a class="button" href={`${provider.startPath}?return_to=${encodeURIComponent(PROVIDER_RETURN)}`}
+          data-testid="provider-sign-in">{provider.label}</a>
+      )}
       <button type="button" class="link" onClick={() => { setStep({ kind: 'emergency' }); setError(undefined); }}>{t.emergencySignIn}</button>
     </form>
   );

@@ -1,7 +1,7 @@
 //! Sign-in, the signed-in person, accounts and the audit trail.
 
 use crate::context::{
-    connection, facts, page_request, parse_id, principal, signed_in_principal, store,
+    connection, facts, not_signed_in, page_request, parse_id, principal, signed_in_principal, store,
 };
 use crate::error::ApiResult;
 use crate::http::{ApiSettings, session_cookie};
@@ -406,6 +406,32 @@ impl AccountMutation {
             .and_then(SignInOutcome::into_session)
             .api()?;
         session_answer(ctx, signed_in, settings.session_lifetime).await
+    }
+
+    /// The session this request is signed in with, token included: after a sign-in at
+    /// the identity provider, whose answer reaches the browser only as the session
+    /// cookie, an app that sends bearer tokens takes the session over with this.
+    /// UNAUTHENTICATED without a session.
+    async fn resume_session(&self, ctx: &Context<'_>) -> async_graphql::Result<LoginResult> {
+        let principal = signed_in_principal(ctx)?.clone();
+        let session = facts(ctx).and_then(|facts| {
+            let token = facts.token.clone()?;
+            Some((facts, token, facts.expires_at?))
+        });
+        let Some((facts, token, expires_at)) = session else {
+            return Err(not_signed_in()).api();
+        };
+        Ok(LoginResult {
+            token,
+            expires_at,
+            me: Me {
+                principal,
+                factors: facts.factors.clone(),
+                break_glass: facts.break_glass,
+                assurance: facts.assurance.clone(),
+                must_enrol_second_factor: facts.enrolling.is_some(),
+            },
+        })
     }
 
     /// Ends the current session and clears the cookie.

@@ -4,6 +4,7 @@
 use crate::error::{ApiResult, invalid_input};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, OutputType};
+use chrono::{DateTime, Utc};
 use reserv_domain::DomainError;
 use reserv_domain::access::Principal;
 use reserv_domain::oidc::ProviderAssurance;
@@ -27,6 +28,8 @@ pub(crate) struct RequestFacts {
     pub break_glass: bool,
     /// What the identity provider reported, for a session it opened.
     pub assurance: Option<ProviderAssurance>,
+    /// When the request's session ends at the latest.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl RequestFacts {
@@ -37,7 +40,9 @@ impl RequestFacts {
         self.factors = Factors::default();
         self.break_glass = false;
         self.assurance = None;
+        self.expires_at = None;
         if let Some(session) = session {
+            self.expires_at = Some(session.expires_at);
             self.factors = session.factors;
             self.break_glass = session.break_glass;
             self.assurance = session.assurance;
@@ -82,7 +87,7 @@ pub(crate) fn signed_in_principal<'a>(ctx: &Context<'a>) -> async_graphql::Resul
         .api()
 }
 
-fn not_signed_in() -> DomainError {
+pub(crate) fn not_signed_in() -> DomainError {
     DomainError::Unauthenticated("Sign in first: this needs a valid session".into())
 }
 

@@ -92,6 +92,22 @@ impl Factors {
     }
 }
 
+impl SecondFactorRequirement {
+    /// Whether a person may remove one of their own second factors, leaving
+    /// `left_after` (apps and passkeys). Someone whose role needs a second factor must
+    /// add another first, or they would lock themselves out of everything but
+    /// enrolment; an administrator resetting a lost phone is not held to this.
+    pub fn check_own_removal(self, grants: &[RoleGrant], left_after: usize) -> Result<()> {
+        if left_after == 0 && self.applies_to(grants) {
+            return Err(DomainError::validation(
+                "secondFactor",
+                "det här är din sista andra faktor och din roll kräver en: lägg till en annan (autentiseringsapp eller nyckel) innan du tar bort den här. This is your last second factor and your role requires one: add another (an authenticator app or a passkey) before removing this one",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The message for a session that may do nothing but enrol a second factor.
 pub fn enrol_first_message() -> DomainError {
     DomainError::forbidden(
@@ -132,6 +148,23 @@ mod tests {
         assert!(rule.applies_to(&[raised]));
         assert!(SecondFactorRequirement::Everyone.applies_to(&[grant(Role::Viewer)]));
         assert!(!SecondFactorRequirement::Off.applies_to(&[grant(Role::Admin)]));
+    }
+
+    #[test]
+    fn the_last_second_factor_stays_while_the_role_needs_one() {
+        let rule = SecondFactorRequirement::AboveCareWorker;
+        let lead = [grant(Role::CrisisLead)];
+        assert!(rule.check_own_removal(&lead, 0).is_err());
+        assert!(rule.check_own_removal(&lead, 1).is_ok());
+        assert!(
+            rule.check_own_removal(&[grant(Role::CareWorker)], 0)
+                .is_ok()
+        );
+        assert!(
+            SecondFactorRequirement::Off
+                .check_own_removal(&lead, 0)
+                .is_ok()
+        );
     }
 
     #[test]

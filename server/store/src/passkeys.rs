@@ -12,7 +12,7 @@
 use crate::accounts::token_hash;
 use crate::audit::{Audit, AuditedObject};
 use crate::entities::{passkey_ceremonies, passkeys, sessions, sign_in_challenges};
-use crate::second_factor::{audit_of, internal, own_account};
+use crate::second_factor::{audit_of, internal, own_account, second_factor_count};
 use crate::{Result, Store, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -298,6 +298,11 @@ impl Store {
                 who.authorize(Action::ManageAccounts, Scope::Organisation)?;
             }
             let row = row.ok_or_else(|| DomainError::not_found("passkey", id))?;
+            if own {
+                let left_after = second_factor_count(&tx, AccountId(row.account_id)).await? - 1;
+                self.second_factor
+                    .check_own_removal(&who.grants, left_after)?;
+            }
             passkeys::Entity::delete_by_id(row.id).exec(&tx).await?;
             Ok(())
         }

@@ -10,7 +10,9 @@
 
 use crate::accounts::{NewSession, SignedIn, new_token, pending_account, token_hash};
 use crate::audit::{Audit, AuditedObject};
-use crate::entities::{accounts, recovery_codes, sessions, sign_in_challenges, totp_credentials};
+use crate::entities::{
+    accounts, passkeys, recovery_codes, sessions, sign_in_challenges, totp_credentials,
+};
 use crate::secrets::SecretKey;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -287,6 +289,9 @@ impl Store {
                 if !accept_code(&tx, self.secret_key()?, &credential, code, self.now()).await? {
                     return Err(DomainError::validation("code", WRONG_CODE).into());
                 }
+                let left_after = second_factor_count(&tx, target).await? - 1;
+                self.second_factor
+                    .check_own_removal(&who.grants, left_after)?;
             } else {
                 who.authorize(Action::ManageAccounts, Scope::Organisation)?;
             }
@@ -490,6 +495,23 @@ async fn has_totp(db: &impl ConnectionTrait, account: i64) -> Result<bool> {
         .count(db)
         .await?
         > 0)
+}
+
+/// How many second factors `account` has: its confirmed app and its passkeys.
+pub(crate) async fn second_factor_count(
+    db: &impl ConnectionTrait,
+    account: AccountId,
+) -> Result<usize> {
+    let apps = totp_credentials::Entity::find()
+        .filter(totp_credentials::Column::AccountId.eq(account.0))
+        .filter(totp_credentials::Column::ConfirmedAt.is_not_null())
+        .count(db)
+        .await?;
+    let passkeys = passkeys::Entity::find()
+        .filter(passkeys::Column::AccountId.eq(account.0))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(apps + passkeys).unwrap_or(usize::MAX))
 }
 
 async fn confirmed_credential(

@@ -51,6 +51,8 @@ pub struct LiveSession {
     /// The person's role requires a second factor they have not proved: the session
     /// may only enrol one.
     pub must_enrol_second_factor: bool,
+    /// When the session ends at the latest, however busy it is.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A session's last use is written at most this often, so that a busy client does not
@@ -138,6 +140,7 @@ impl Store {
             break_glass: session.break_glass,
             assurance: stored_assurance(&session),
             must_enrol_second_factor,
+            expires_at: session.expires_at,
         }))
     }
 
