@@ -3,9 +3,11 @@
 //! client with a cookie store that follows no redirects by itself: Reserv's start page
 //! sends it to the provider, it fills in the provider's login form (and consent), the
 //! provider sends it back to Reserv's callback, and Reserv's session cookie then signs
-//! it in as the person the provider's claim names. Refusals (an unknown person, a
-//! tampered or replayed state, too low an assurance for the role) answer a page that
-//! says what to do.
+//! it in as the person the provider's claim names, read from the ID token or, where the
+//! token leaves it out, from the userinfo endpoint. Refusals (an unknown person, a
+//! tampered or replayed state, too low an assurance for the role, a failing userinfo
+//! endpoint, the person cancelling at the provider) and a provider that is down answer
+//! a page that says what to do.
 //!
 //! Needs `npm ci --prefix tests/oidc-provider` once; the tests fail, with that advice,
 //! when it has not been run.
@@ -31,20 +33,24 @@ const ME: &str = "{ me { username factors acr amr mustEnrolSecondFactor person {
 /// The provider running as a child process; killed when dropped.
 struct TestProvider {
     issuer: String,
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
 }
 
 impl TestProvider {
     /// Starts the provider with one client whose redirect URI is Reserv's callback on
     /// `reserv_port`, and waits until it answers its discovery document.
     async fn start(reserv_port: u16) -> anyhow::Result<Self> {
+        Self::start_on(free_port()?, reserv_port).await
+    }
+
+    /// Starts the provider listening on `port`.
+    async fn start_on(port: u16, reserv_port: u16) -> anyhow::Result<Self> {
         let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc-provider");
         if !folder.join("node_modules/oidc-provider").is_dir() {
             bail!(
                 "the OpenID provider for these tests is not installed: run `npm ci --prefix tests/oidc-provider` (needs node 20 or later)"
             );
         }
-        let port = free_port()?;
         let mut child = tokio::process::Command::new("node")
             .arg(folder.join("server.mjs"))
             .env("OIDC_PORT", port.to_string())
@@ -84,10 +90,13 @@ impl TestProvider {
             discovery["issuer"] == issuer.as_str(),
             "discovery: {discovery}"
         );
-        Ok(Self {
-            issuer,
-            _child: child,
-        })
+        Ok(Self { issuer, child })
+    }
+
+    /// Stops the provider, as when it goes down with the rest of the IT.
+    async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
     }
 }
 
@@ -101,7 +110,21 @@ async fn signing_in_at_a_provider(
 ) -> anyhow::Result<TestProvider> {
     let reserv_port = free_port()?;
     let provider = TestProvider::start(reserv_port).await?;
-    let issuer = provider.issuer.clone();
+    signing_in_at(server, &provider.issuer, reserv_port, claim, field, adjust).await?;
+    Ok(provider)
+}
+
+/// Restarts `server` on `reserv_port`, signing in at the provider `issuer` (which need
+/// not be running).
+async fn signing_in_at(
+    server: &mut TestServer,
+    issuer: &str,
+    reserv_port: u16,
+    claim: &str,
+    field: PersonField,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<()> {
+    let issuer = issuer.to_owned();
     server
         .restart_server(|config| {
             config.listen = ([127, 0, 0, 1], reserv_port).into();
@@ -115,7 +138,7 @@ async fn signing_in_at_a_provider(
             adjust(config);
         })
         .await?;
-    Ok(provider)
+    Ok(())
 }
 
 /// Adds a person with `email` and `external_id` and an account for them with `role`.
@@ -160,6 +183,15 @@ struct Browser {
     reserv: String,
 }
 
+/// What the person does on the provider's login page.
+#[derive(Clone, Copy)]
+enum AtProvider<'a> {
+    /// Signs in with this login name (and consents).
+    SignInAs(&'a str),
+    /// Presses "Avbryt".
+    Cancel,
+}
+
 /// Where a browser's walk through the sign-in ended.
 struct Landing {
     /// The last response's status and body (Reserv's page on a refusal).
@@ -185,6 +217,17 @@ impl Browser {
     /// Starts at Reserv's sign-in button and signs in at the provider as `login`; stops
     /// at the provider's redirect to Reserv's callback, without following it.
     async fn sign_in_at_provider(&self, login: &str, return_to: &str) -> anyhow::Result<String> {
+        self.go_to_provider(return_to, AtProvider::SignInAs(login))
+            .await
+    }
+
+    /// Starts at Reserv's sign-in button and does `what` at the provider; stops at the
+    /// provider's redirect to Reserv's callback.
+    async fn go_to_provider(
+        &self,
+        return_to: &str,
+        what: AtProvider<'_>,
+    ) -> anyhow::Result<String> {
         let start = self
             .http
             .get(reqwest::Url::parse_with_params(
@@ -211,12 +254,20 @@ impl Browser {
             let page_url = response.url().clone();
             let body = response.text().await?;
             // The provider's own pages: its login form, then (if it asks) consent.
-            let action = form_action(&body).with_context(|| format!("no form in {body}"))?;
-            let action = page_url.join(&action)?.to_string();
-            let form: &[(&str, &str)] = if action.ends_with("/login") {
-                &[("login", login)]
-            } else {
-                &[]
+            let actions = form_actions(&body);
+            let wanted = match what {
+                AtProvider::SignInAs(_) => "/login",
+                AtProvider::Cancel => "/abort",
+            };
+            let action = actions
+                .iter()
+                .find(|action| action.ends_with(wanted))
+                .or(actions.first())
+                .with_context(|| format!("no form in {body}"))?;
+            let action = page_url.join(action)?.to_string();
+            let form: &[(&str, &str)] = match what {
+                AtProvider::SignInAs(login) if action.ends_with("/login") => &[("login", login)],
+                _ => &[],
             };
             let submitted = self.http.post(&action).form(form).send().await?;
             ensure!(
@@ -280,10 +331,13 @@ fn absolute(base: &str, location: &str) -> anyhow::Result<String> {
     Ok(reqwest::Url::parse(base)?.join(location)?.to_string())
 }
 
-fn form_action(html: &str) -> Option<String> {
-    let start = html.find("action=\"")? + "action=\"".len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].replace("&amp;", "&"))
+/// The actions of the forms on a page, in order.
+fn form_actions(html: &str) -> Vec<String> {
+    html.split("action=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"'))
+        .map(|(action, _)| action.replace("&amp;", "&"))
+        .collect()
 }
 
 /// The audit events of OIDC sign-ins, newest last, as `outcome: detail`.
@@ -452,4 +506,164 @@ on_every_database! {
         );
         Ok(())
     }
+    async fn an_hsa_id_given_only_by_userinfo_finds_the_person_and_userinfo_fills_in_the_assurance(server: sample_municipality) {
+        let _provider = signing_in_at_a_provider(&mut server, "hsa_id", PersonField::ExternalId, |_| ()).await?;
+        a_person_with_an_account(&server, "hedda", "hedda@annan.example", "SE2321000016-H1004", "CARE_WORKER").await?;
+        a_person_with_an_account(&server, "vera", "vera@annan.example", "SE2321000016-H1001", "CARE_WORKER").await?;
+
+        // The provider gives the HSA-id only by userinfo, and for this person acr and
+        // amr too (her ID token has neither).
+        let browser = Browser::new(&server)?;
+        let landing = browser.sign_in("hemtjanst", "/").await?;
+        assert_eq!(landing.status, 303, "{}", landing.body);
+        let me = browser.graphql(ME).await?;
+        assert_eq!(me["data"]["me"]["username"], "hedda", "{me}");
+        assert_eq!(me["data"]["me"]["acr"], LOA3);
+        assert_eq!(me["data"]["me"]["amr"], json!(["pwd", "otp"]));
+        assert_eq!(me["data"]["me"]["factors"], json!(["IDENTITY_PROVIDER", "PROVIDER_MFA"]));
+
+        // The ID token's own assurance is kept; the HSA-id still comes from userinfo.
+        let browser = Browser::new(&server)?;
+        let landing = browser.sign_in("vardare", "/").await?;
+        assert_eq!(landing.status, 303, "{}", landing.body);
+        let me = browser.graphql(ME).await?;
+        assert_eq!(me["data"]["me"]["username"], "vera", "{me}");
+        assert_eq!(me["data"]["me"]["acr"], LOA2);
+        assert_eq!(me["data"]["me"]["amr"], json!(["pwd"]));
+
+        let audit = oidc_audit(&server).await?;
+        assert!(audit.iter().any(|event| event == &format!("SUCCESS: acr {LOA3}; amr pwd,otp")), "{audit:?}");
+        assert!(!audit.iter().any(|event| event.contains("SE2321000016")), "claim values stay out of the trail: {audit:?}");
+        Ok(())
+    }
+
+    async fn a_failing_userinfo_endpoint_refuses_the_sign_in_with_a_page_and_an_audit_event(server: sample_municipality) {
+        let _provider = signing_in_at_a_provider(&mut server, "hsa_id", PersonField::ExternalId, |_| ()).await?;
+        a_person_with_an_account(&server, "tove", "tove@annan.example", "SE2321000016-H1005", "CARE_WORKER").await?;
+        let browser = Browser::new(&server)?;
+        let landing = browser.sign_in("trasig", "/").await?;
+        assert_eq!(landing.status, 502, "{}", landing.body);
+        assert!(landing.location.is_none());
+        swedish_then_english(&landing.body, "Dina uppgifter kunde inte hämtas", "Your details could not be fetched")?;
+        assert!(landing.body.contains("nödkod") && landing.body.contains("emergency code"), "{}", landing.body);
+        let me = browser.graphql(ME).await?;
+        assert_eq!(me["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{me}");
+        let audit = oidc_audit(&server).await?;
+        assert_eq!(audit, ["FAILED: failed: the userinfo endpoint answered 500"], "no session was opened");
+        Ok(())
+    }
+
+    async fn with_the_provider_down_sign_in_points_to_the_password_and_emergency_code_and_works_once_it_is_back(server: sample_municipality) {
+        a_person_with_an_account(&server, "vera", "vardare.oidc@kommun.example", "E-1001", "CARE_WORKER").await?;
+        let reserv_port = free_port()?;
+        let provider_port = free_port()?;
+        let issuer = format!("http://127.0.0.1:{provider_port}");
+        // Reserv starts while the provider is down.
+        signing_in_at(&mut server, &issuer, reserv_port, "email", PersonField::Email, |_| ()).await?;
+        let browser = Browser::new(&server)?;
+        for _ in 0..2 {
+            let start = browser.http.get(format!("{}/auth/oidc/start", server.base_url)).send().await?;
+            assert_eq!(start.status(), 503);
+            let body = start.text().await?;
+            provider_down_page(&body)?;
+        }
+        // Password sign-in is not affected.
+        server.sign_in_as("admin").await?;
+
+        // The provider comes back: the next sign-in finds it, without a restart.
+        let provider = TestProvider::start_on(provider_port, reserv_port).await?;
+        let landing = browser.sign_in("vardare", "/").await?;
+        assert_eq!(landing.status, 303, "{}", landing.body);
+        assert_eq!(browser.graphql(ME).await?["data"]["me"]["username"], "vera");
+
+        // It goes down while a person is at its login page: the callback cannot
+        // exchange the code.
+        let late = Browser::new(&server)?;
+        let callback = late.sign_in_at_provider("vardare", "/").await?;
+        provider.stop().await?;
+        let landing = late.arrive(&callback).await?;
+        assert_eq!(landing.status, 503, "{}", landing.body);
+        provider_down_page(&landing.body)?;
+        let me = late.graphql(ME).await?;
+        assert_eq!(me["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{me}");
+        let audit = oidc_audit(&server).await?;
+        assert_eq!(
+            audit.last().map(String::as_str),
+            Some("FAILED: failed: the identity provider's token endpoint could not be reached"),
+            "{audit:?}"
+        );
+
+        // Back again: that started sign-in is used up, a new one works.
+        let _provider = TestProvider::start_on(provider_port, reserv_port).await?;
+        let replay = late.arrive(&callback).await?;
+        assert_eq!(replay.status, 400, "{}", replay.body);
+        let landing = late.sign_in("vardare", "/").await?;
+        assert_eq!(landing.status, 303, "{}", landing.body);
+        assert_eq!(late.graphql(ME).await?["data"]["me"]["username"], "vera");
+        Ok(())
+    }
+
+    async fn cancelling_at_the_provider_answers_a_page_saying_so_and_uses_up_the_sign_in(server: sample_municipality) {
+        let _provider = signing_in_at_a_provider(&mut server, "email", PersonField::Email, |_| ()).await?;
+        a_person_with_an_account(&server, "vera", "vardare.oidc@kommun.example", "E-1001", "CARE_WORKER").await?;
+        let browser = Browser::new(&server)?;
+        let callback = browser.go_to_provider("/", AtProvider::Cancel).await?;
+        let url = reqwest::Url::parse(&callback)?;
+        let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(query.get("error").map(String::as_str), Some("access_denied"), "{callback}");
+        assert!(query.contains_key("error_description") && query.contains_key("state"), "{callback}");
+
+        let landing = browser.arrive(&callback).await?;
+        assert_eq!(landing.status, 403, "{}", landing.body);
+        swedish_then_english(&landing.body, "Inloggningen avbröts", "The sign-in was cancelled")?;
+        assert!(landing.body.contains("du avbröt den") && landing.body.contains("you cancelled it"), "{}", landing.body);
+        assert!(!landing.body.contains("Användaren avbröt"), "the provider's free text is not shown");
+        let me = browser.graphql(ME).await?;
+        assert_eq!(me["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{me}");
+
+        // The started sign-in is used up.
+        let again = browser.arrive(&callback).await?;
+        assert_eq!(again.status, 400, "{}", again.body);
+        assert!(again.body.contains("Inloggningen har gått ut"), "{}", again.body);
+        let audit = oidc_audit(&server).await?;
+        assert_eq!(
+            audit,
+            [
+                "DENIED: refused: the identity provider answered access_denied",
+                "DENIED: refused: unknown, expired or already used state",
+            ]
+        );
+        Ok(())
+    }
+}
+
+/// Checks that `body` says `swedish` first and `english` after it.
+fn swedish_then_english(body: &str, swedish: &str, english: &str) -> anyhow::Result<()> {
+    let sv = body
+        .find(swedish)
+        .with_context(|| format!("no {swedish:?} in {body}"))?;
+    let en = body
+        .find(english)
+        .with_context(|| format!("no {english:?} in {body}"))?;
+    ensure!(sv < en, "Swedish comes first: {body}");
+    Ok(())
+}
+
+/// Checks the page of a sign-in the provider could not take: not available now, use
+/// the password or an emergency code.
+fn provider_down_page(body: &str) -> anyhow::Result<()> {
+    swedish_then_english(
+        body,
+        "Inloggning med e-legitimation fungerar inte just nu",
+        "Sign-in with the identity provider is not available now",
+    )?;
+    for words in [
+        "lösenord",
+        "nödkod",
+        "password",
+        "emergency code (break-glass)",
+    ] {
+        ensure!(body.contains(words), "no {words:?} in {body}");
+    }
+    Ok(())
 }

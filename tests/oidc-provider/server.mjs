@@ -9,7 +9,10 @@
 //   OIDC_REDIRECT_URI   its redirect URI (Reserv's /auth/oidc/callback)
 //
 // The login page stands in for Freja eID / SITHS / BankID: the person types a login
-// name, and the provider records the acr and amr that user's "e-legitimation" gives.
+// name, and the provider records the acr and amr that user's "e-legitimation" gives;
+// "Avbryt" cancels, and the provider answers Reserv with error=access_denied.
+// The HSA-id (`hsa_id`) is given only by the userinfo endpoint, never in the ID token,
+// as some providers do with claims beyond the basic ones.
 // It prints "listening <issuer>" once it accepts requests.
 
 import http from 'node:http';
@@ -32,6 +35,7 @@ const USERS = {
   // A care worker with a password-only identity (low assurance).
   'vardare': {
     email: 'Vardare.OIDC@kommun.example', employee_id: 'E-1001', name: 'Vera Vårdare',
+    hsa_id: 'SE2321000016-H1001',
     acr: LOA2, amr: ['pwd'],
   },
   // A crisis lead signing in with a strong, multi-factor identity.
@@ -44,6 +48,17 @@ const USERS = {
     email: 'krisledare-svag.oidc@kommun.example', employee_id: 'E-1003', name: 'Sam Svag',
     acr: LOA2, amr: ['pwd'],
   },
+  // A care worker whose sign-in leaves acr and amr out of the ID token; the userinfo
+  // endpoint reports them.
+  'hemtjanst': {
+    email: 'hemtjanst.oidc@kommun.example', employee_id: 'E-1004', name: 'Hedda Hemtjänst',
+    hsa_id: 'SE2321000016-H1004', userinfo: { acr: LOA3, amr: ['pwd', 'otp'] },
+  },
+  // A person for whom the userinfo endpoint fails.
+  'trasig': {
+    email: 'trasig.oidc@kommun.example', employee_id: 'E-1005', name: 'Tove Trasig',
+    hsa_id: 'SE2321000016-H1005', userinfoFails: true,
+  },
   // Known to the provider, unknown to Reserv.
   'okand': {
     email: 'okand@kommun.example', employee_id: 'E-9999', name: 'Okänd Person',
@@ -52,7 +67,7 @@ const USERS = {
 };
 
 const scopes = 'openid email profile';
-const claimNames = ['sub', 'email', 'email_verified', 'name', 'employee_id'];
+const claimNames = ['sub', 'email', 'email_verified', 'name', 'employee_id', 'hsa_id', 'acr'];
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
   clients: [{
@@ -68,12 +83,13 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   claims: {
     // amr (RFC 8176: how the person signed in) is given with the openid scope, so
-    // that it reaches the ID token, where Reserv reads it.
-    openid: ['sub', 'amr'],
+    // that it reaches the ID token, where Reserv reads it; acr and amr are also given
+    // by userinfo for a user whose ID token lacks them.
+    openid: ['sub', 'amr', 'acr'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'employee_id'],
+    profile: ['name', 'employee_id', 'hsa_id'],
   },
-  // Reserv reads the person's claim from the ID token.
+  // The claims of the scopes go into the ID token too (but for hsa_id, see findAccount).
   conformIdTokenClaims: false,
   acrValues: [LOA2, LOA3],
   cookies: { keys: ['reserv-test-provider-only'] },
@@ -82,8 +98,13 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     if (!user) return undefined;
     return {
       accountId: sub,
-      async claims() {
-        return { sub, email: user.email, email_verified: true, name: user.name, employee_id: user.employee_id };
+      // `use` is 'id_token' or 'userinfo'.
+      async claims(use) {
+        const claims = { sub, email: user.email, email_verified: true, name: user.name, employee_id: user.employee_id };
+        if (use !== 'userinfo') return claims;
+        // The provider answers this with 500 server_error.
+        if (user.userinfoFails) throw new Error('the directory behind the userinfo endpoint is down');
+        return { ...claims, hsa_id: user.hsa_id, ...user.userinfo };
       },
     };
   },
@@ -109,7 +130,8 @@ async function interaction(req, res, uid, action) {
   if (req.method === 'GET') {
     if (details.prompt.name === 'login') {
       return html(res, 200, `<h1>Logga in</h1><form method="post" action="/interaction/${escape(uid)}/login">`
-        + '<label>Användarnamn <input name="login"></label><button>Logga in</button></form>');
+        + '<label>Användarnamn <input name="login"></label><button>Logga in</button></form>'
+        + `<form method="post" action="/interaction/${escape(uid)}/abort"><button>Avbryt</button></form>`);
     }
     return html(res, 200, `<h1>Godkänn</h1><form method="post" action="/interaction/${escape(uid)}/confirm">`
       + '<button>Godkänn</button></form>');
@@ -120,6 +142,11 @@ async function interaction(req, res, uid, action) {
     if (!user) return html(res, 200, '<p>Okänd användare</p>');
     return provider.interactionFinished(req, res,
       { login: { accountId: login, acr: user.acr, amr: user.amr } },
+      { mergeWithLastSubmission: false });
+  }
+  if (action === 'abort') {
+    return provider.interactionFinished(req, res,
+      { error: 'access_denied', error_description: 'Användaren avbröt inloggningen' },
       { mergeWithLastSubmission: false });
   }
   if (action === 'confirm') {
@@ -136,7 +163,7 @@ async function interaction(req, res, uid, action) {
 
 const oidc = provider.callback();
 const server = http.createServer(async (req, res) => {
-  const match = /^\/interaction\/([^/?]+)(?:\/(login|confirm))?/.exec(req.url);
+  const match = /^\/interaction\/([^/?]+)(?:\/(login|confirm|abort))?/.exec(req.url);
   if (!match) return oidc(req, res);
   try {
     await interaction(req, res, match[1], match[2]);

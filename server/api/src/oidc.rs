@@ -10,16 +10,23 @@
 //!
 //! The provider is found through its discovery document when the first sign-in starts,
 //! not at server start: on the worst day the provider is down, and password, TOTP and
-//! break-glass sign-in must still work. This module must never log or audit a token
-//! or a claim value.
+//! break-glass sign-in must still work. A failed discovery is not remembered beyond
+//! the requests that waited for it, so a provider that comes back is used again at
+//! the next sign-in, without restarting Reserv. When the provider cannot be reached
+//! the person is told to use the password or an emergency code. This module must
+//! never log or audit a token or a claim value.
+
+mod claims;
+mod problem;
 
 use crate::http::session_cookie;
 use crate::rate_limit::limit_per_client_address;
 use axum::Router;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use claims::{Claimed, OtherClaims, TokenClaims, UserinfoClaims};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
     CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -27,17 +34,18 @@ use openidconnect::core::{
     CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthenticationContextClass, AuthenticationFlow, AuthorizationCode,
+    AccessToken, AuthenticationContextClass, AuthenticationFlow, AuthorizationCode,
     ClaimsVerificationError, Client, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IdTokenClaims,
-    IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IdTokenFields,
+    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    UserInfoError,
 };
-use reserv_domain::access::Role;
-use reserv_domain::oidc::{AssuranceRule, PersonField, ProviderAssurance};
+use problem::{Problem, known_provider_error, page};
+use reserv_domain::audit::AuditOutcome;
+use reserv_domain::oidc::{AssuranceRule, PersonField};
 use reserv_store::{PendingOidcSignIn, ProviderIdentity, ProviderRefusal, ProviderSignIn, Store};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use serde::Deserialize;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -88,16 +96,6 @@ impl std::fmt::Debug for OidcSettings {
     }
 }
 
-/// The claims of an ID token beyond the standard ones, where employee numbers and
-/// HSA-ids come.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-struct OtherClaims {
-    #[serde(flatten)]
-    claims: HashMap<String, serde_json::Value>,
-}
-
-impl AdditionalClaims for OtherClaims {}
-
 type IdFields = IdTokenFields<
     OtherClaims,
     EmptyExtraTokenFields,
@@ -132,12 +130,22 @@ type ProviderClient = Client<
 const METADATA_FRESH_FOR: Duration = Duration::from_secs(15 * 60);
 /// How long a request to the provider may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long connecting to the provider may take: a provider whose address swallows
+/// packets is given up on soon.
+const PROVIDER_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The provider's discovery document as last fetched, and the last failure to fetch it.
+#[derive(Default)]
+struct Discovery {
+    metadata: Option<(CoreProviderMetadata, Instant)>,
+    failure: Option<(String, Instant)>,
+}
 
 struct Provider {
     settings: OidcSettings,
     store: Store,
     http: reqwest::Client,
-    metadata: tokio::sync::Mutex<Option<(CoreProviderMetadata, Instant)>>,
+    discovery: tokio::sync::Mutex<Discovery>,
     session_lifetime: chrono::Duration,
     secure_cookies: bool,
 }
@@ -154,13 +162,14 @@ pub(crate) fn oidc_routes<S>(
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(PROVIDER_TIMEOUT)
+        .connect_timeout(PROVIDER_CONNECT_TIMEOUT)
         .build()
         .unwrap_or_default();
     let provider = Arc::new(Provider {
         settings,
         store,
         http,
-        metadata: tokio::sync::Mutex::default(),
+        discovery: tokio::sync::Mutex::default(),
         session_lifetime,
         secure_cookies,
     });
@@ -194,7 +203,10 @@ async fn start(State(provider): State<Arc<Provider>>, Query(query): Query<StartQ
         Ok(client) => client,
         Err(error) => {
             tracing::warn!(%error, "OpenID Connect: the identity provider's discovery failed");
-            return page(StatusCode::BAD_GATEWAY, &Problem::ProviderUnreachable);
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &Problem::ProviderUnreachable,
+            );
         }
     };
     let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
@@ -256,10 +268,10 @@ async fn callback(
             problem,
             audit,
         }) => {
-            if let Some(reason) = audit
+            if let Some((outcome, reason)) = audit
                 && let Err(error) = provider
                     .store
-                    .record_oidc_refusal(client_address, reason)
+                    .record_oidc_refusal(client_address, outcome, reason)
                     .await
             {
                 tracing::error!(%error, "OpenID Connect: cannot record a refused sign-in");
@@ -280,41 +292,76 @@ enum Finished {
 struct Failure {
     status: StatusCode,
     problem: Problem,
-    audit: Option<String>,
+    audit: Option<(AuditOutcome, String)>,
 }
 
 impl Failure {
+    /// A sign-in refused: by the provider, or by a check of its answer.
     fn new(status: StatusCode, problem: Problem, audit: impl Into<String>) -> Self {
         Self {
             status,
             problem,
-            audit: Some(audit.into()),
+            audit: Some((AuditOutcome::Denied, audit.into())),
         }
     }
+
+    /// A sign-in that failed because the provider could not be reached.
+    fn unreachable(what: &str, error: &str) -> Self {
+        tracing::warn!(%error, "OpenID Connect: the identity provider's {what} cannot be reached");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            problem: Problem::ProviderUnreachable,
+            audit: Some((
+                AuditOutcome::Failed,
+                format!("failed: the identity provider's {what} could not be reached"),
+            )),
+        }
+    }
+}
+
+/// What the token endpoint gave for a code: the verified ID token's claims, the access
+/// token (for userinfo) and the client that verified them.
+struct Exchanged {
+    claims: TokenClaims,
+    access_token: AccessToken,
+    client: ProviderClient,
 }
 
 impl Provider {
     /// The client for the provider from its discovery document, fetched again when it
     /// is older than [`METADATA_FRESH_FOR`] or `refresh` asks for it.
+    ///
+    /// One request fetches it at a time. When that fails, the requests that waited
+    /// for it share the failure rather than each waiting out the timeout again (a
+    /// shift signing in while the provider is down); a request that comes after the
+    /// failure tries again, so a provider that comes back is found at once.
     async fn client(&self, refresh: bool) -> Result<ProviderClient, String> {
-        let mut cached = self.metadata.lock().await;
-        let fresh = cached
+        let asked = Instant::now();
+        let mut discovery = self.discovery.lock().await;
+        let fresh = discovery
+            .metadata
             .as_ref()
             .filter(|(_, fetched)| !refresh && fetched.elapsed() < METADATA_FRESH_FOR)
             .map(|(metadata, _)| metadata.clone());
         let metadata = match fresh {
             Some(metadata) => metadata,
             None => {
-                let issuer =
-                    IssuerUrl::new(self.settings.issuer_url.clone()).map_err(|e| e.to_string())?;
-                let http = self.http.clone();
-                let metadata = CoreProviderMetadata::discover_async(issuer, &move |request| {
-                    send(http.clone(), request)
-                })
-                .await
-                .map_err(|error| error_chain(&error))?;
-                *cached = Some((metadata.clone(), Instant::now()));
-                metadata
+                if let Some((error, failed)) = &discovery.failure
+                    && *failed >= asked
+                {
+                    return Err(error.clone());
+                }
+                match self.discover().await {
+                    Ok(metadata) => {
+                        discovery.metadata = Some((metadata.clone(), Instant::now()));
+                        discovery.failure = None;
+                        metadata
+                    }
+                    Err(error) => {
+                        discovery.failure = Some((error.clone(), Instant::now()));
+                        return Err(error);
+                    }
+                }
             }
         };
         let redirect = RedirectUrl::new(format!("{}/auth/oidc/callback", self.settings.public_url))
@@ -325,6 +372,15 @@ impl Provider {
             self.settings.client_secret.clone().map(ClientSecret::new),
         )
         .set_redirect_uri(redirect))
+    }
+
+    /// Fetches the discovery document and the signing keys it names.
+    async fn discover(&self) -> Result<CoreProviderMetadata, String> {
+        let issuer = IssuerUrl::new(self.settings.issuer_url.clone()).map_err(|e| e.to_string())?;
+        let http = self.http.clone();
+        CoreProviderMetadata::discover_async(issuer, &move |request| send(http.clone(), request))
+            .await
+            .map_err(|error| error_chain(&error))
     }
 
     async fn finish_sign_in(
@@ -358,35 +414,28 @@ impl Provider {
             }
         };
         if let Some(error) = query.error {
-            // The provider's error codes are a fixed vocabulary (RFC 6749 4.1.2.1); a
-            // made-up one is cut short rather than written to the trail at length.
-            let code: String = error
-                .chars()
-                .filter(char::is_ascii_graphic)
-                .take(64)
-                .collect();
-            return Err(Failure::new(
-                StatusCode::FORBIDDEN,
-                Problem::ProviderRefused,
-                format!("refused: the identity provider answered {code}"),
-            ));
+            return Err(provider_error(&error));
         }
         let Some(code) = query.code.filter(|code| !code.is_empty()) else {
             return Err(Failure::new(
                 StatusCode::BAD_REQUEST,
-                Problem::ProviderRefused,
+                Problem::ProviderRefused(None),
                 "refused: the identity provider sent no code",
             ));
         };
-        let claims = self.verified_claims(code, &pending).await?;
-        let Some(value) = claim_value(&claims, &self.settings.claim) else {
+        let exchanged = self.exchange(code, &pending).await?;
+        let claimed = self.claimed(exchanged).await?;
+        let Some(value) = claimed.value else {
             return Err(Failure::new(
                 StatusCode::FORBIDDEN,
                 Problem::MissingClaim,
-                format!("refused: the ID token has no claim {}", self.settings.claim),
+                format!(
+                    "refused: neither the ID token nor userinfo has the claim {}",
+                    self.settings.claim
+                ),
             ));
         };
-        if self.settings.claim == "email" && claims.email_verified() == Some(false) {
+        if self.settings.claim == "email" && claimed.email_verified == Some(false) {
             return Err(Failure::new(
                 StatusCode::FORBIDDEN,
                 Problem::MissingClaim,
@@ -396,15 +445,7 @@ impl Provider {
         let identity = ProviderIdentity {
             field: self.settings.person_field,
             value,
-            assurance: ProviderAssurance {
-                acr: claims.auth_context_ref().map(|acr| acr.to_string()),
-                amr: claims
-                    .auth_method_refs()
-                    .into_iter()
-                    .flatten()
-                    .map(|method| method.to_string())
-                    .collect(),
-            },
+            assurance: claimed.assurance,
         };
         let outcome = self
             .store
@@ -440,53 +481,155 @@ impl Provider {
     /// Exchanges the code (with the PKCE verifier) and verifies the ID token; once more
     /// with a fresh discovery document when its signature does not verify, in case the
     /// provider rotated its keys.
-    async fn verified_claims(
+    async fn exchange(
         &self,
         code: String,
         pending: &PendingOidcSignIn,
-    ) -> Result<IdTokenClaims<OtherClaims, CoreGenderClaim>, Failure> {
-        let unreachable = |error: String| {
-            tracing::warn!(%error, "OpenID Connect: the identity provider cannot be reached");
-            Failure::new(
-                StatusCode::BAD_GATEWAY,
-                Problem::ProviderUnreachable,
-                "failed: the identity provider could not be reached",
-            )
-        };
-        let client = self.client(false).await.map_err(unreachable)?;
+    ) -> Result<Exchanged, Failure> {
+        let client = self
+            .client(false)
+            .await
+            .map_err(|error| Failure::unreachable("discovery", &error))?;
         let http = self.http.clone();
         let answer = client
             .exchange_code(AuthorizationCode::new(code))
-            .map_err(|error| unreachable(error.to_string()))?
+            .map_err(|error| Failure::unreachable("token endpoint", &error.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
             .request_async(&move |request| send(http.clone(), request))
             .await
-            .map_err(|error| {
-                tracing::warn!(error = %error_chain(&error), "OpenID Connect: the code exchange failed");
-                Failure::new(
-                    StatusCode::BAD_GATEWAY,
-                    Problem::ProviderRefused,
-                    "refused: the identity provider did not exchange the code",
-                )
+            .map_err(|error| match error {
+                RequestTokenError::Request(error) => {
+                    Failure::unreachable("token endpoint", &error_chain(&error))
+                }
+                error => {
+                    tracing::warn!(error = %error_chain(&error), "OpenID Connect: the code exchange failed");
+                    Failure::new(
+                        StatusCode::BAD_GATEWAY,
+                        Problem::ProviderRefused(None),
+                        "refused: the identity provider did not exchange the code",
+                    )
+                }
             })?;
         let Some(id_token) = answer.id_token() else {
             return Err(Failure::new(
                 StatusCode::BAD_GATEWAY,
-                Problem::ProviderRefused,
+                Problem::ProviderRefused(None),
                 "refused: the identity provider sent no ID token",
             ));
         };
         let nonce = Nonce::new(pending.nonce.clone());
-        match id_token.claims(&client.id_token_verifier(), &nonce) {
-            Ok(claims) => Ok(claims.clone()),
+        let verified = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .cloned();
+        let (claims, client) = match verified {
+            Ok(claims) => (claims, client),
             Err(ClaimsVerificationError::SignatureVerification(_)) => {
-                let client = self.client(true).await.map_err(unreachable)?;
-                match id_token.claims(&client.id_token_verifier(), &nonce) {
-                    Ok(claims) => Ok(claims.clone()),
-                    Err(error) => Err(not_verified(&error)),
+                let client = self
+                    .client(true)
+                    .await
+                    .map_err(|error| Failure::unreachable("discovery", &error))?;
+                let verified = id_token
+                    .claims(&client.id_token_verifier(), &nonce)
+                    .cloned();
+                match verified {
+                    Ok(claims) => (claims, client),
+                    Err(error) => return Err(not_verified(&error)),
                 }
             }
-            Err(error) => Err(not_verified(&error)),
+            Err(error) => return Err(not_verified(&error)),
+        };
+        Ok(Exchanged {
+            claims,
+            access_token: answer.access_token().clone(),
+            client,
+        })
+    }
+
+    /// The configured claim and the assurance from the ID token, and from the userinfo
+    /// endpoint when the token leaves them out and the provider has one. A userinfo
+    /// request that fails refuses the sign-in.
+    async fn claimed(&self, exchanged: Exchanged) -> Result<Claimed, Failure> {
+        let claim = &self.settings.claim;
+        let mut claimed = Claimed::from_id_token(&exchanged.claims, claim);
+        if !claimed.lacks_something() || exchanged.client.user_info_url().is_none() {
+            return Ok(claimed);
+        }
+        let request = exchanged
+            .client
+            .user_info(
+                exchanged.access_token,
+                // Userinfo about anyone else than the ID token's subject is refused.
+                Some(exchanged.claims.subject().clone()),
+            )
+            .map_err(|error| Failure::unreachable("userinfo endpoint", &error.to_string()))?;
+        let http = self.http.clone();
+        let info: UserinfoClaims = request
+            .request_async(&move |request| send(http.clone(), request))
+            .await
+            .map_err(|error| userinfo_failure(&error))?;
+        claimed.fill_from_userinfo(&info, claim);
+        Ok(claimed)
+    }
+}
+
+/// The refusal of a callback carrying the provider's `error` (the person cancelled, or
+/// the provider declined or is in trouble): its page names what happened. The code is
+/// audited only when it is one of the known ones, and the provider's free-text
+/// `error_description` is neither shown nor kept.
+fn provider_error(error: &str) -> Failure {
+    let code = known_provider_error(error);
+    let (status, problem) = match code {
+        Some("access_denied") => (StatusCode::FORBIDDEN, Problem::ProviderCancelled),
+        Some(
+            "login_required"
+            | "interaction_required"
+            | "consent_required"
+            | "account_selection_required",
+        ) => (StatusCode::FORBIDDEN, Problem::ProviderWantsInteraction),
+        Some("temporarily_unavailable" | "server_error") => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Problem::ProviderUnreachable,
+        ),
+        known => (StatusCode::BAD_GATEWAY, Problem::ProviderRefused(known)),
+    };
+    Failure::new(
+        status,
+        problem,
+        format!(
+            "refused: the identity provider answered {}",
+            code.unwrap_or("an unknown error")
+        ),
+    )
+}
+
+/// The refusal of a sign-in whose userinfo request failed, naming for the audit trail
+/// only what went wrong, never what the answer held.
+fn userinfo_failure(error: &UserInfoError<ProviderHttpError>) -> Failure {
+    match error {
+        UserInfoError::Request(error) => {
+            Failure::unreachable("userinfo endpoint", &error_chain(error))
+        }
+        other => {
+            tracing::warn!(error = %other, "OpenID Connect: the userinfo request failed");
+            let reason = match other {
+                UserInfoError::Response(status, _, _) => {
+                    format!("failed: the userinfo endpoint answered {}", status.as_u16())
+                }
+                UserInfoError::ClaimsVerification(_) => {
+                    "refused: the userinfo answer did not verify or is about another subject"
+                        .to_owned()
+                }
+                _ => "failed: the userinfo answer could not be read".to_owned(),
+            };
+            let outcome = match other {
+                UserInfoError::ClaimsVerification(_) => AuditOutcome::Denied,
+                _ => AuditOutcome::Failed,
+            };
+            Failure {
+                status: StatusCode::BAD_GATEWAY,
+                problem: Problem::UserinfoFailed,
+                audit: Some((outcome, reason)),
+            }
         }
     }
 }
@@ -507,25 +650,6 @@ fn not_verified(error: &ClaimsVerificationError) -> Failure {
         Problem::TokenNotVerified,
         format!("refused: the ID token did not verify: {check}"),
     )
-}
-
-/// The configured claim's value: the standard claims by name, others from the rest of
-/// the token (strings and numbers, for employee numbers given as numbers).
-fn claim_value(
-    claims: &IdTokenClaims<OtherClaims, CoreGenderClaim>,
-    claim: &str,
-) -> Option<String> {
-    let value = match claim {
-        "sub" => Some(claims.subject().to_string()),
-        "email" => claims.email().map(|email| email.to_string()),
-        "preferred_username" => claims.preferred_username().map(|name| name.to_string()),
-        other => match claims.additional_claims().claims.get(other) {
-            Some(serde_json::Value::String(text)) => Some(text.clone()),
-            Some(serde_json::Value::Number(number)) => Some(number.to_string()),
-            _ => None,
-        },
-    };
-    value.filter(|value| !value.trim().is_empty())
 }
 
 /// Sends one request for the OpenID Connect library with our own HTTP client.
@@ -579,111 +703,6 @@ fn see_other(location: &str) -> Response {
         [(header::LOCATION, location.to_owned())],
     )
         .into_response()
-}
-
-/// What went wrong, as the person is told.
-enum Problem {
-    ReturnPath,
-    ProviderUnreachable,
-    ProviderRefused,
-    UnknownState,
-    TokenNotVerified,
-    MissingClaim,
-    UnknownPerson,
-    NoAccount,
-    AccountDisabled,
-    AssuranceTooLow(Role),
-    Internal,
-}
-
-impl Problem {
-    /// Swedish title and text, then English title and text.
-    fn texts(&self) -> [String; 4] {
-        let [sv_title, sv_text, en_title, en_text] = match self {
-            Self::ReturnPath => [
-                "Ogiltig adress",
-                "Inloggningen ska tillbaka till en sida i Reserv. Öppna Reserv och försök igen.",
-                "Invalid address",
-                "The sign-in must return to a page in Reserv. Open Reserv and try again.",
-            ],
-            Self::ProviderUnreachable => [
-                "Inloggningstjänsten svarar inte",
-                "E-legitimationstjänsten kan inte nås just nu. Logga in med användarnamn, lösenord och kod, eller med en nödkod om du har en.",
-                "The sign-in service does not answer",
-                "The identity provider cannot be reached right now. Sign in with username, password and code, or with an emergency code if you have one.",
-            ],
-            Self::ProviderRefused => [
-                "Inloggningen avbröts",
-                "Inloggningstjänsten godkände inte inloggningen. Börja om från Reserv; om det händer igen, kontakta IT-supporten.",
-                "The sign-in was cancelled",
-                "The identity provider did not complete the sign-in. Start again from Reserv; if it happens again, contact the IT desk.",
-            ],
-            Self::UnknownState => [
-                "Inloggningen har gått ut",
-                "Inloggningen är okänd, för gammal eller redan använd. Börja om från Reserv.",
-                "The sign-in has expired",
-                "The sign-in is unknown, too old or already used. Start again from Reserv.",
-            ],
-            Self::TokenNotVerified => [
-                "Inloggningen kunde inte kontrolleras",
-                "Svaret från inloggningstjänsten gick inte att verifiera. Börja om från Reserv; om det händer igen, kontakta IT-supporten.",
-                "The sign-in could not be verified",
-                "The identity provider's answer did not verify. Start again from Reserv; if it happens again, contact the IT desk.",
-            ],
-            Self::MissingClaim => [
-                "Uppgift saknas",
-                "Inloggningstjänsten skickade inte den uppgift som Reserv känner igen dig på. Kontakta IT-supporten.",
-                "Information missing",
-                "The identity provider did not send the detail Reserv identifies you by. Contact the IT desk.",
-            ],
-            Self::UnknownPerson => [
-                "Du finns inte i Reserv",
-                "Ingen person i Reserv matchar din e-legitimation. Be din chef eller Reservs administratör att lägga in dig.",
-                "You are not in Reserv",
-                "No person in Reserv matches your identity. Ask your manager or Reserv's administrator to add you.",
-            ],
-            Self::NoAccount => [
-                "Du har inget konto",
-                "Du finns i Reserv men har inget konto. Be Reservs administratör om ett konto.",
-                "You have no account",
-                "You are in Reserv but have no account. Ask Reserv's administrator for one.",
-            ],
-            Self::AccountDisabled => [
-                "Kontot är avstängt",
-                "Ditt konto i Reserv är avstängt. Kontakta Reservs administratör.",
-                "The account is disabled",
-                "Your account in Reserv is disabled. Contact Reserv's administrator.",
-            ],
-            Self::AssuranceTooLow(_) => [
-                "Starkare inloggning krävs",
-                "Din roll kräver inloggning med en starkare e-legitimation (till exempel SITHS eller BankID). Börja om och välj en sådan.",
-                "A stronger sign-in is required",
-                "Your role requires a sign-in with a stronger identity (for example SITHS or BankID). Start again and choose one.",
-            ],
-            Self::Internal => [
-                "Något gick fel",
-                "Reserv kunde inte slutföra inloggningen. Försök igen om en stund.",
-                "Something went wrong",
-                "Reserv could not complete the sign-in. Try again in a moment.",
-            ],
-        };
-        let mut texts = [sv_title, sv_text, en_title, en_text].map(str::to_owned);
-        if let Self::AssuranceTooLow(role) = self {
-            texts[1].push_str(&format!(" (Roll: {role}.)"));
-            texts[3].push_str(&format!(" (Role: {role}.)"));
-        }
-        texts
-    }
-}
-
-/// The page a failed sign-in answers: what was wrong and what to do, in Swedish, with
-/// English below. Its texts are fixed; nothing from the request is shown.
-fn page(status: StatusCode, problem: &Problem) -> Response {
-    let [sv_title, sv_text, en_title, en_text] = problem.texts();
-    let html = format!(
-        "<!doctype html>\n<html lang=\"sv\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{sv_title} – Reserv</title></head>\n<body>\n<main>\n<h1>{sv_title}</h1>\n<p>{sv_text}</p>\n<p><a href=\"/\">Till inloggningen</a></p>\n<hr>\n<section lang=\"en\">\n<h2>{en_title}</h2>\n<p>{en_text}</p>\n<p><a href=\"/\">To the sign-in</a></p>\n</section>\n</main>\n</body>\n</html>\n"
-    );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
 #[cfg(test)]

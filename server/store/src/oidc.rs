@@ -135,18 +135,20 @@ impl Store {
         }))
     }
 
-    /// Records a sign-in refused before the provider named anyone (an error from the
-    /// provider, a replayed state, a token that did not verify); `reason` must not
-    /// carry a claim value or a token.
+    /// Records a sign-in refused (`Denied`: an error from the provider, a replayed
+    /// state, a token that did not verify) or failed (`Failed`: the provider could not
+    /// be reached) before the provider named anyone; `reason` must not carry a claim
+    /// value or a token.
     pub async fn record_oidc_refusal(
         &self,
         client_address: Option<String>,
+        outcome: AuditOutcome,
         reason: String,
     ) -> Result<()> {
         self.record_alone(
             &attempt_by(PROVIDER_ACTOR, client_address),
             &Audit::new(AuditAction::SignInOidc, "account"),
-            AuditOutcome::Denied,
+            outcome,
             Some(reason),
         )
         .await
