@@ -92,11 +92,12 @@ on_every_database! {
     one_thread;
     async fn the_cache_is_on_by_default_and_sessions_with_the_same_access_share_answers(server: sample_municipality) {
         let lead = server.sign_in_as("krisledare").await?;
+        // Another session of the same account, with the same roles and factors; signed
+        // in first, since signing in is a change that moves the data version.
+        let colleague = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         let before = read_events(&server, &incident).await?;
         let (first, ran) = incident_page(&server, &lead, &incident).await?;
-        // Another session of the same account, with the same roles and factors.
-        let colleague = server.sign_in_as("krisledare").await?;
         let (shared, served) = incident_page(&server, &colleague, &incident).await?;
         assert_eq!(shared, first);
         assert!(

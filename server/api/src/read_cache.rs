@@ -341,92 +341,84 @@ mod tests {
         assert!(!key("{ not graphql", None).names_a_query());
     }
 
-    fn cache() -> ReadCache {
-        ReadCache::new(&ReadCacheSettings::default()).expect("on by default")
+    type Outcome = Result<(), String>;
+
+    fn cache() -> Result<ReadCache, String> {
+        ReadCache::new(&ReadCacheSettings::default()).ok_or_else(|| "off by default".to_owned())
     }
 
-    fn answer() -> async_graphql::Response {
-        async_graphql::Response::new(
-            async_graphql::Value::from_json(
-                serde_json::json!({ "me": { "username": "krisledare" } }),
-            )
-            .expect("a JSON value"),
-        )
+    fn answer() -> Result<async_graphql::Response, String> {
+        let value = serde_json::json!({ "me": { "username": "krisledare" } });
+        Ok(async_graphql::Response::new(
+            async_graphql::Value::from_json(value).map_err(|error| error.to_string())?,
+        ))
     }
 
-    #[tokio::test]
-    async fn concurrent_misses_of_one_key_run_once_and_share_the_answer() {
-        let cache = cache();
-        let key = key("{ me { username } }", None);
-        let Lookup::Run(Some(turn)) = cache.lookup(&key).await else {
-            panic!("the first miss gets the turn");
+    /// The first miss's turn, and a second miss of the same key waiting on it.
+    async fn a_turn_and_a_waiter(
+        cache: &ReadCache,
+        key: &ReadKey,
+    ) -> Result<(Turn, tokio::task::JoinHandle<Lookup>), String> {
+        let Lookup::Run(Some(turn)) = cache.lookup(key).await else {
+            return Err("the first miss gets no turn".into());
         };
         let waiting = tokio::spawn({
             let (cache, key) = (cache.clone(), key.clone());
             async move { cache.lookup(&key).await }
         });
         tokio::task::yield_now().await;
-        assert!(
-            !waiting.is_finished(),
-            "the second miss waits for the first"
-        );
-        cache.keep(turn, &answer(), RequestReads::default());
-        let Lookup::Kept(kept) = waiting.await.expect("the waiter ends") else {
-            panic!("the waiter is answered from what the first kept");
-        };
-        assert_eq!(
-            kept.body,
-            serde_json::to_vec(&answer()).expect("serialises")
-        );
+        if waiting.is_finished() {
+            return Err("the second miss did not wait for the first".into());
+        }
+        Ok((turn, waiting))
     }
 
     #[tokio::test]
-    async fn an_answer_that_is_not_kept_lets_the_waiters_run_side_by_side() {
-        let cache = cache();
+    async fn concurrent_misses_of_one_key_run_once_and_share_the_answer() -> Outcome {
+        let cache = cache()?;
         let key = key("{ me { username } }", None);
-        let Lookup::Run(Some(turn)) = cache.lookup(&key).await else {
-            panic!("the first miss gets the turn");
+        let (turn, waiting) = a_turn_and_a_waiter(&cache, &key).await?;
+        cache.keep(turn, &answer()?, RequestReads::default());
+        let Lookup::Kept(kept) = waiting.await.map_err(|error| error.to_string())? else {
+            return Err("the waiter was not answered from what the first kept".into());
         };
-        let waiting = tokio::spawn({
-            let (cache, key) = (cache.clone(), key.clone());
-            async move { cache.lookup(&key).await }
-        });
-        tokio::task::yield_now().await;
+        let expected = serde_json::to_vec(&answer()?).map_err(|error| error.to_string())?;
+        assert_eq!(kept.body, expected);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_kept_lets_the_waiters_run_side_by_side() -> Outcome {
+        let cache = cache()?;
+        let key = key("{ me { username } }", None);
+        let (turn, waiting) = a_turn_and_a_waiter(&cache, &key).await?;
         let errors = async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
             "not found",
             None,
         )]);
         cache.keep(turn, &errors, RequestReads::default());
-        assert!(matches!(
-            waiting.await.expect("the waiter ends"),
-            Lookup::Run(None)
-        ));
+        let waited = waiting.await.map_err(|error| error.to_string())?;
+        assert!(matches!(waited, Lookup::Run(None)));
         assert!(matches!(cache.lookup(&key).await, Lookup::Run(None)));
+        Ok(())
     }
 
     #[tokio::test]
-    async fn an_abandoned_turn_passes_to_a_waiter() {
-        let cache = cache();
+    async fn an_abandoned_turn_passes_to_a_waiter() -> Outcome {
+        let cache = cache()?;
         let key = key("{ me { username } }", None);
-        let Lookup::Run(Some(turn)) = cache.lookup(&key).await else {
-            panic!("the first miss gets the turn");
-        };
-        let waiting = tokio::spawn({
-            let (cache, key) = (cache.clone(), key.clone());
-            async move { cache.lookup(&key).await }
-        });
-        tokio::task::yield_now().await;
+        let (turn, waiting) = a_turn_and_a_waiter(&cache, &key).await?;
         drop(turn);
-        assert!(matches!(
-            waiting.await.expect("the waiter ends"),
-            Lookup::Run(Some(_))
-        ));
+        let waited = waiting.await.map_err(|error| error.to_string())?;
+        assert!(matches!(waited, Lookup::Run(Some(_))));
+        Ok(())
     }
 
     #[tokio::test]
-    async fn mutations_run_without_a_turn() {
-        let cache = cache();
+    async fn mutations_run_without_a_turn() -> Outcome {
+        let cache = cache()?;
         let key = key("mutation { logout }", None);
         assert!(matches!(cache.lookup(&key).await, Lookup::Run(None)));
+        Ok(())
     }
 }
