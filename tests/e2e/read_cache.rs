@@ -1,11 +1,15 @@
 //! The read cache as a crisis day meets it: fifty people refreshing the incident page
 //! cost one run of the query, yet every refresh still leaves its read event, a change
 //! (made here or by another server on the same database) is seen at once, nobody gets
-//! an answer kept for somebody else, and an ended session gets no answer at all.
+//! an answer kept for somebody else, and an ended session gets no answer at all. State
+//! that changes without a change event (the outbox worker's delivery states, the
+//! providers' status callbacks) is never served from the cache: a roll-call follows the
+//! deliveries at once, with the cache on as it is by default.
 
 use reserv_domain::access::Principal;
 use reserv_domain::ids::IncidentId;
 use reserv_domain::incidents::{LogEntryKind, NewLogEntry};
+use reserv_domain::messages::DeliveryState;
 use reserv_tests::{Client, TestServer, id_where, on_every_database};
 use serde_json::{Value, json};
 
@@ -80,8 +84,74 @@ async fn read_events(server: &TestServer, incident: &str) -> anyhow::Result<usiz
         .len())
 }
 
+const ROLL_CALL: &str = "query($id: ID!) { rollCall(messageId: $id) {
+    overall { recipients queued sent delivered failed }
+} }";
+
 on_every_database! {
     one_thread;
+    async fn the_cache_is_on_by_default_and_sessions_with_the_same_access_share_answers(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        // Another session of the same account, with the same roles and factors; signed
+        // in first, since signing in is a change that moves the data version.
+        let colleague = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        let before = read_events(&server, &incident).await?;
+        let (first, ran) = incident_page(&server, &lead, &incident).await?;
+        let (shared, served) = incident_page(&server, &colleague, &incident).await?;
+        assert_eq!(shared, first);
+        assert!(
+            served < ran,
+            "the second session's read cost {served} statements, the first {ran}: it ran the query again"
+        );
+        assert_eq!(
+            read_events(&server, &incident).await? - before,
+            2,
+            "each session's read leaves its own read event"
+        );
+        Ok(())
+    }
+
+    async fn a_roll_call_follows_the_deliveries_at_once_although_they_carry_no_change_event(server: sample_municipality) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let sent = lead.data(
+            "mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }",
+            json!({ "input": { "audience": { "roles": ["CRISIS_LEAD"] }, "bodySv": "Avstämning kl. 15" } }),
+        ).await?;
+        let message = sent["sendMessage"]["id"].clone();
+        let before = lead.data(ROLL_CALL, json!({ "id": message })).await?;
+        assert_eq!(lead.data(ROLL_CALL, json!({ "id": message })).await?, before);
+        let queued = before["rollCall"]["overall"]["queued"].as_u64().unwrap_or_default();
+        assert!(queued > 0, "{before}");
+        assert_eq!(before["rollCall"]["overall"]["sent"], 0, "{before}");
+
+        // The worker claims and sends every copy, well within the cache's TTL.
+        let worker = server.store()?.outbox_worker("read cache test");
+        let claimed = worker.claim_outbox_batch(100, chrono::Duration::seconds(60)).await?;
+        assert!(!claimed.is_empty());
+        let outcomes = claimed
+            .iter()
+            .map(|item| {
+                let outcome = reserv_store::SendOutcome::Accepted {
+                    provider: "twilio".into(),
+                    provider_id: format!("SMcache{}", item.id),
+                };
+                (item.clone(), outcome)
+            })
+            .collect::<Vec<_>>();
+        worker.record_sends(outcomes).await?;
+        let after_sending = lead.data(ROLL_CALL, json!({ "id": message })).await?;
+        assert_eq!(after_sending["rollCall"]["overall"]["sent"], queued, "a kept roll-call was served: {after_sending}");
+        assert_eq!(after_sending["rollCall"]["overall"]["queued"], 0, "{after_sending}");
+
+        // A provider's status callback, also without a change event.
+        let first = format!("SMcache{}", claimed[0].id);
+        assert!(worker.record_delivery_status("twilio", &first, DeliveryState::Delivered, None).await?);
+        let after_callback = lead.data(ROLL_CALL, json!({ "id": message })).await?;
+        assert_eq!(after_callback["rollCall"]["overall"]["delivered"], 1, "{after_callback}");
+        Ok(())
+    }
+
     async fn a_repeated_read_is_served_again_and_still_leaves_its_read_event(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;

@@ -7,7 +7,7 @@ use crate::loaders::request_loader;
 use crate::protection::{
     GRAPHIQL_CONTENT_SECURITY_POLICY, Introspection, cookie_may_authenticate, security_headers,
 };
-use crate::read_cache::{ReadCache, ReadCacheSettings};
+use crate::read_cache::{Lookup, ReadCache, ReadCacheSettings};
 use crate::schema::ReservSchema;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
@@ -133,21 +133,25 @@ async fn graphql(
     // Only a live session's requests are kept: the session was checked just above, so
     // an ended one never reaches the cache.
     let cached = match (&app.read_cache, &facts.token, &facts.principal) {
-        (Some(cache), Some(token), Some(principal)) => cache
-            .key(&app.store, token, principal, &request)
+        (Some(cache), Some(_), Some(principal)) => cache
+            .key(&app.store, &facts, &request)
             .await
             .map(|key| (cache, key, principal.clone())),
         _ => None,
     };
-    if let Some((cache, key, principal)) = &cached
-        && let Some(answer) = cache.get(key)
-    {
-        // The same answer means the same reads: they are recorded for this request,
-        // durably, before it is served, exactly as if the query had run.
-        return match app.store.record_reads_again(principal, &answer.reads).await {
-            Ok(()) => graphql_json(answer.body.clone()),
-            Err(error) => reads_not_recorded(error),
-        };
+    let mut turn = None;
+    if let Some((cache, key, principal)) = &cached {
+        match cache.lookup(key).await {
+            Lookup::Kept(answer) => {
+                // The same answer means the same reads: they are recorded for this
+                // request, durably, before it is served, exactly as if it had run.
+                return match app.store.record_reads_again(principal, &answer.reads).await {
+                    Ok(()) => graphql_json(answer.body.clone()),
+                    Err(error) => reads_not_recorded(error),
+                };
+            }
+            Lookup::Run(run) => turn = run,
+        }
     }
     // The request's own store gathers what it reads; the reads are recorded before the
     // response leaves, and a response whose reads could not be recorded is withheld.
@@ -163,8 +167,8 @@ async fn graphql(
         Ok(reads) => reads,
         Err(error) => return reads_not_recorded(error),
     };
-    if let Some((cache, key, _)) = cached
-        && let Some(body) = cache.keep(key, &response, reads)
+    if let (Some((cache, _, _)), Some(turn)) = (cached, turn)
+        && let Some(body) = cache.keep(turn, &response, reads)
     {
         return graphql_json(body);
     }

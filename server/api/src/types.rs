@@ -97,6 +97,7 @@ pub enum AuditAction {
     Discard,
     Enable,
     Enrol,
+    Escalate,
     Expire,
     Import,
     Issue,

@@ -42,6 +42,8 @@ crate::named_enum! {
         Discard = "discard",
         Enable = "enable",
         Enrol = "enrol",
+        /// The escalation pass took a step for a message nobody acknowledged in time.
+        Escalate = "escalate",
         Expire = "expire",
         Import = "import",
         Issue = "issue",

@@ -13,7 +13,7 @@
 //! outbox worker does. A closed incident gets no log entries: its record no longer
 //! changes.
 
-use crate::audit::begin_write;
+use crate::audit::{append_chained, begin_write};
 use crate::entities::{
     account_roles, accounts, crisis_log_entries, incidents, message_recipients, messages, outbox,
     people, person_units,
@@ -22,6 +22,7 @@ use crate::messages::{QueuedCopy, push_devices, queued_copy};
 use crate::{OutboxWorker, Result, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::Role;
+use reserv_domain::audit::{AuditAction, AuditOutcome, AuditRecord};
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::disclosure;
 use reserv_domain::escalation::{
@@ -39,7 +40,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How many due recipients one pass takes; the worker loops while a pass is full.
 const ESCALATION_BATCH: u64 = 200;
@@ -207,6 +208,7 @@ impl OutboxWorker {
             CrisisLeads::default()
         };
         let mut steps = 0;
+        let mut escalated: BTreeMap<i64, usize> = BTreeMap::new();
         for (row, decision) in decided {
             let Some(message) = messages.get(&row.message_id) else {
                 continue;
@@ -302,6 +304,7 @@ impl OutboxWorker {
             }
             if decision.step.is_some() {
                 steps += 1;
+                *escalated.entry(message.id).or_default() += 1;
             }
             if !copies.is_empty() {
                 outbox::Entity::insert_many(copies)
@@ -314,6 +317,13 @@ impl OutboxWorker {
                     .await?;
             }
         }
+        let events = escalated
+            .into_iter()
+            .map(|(message, recipients)| {
+                self.escalation_event(message, format!("a step for {recipients} recipients"))
+            })
+            .collect();
+        append_chained(&tx, events).await?;
         tx.commit().await?;
         Ok(steps + self.tell_crisis_leads().await?)
     }
@@ -341,6 +351,7 @@ impl OutboxWorker {
         let crisis_leads = CrisisLeads::load(&tx, &incidents).await?;
         let sms_on = matches!(self.sms_channel(), SmsChannel::On(_));
         let mut told_messages = 0;
+        let mut told_about = Vec::new();
         for message in &due {
             let done = messages::Entity::update_many()
                 .col_expr(
@@ -377,6 +388,7 @@ impl OutboxWorker {
                 continue;
             }
             told_messages += 1;
+            told_about.push(message.id);
             let reference = reference(reserv_domain::ids::MessageId(message.id));
             let notice = Notice {
                 message,
@@ -400,8 +412,30 @@ impl OutboxWorker {
                 .await?;
             }
         }
+        let events = told_about
+            .into_iter()
+            .map(|message| self.escalation_event(message, "its crisis leads told".to_owned()))
+            .collect();
+        append_chained(&tx, events).await?;
         tx.commit().await?;
         Ok(told_messages)
+    }
+
+    /// The change event of a pass's steps for `message`, committed with them: the
+    /// steps and their crisis log entries are a change like any other, and a cached
+    /// answer older than them must become unreachable.
+    fn escalation_event(&self, message: i64, detail: String) -> AuditRecord {
+        AuditRecord {
+            at: self.now(),
+            actor_id: None,
+            actor: Some(self.principal().username.clone()),
+            action: AuditAction::Escalate,
+            object_type: "message".to_owned(),
+            object_id: Some(message.to_string()),
+            client_address: None,
+            outcome: AuditOutcome::Success,
+            detail: Some(detail),
+        }
     }
 
     async fn log_escalation(

@@ -259,6 +259,8 @@ impl Store {
     /// The SMS provider this server's outbox worker sends through; `None` when SMS is
     /// off or no worker runs in this process.
     pub fn active_sms_provider(&self) -> Option<ActiveSmsProvider> {
+        // The worker moves traffic between providers without a change event.
+        self.note_live_read();
         self.active_sms_provider
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

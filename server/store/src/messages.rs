@@ -328,6 +328,8 @@ impl Store {
     /// Who a message has reached, in three queries whatever the audience's size.
     pub async fn roll_call(&self, who: &Principal, id: MessageId) -> Result<RollCall> {
         who.authorize(Action::SendMessages, Scope::Organisation)?;
+        // Delivery states and escalation steps change without a change event.
+        self.note_live_read();
         find_message(&self.db, id).await?;
         let recipients = message_recipients::Entity::find()
             .filter(message_recipients::Column::MessageId.eq(id.0))

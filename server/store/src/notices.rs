@@ -138,6 +138,7 @@ impl Store {
     /// notices.
     pub fn fallback_publish_status(&self, who: &Principal) -> Result<Vec<PublishStatus>> {
         who.authorize_somewhere(Action::PublishNotices)?;
+        self.note_live_read();
         Ok(self
             .publish_status
             .lock()

@@ -154,6 +154,9 @@ impl Store {
     ) -> Result<Vec<SessionSummary>> {
         let account = own_or_named(who, account)?;
         who.authorize_sessions_of(account)?;
+        // Use moves `last_seen_at` and idleness ends sessions, without change events;
+        // and `current` differs between sessions of one account.
+        self.note_live_read();
         let now = self.now();
         let current = current_token.map(token_hash);
         let rows = sessions::Entity::find()

@@ -194,8 +194,8 @@ async fn read_path(
     let server = start(&config, store.clone()).await?;
     let base_url = format!("http://{}", server.address);
     let prepared = data::generate(&store, shape).await?;
-    // Every client its own session, as fifty people on a crisis day: answers are kept
-    // per session, so a shared one would flatter the cache.
+    // Every client its own session, as fifty people on a crisis day (the same account
+    // and access, so that they share kept answers as fifty crisis leads would).
     let mut tokens = Vec::with_capacity(run.clients);
     for _ in 0..run.clients {
         tokens.push(load::sign_in(&base_url, data::LEAD, data::PASSWORD).await?);
@@ -235,6 +235,17 @@ async fn read_path(
         .drive(&base_url, &tokens, plans, serde_json::json!({}))
         .await?;
     tree.print("(c) plans(first: 50), full tree");
+    // What the server and this in-process load generator cost around any answer: the
+    // session, the data version, HTTP on loopback, the client reading the body.
+    let floor = run
+        .drive(
+            &base_url,
+            &tokens,
+            "{ me { username } }",
+            serde_json::json!({}),
+        )
+        .await?;
+    floor.print("(floor) { me { username } }, nothing audited");
     println!(
         "  throughput a/b: {:.2} (auditing costs {:.0} %)",
         audited.per_second() / plain.per_second(),

@@ -4,7 +4,10 @@
 //! the newest such event is that number. A partial index on exactly those events
 //! (migration `m20261207_001400_change_events_index`) makes it one index probe, so
 //! that a cache may ask it on every request instead of trusting its own process to
-//! have seen every change.
+//! have seen every change. The escalation pass writes its change event too; state
+//! that changes without one (delivery states, the SMS failover, publication status,
+//! sessions' last use) is read as live instead, and no answer built from it is kept
+//! (see `reads.rs`).
 
 use crate::{Result, Store};
 use sea_orm::{ConnectionTrait, Statement};

@@ -12,6 +12,7 @@ mod reads;
 mod unit_of_work;
 mod writer;
 
+pub(crate) use chain::append_chained;
 pub(crate) use reads::ReadLedger;
 pub use reads::RequestReads;
 pub(crate) use unit_of_work::Change;

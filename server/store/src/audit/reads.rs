@@ -11,6 +11,12 @@
 //! A response served again from the read cache must still leave its read events: the
 //! reads a request recorded are returned as [`RequestReads`], kept with the cached
 //! response, and [`Store::record_reads_again`] writes them anew for the next reader.
+//!
+//! The ledger also notes whether the request read live data: state that changes
+//! without a change event in the audit chain (delivery states the outbox worker and
+//! the providers' status callbacks write, the sender pool's failover, the fallback
+//! site's publication status, sessions' last use). The data version cannot see those
+//! changes, so an answer built from them must not be kept ([`RequestReads::live`]).
 
 use super::Audit;
 use crate::{Result, Store};
@@ -18,6 +24,7 @@ use reserv_domain::access::Principal;
 use reserv_domain::audit::AuditAction;
 use reserv_domain::audit::AuditOutcome;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The most object ids one event names; a longer list is split over several events
@@ -36,7 +43,10 @@ struct ReadNote {
 /// What one request read (without who read it or when): enough to record the same
 /// reads again for another request that is answered with the same response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestReads(Vec<ObjectPartRead>);
+pub struct RequestReads {
+    reads: Vec<ObjectPartRead>,
+    live: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ObjectPartRead {
@@ -48,12 +58,19 @@ struct ObjectPartRead {
 impl RequestReads {
     /// Whether the request read nothing that is recorded.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.reads.is_empty()
+    }
+
+    /// Whether the request read state that changes without a change event (see the
+    /// module documentation): its answer may be stale as soon as it is made, so a
+    /// cache must not keep it.
+    pub fn live(&self) -> bool {
+        self.live
     }
 
     /// Roughly how many bytes this takes in memory, for a cache's weight.
     pub fn size_in_bytes(&self) -> usize {
-        self.0
+        self.reads
             .iter()
             .map(|read| std::mem::size_of::<ObjectPartRead>() + read.object_id.len())
             .sum()
@@ -64,6 +81,7 @@ impl RequestReads {
 #[derive(Debug, Default)]
 pub(crate) struct ReadLedger {
     notes: Mutex<Vec<ReadNote>>,
+    live: AtomicBool,
 }
 
 /// Who read, as far as grouping is concerned.
@@ -76,6 +94,15 @@ impl Store {
         Store {
             read_ledger: Some(Arc::new(ReadLedger::default())),
             ..self.clone()
+        }
+    }
+
+    /// Notes that this request read live state (see the module documentation), so
+    /// that its answer is not kept. Does nothing for a store that is not serving a
+    /// request.
+    pub(crate) fn note_live_read(&self) {
+        if let Some(ledger) = &self.read_ledger {
+            ledger.live.store(true, Ordering::Relaxed);
         }
     }
 
@@ -119,8 +146,12 @@ impl Store {
                 .unwrap_or_default(),
             None => return Ok(RequestReads::default()),
         };
-        let reads = RequestReads(
-            notes
+        let live = self
+            .read_ledger
+            .as_ref()
+            .is_some_and(|ledger| ledger.live.load(Ordering::Relaxed));
+        let reads = RequestReads {
+            reads: notes
                 .iter()
                 .map(|note| ObjectPartRead {
                     object_type: note.object_type,
@@ -128,7 +159,8 @@ impl Store {
                     part: note.part,
                 })
                 .collect(),
-        );
+            live,
+        };
         self.record_reads(notes).await?;
         Ok(reads)
     }
@@ -138,7 +170,7 @@ impl Store {
     /// trail as running it. Returns once the events are durable.
     pub async fn record_reads_again(&self, who: &Principal, reads: &RequestReads) -> Result<()> {
         let notes = reads
-            .0
+            .reads
             .iter()
             .map(|read| ReadNote {
                 who: who.clone(),
