@@ -41,6 +41,7 @@ mod m20261207_001100_oidc_sign_in;
 mod m20261207_001200_passkeys;
 mod m20261207_001300_claims_and_crisis_lead_escalation;
 mod m20261207_001400_change_events_index;
+mod m20261207_002100_outbox_due_index;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_001100_oidc_sign_in::Migration),
             Box::new(m20261207_001300_claims_and_crisis_lead_escalation::Migration),
             Box::new(m20261207_001400_change_events_index::Migration),
+            Box::new(m20261207_002100_outbox_due_index::Migration),
         ]
     }
 }

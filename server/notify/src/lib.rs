@@ -25,7 +25,7 @@ pub use error::{NotifyError, Result};
 pub use signature::{callback_token_matches, verify_twilio_signature};
 pub use webhooks::{WebhookSettings, sms_webhooks};
 pub use worker::{
-    CLAIM_BATCH, DEFAULT_LEASE_SECONDS, DeliveryWorker, SEND_CONCURRENCY, retry_delay,
+    CLAIM_BATCH, DEFAULT_LEASE_SECONDS, DeliveryWorker, SEND_CONCURRENCY, WorkerPhases, retry_delay,
 };
 
 /// The HTTP client providers are called with: a send that hangs longer than 30 s is

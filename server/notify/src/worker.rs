@@ -50,6 +50,51 @@ pub struct DeliveryWorker {
     lease: Duration,
     claim_batch: u64,
     lost_leases: AtomicU64,
+    phases: PhaseClocks,
+}
+
+/// Where a worker's delivery time went since it started, for the fan-out bench to show
+/// what sets its pace. The phases overlap (claims and recordings run while sends go on).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerPhases {
+    /// Claims made, and the time spent in them (their database work).
+    pub claims: u64,
+    pub claiming: std::time::Duration,
+    /// Time the next claim waited for room, as two batches were claimed and unrecorded.
+    pub waiting_for_room: std::time::Duration,
+    /// Recordings made, and the time spent in them (their database work).
+    pub recordings: u64,
+    pub recording: std::time::Duration,
+}
+
+/// [`WorkerPhases`] as counters the pipeline's parts add to.
+#[derive(Debug, Default)]
+struct PhaseClocks {
+    claims: AtomicU64,
+    claiming_nanos: AtomicU64,
+    waiting_nanos: AtomicU64,
+    recordings: AtomicU64,
+    recording_nanos: AtomicU64,
+}
+
+impl PhaseClocks {
+    fn add(count: &AtomicU64, nanos: &AtomicU64, since: std::time::Instant) {
+        count.fetch_add(1, Ordering::Relaxed);
+        let elapsed = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        nanos.fetch_add(elapsed, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> WorkerPhases {
+        let duration =
+            |nanos: &AtomicU64| std::time::Duration::from_nanos(nanos.load(Ordering::Relaxed));
+        WorkerPhases {
+            claims: self.claims.load(Ordering::Relaxed),
+            claiming: duration(&self.claiming_nanos),
+            waiting_for_room: duration(&self.waiting_nanos),
+            recordings: self.recordings.load(Ordering::Relaxed),
+            recording: duration(&self.recording_nanos),
+        }
+    }
 }
 
 impl DeliveryWorker {
@@ -65,6 +110,7 @@ impl DeliveryWorker {
             lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
             claim_batch: CLAIM_BATCH,
             lost_leases: AtomicU64::new(0),
+            phases: PhaseClocks::default(),
         }
     }
 
@@ -77,6 +123,7 @@ impl DeliveryWorker {
             lease: Duration::seconds(DEFAULT_LEASE_SECONDS.into()),
             claim_batch: CLAIM_BATCH,
             lost_leases: AtomicU64::new(0),
+            phases: PhaseClocks::default(),
         }
     }
 
@@ -147,14 +194,22 @@ impl DeliveryWorker {
         let claiming = async move {
             let mut claimed_count = 0;
             while !recording_failed.load(Ordering::Relaxed) {
+                let waiting = std::time::Instant::now();
                 let Ok(room) = unrecorded.acquire_many(batch_size as u32).await else {
                     break;
                 };
                 room.forget();
+                let phases = &self.phases;
+                let claiming = std::time::Instant::now();
+                phases.waiting_nanos.fetch_add(
+                    u64::try_from((claiming - waiting).as_nanos()).unwrap_or(u64::MAX),
+                    Ordering::Relaxed,
+                );
                 let batch = self
                     .outbox
                     .claim_outbox_batch_of(channels, self.claim_batch, self.lease)
                     .await?;
+                PhaseClocks::add(&phases.claims, &phases.claiming_nanos, claiming);
                 unrecorded.add_permits(batch_size - batch.len());
                 claimed_count += batch.len();
                 if batch.is_empty() || claimed_sender.send(batch).await.is_err() {
@@ -204,7 +259,11 @@ impl DeliveryWorker {
                     }
                 }
                 if !recording_failed.load(Ordering::Relaxed) {
-                    match self.outbox.record_sends(outcomes).await {
+                    let started = std::time::Instant::now();
+                    let recorded = self.outbox.record_sends(outcomes).await;
+                    let phases = &self.phases;
+                    PhaseClocks::add(&phases.recordings, &phases.recording_nanos, started);
+                    match recorded {
                         Ok(recorded) => self.note_lost_leases(&recorded.lost_leases),
                         Err(error) => {
                             recording_failed.store(true, Ordering::Relaxed);
@@ -221,6 +280,11 @@ impl DeliveryWorker {
             Some(error) => Err(error),
             None => claimed,
         }
+    }
+
+    /// Where this worker's delivery time went since it started.
+    pub fn phases(&self) -> WorkerPhases {
+        self.phases.read()
     }
 
     /// Copies claimed by this worker whose outcome it has recorded nowhere because

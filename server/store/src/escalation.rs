@@ -609,7 +609,8 @@ async fn people_to_tell(
         return Ok(HashMap::new());
     }
     let mut browsers: HashMap<i64, Vec<i64>> = HashMap::new();
-    for device in push_devices(tx, ids.iter().copied()).await? {
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    for device in push_devices(tx, &ids).await? {
         browsers
             .entry(device.person_id)
             .or_default()
@@ -696,10 +697,16 @@ async fn managers_of(
             browsers: Vec::new(),
         });
     }
-    let everyone: BTreeSet<i64> = managers.values().flatten().map(|m| m.person_id).collect();
+    let everyone: Vec<i64> = managers
+        .values()
+        .flatten()
+        .map(|m| m.person_id)
+        .collect::<BTreeSet<i64>>()
+        .into_iter()
+        .collect();
     let mut browsers: HashMap<i64, Vec<i64>> = HashMap::new();
     if !everyone.is_empty() {
-        for device in push_devices(tx, everyone).await? {
+        for device in push_devices(tx, &everyone).await? {
             browsers
                 .entry(device.person_id)
                 .or_default()

@@ -10,6 +10,7 @@ mod accounts;
 mod activation;
 mod audit;
 mod break_glass;
+mod bulk;
 mod checklists;
 mod connect;
 mod convert;

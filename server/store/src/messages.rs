@@ -7,6 +7,7 @@
 //! notify crate's worker sends what the outbox holds.
 
 use crate::audit::{Audit, AuditedObject, Change};
+use crate::bulk::{Rows, Values, any_of};
 use crate::directory::ensure_units_exist;
 use crate::entities::{
     account_roles, accounts, message_recipients, messages, outbox, people, person_units,
@@ -32,10 +33,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// How many rows one INSERT carries, below every database's limit on bound values.
-const INSERT_CHUNK: usize = 500;
+use std::collections::{BTreeMap, HashMap};
 
 impl AuditedObject for Message {
     fn audit_id(&self) -> Option<String> {
@@ -159,12 +157,25 @@ impl Store {
         .await?;
         let rendering = prepared.rendering(MessageId(row.id));
         let bodies = sms_bodies(&prepared, rendering, self.sms_channel)?;
-        let push_first = match (message.escalation, self.sms_channel) {
-            (Some(_), SmsChannel::On(_)) => people_with_push(tx, &prepared).await?,
-            _ => HashSet::new(),
-        };
-        queue(tx, &prepared, bodies, &push_first, MessageId(row.id), now).await?;
-        queue_push(tx, &prepared, rendering, MessageId(row.id), now).await?;
+        let browsers = browsers_of(tx, &prepared).await?;
+        // With escalation and SMS on, the SMS of those push reaches waits for the first
+        // escalation step, so that a person who taps Kvittera on the notification is
+        // not texted as well.
+        let push_first = matches!(
+            (message.escalation, self.sms_channel),
+            (Some(_), SmsChannel::On(_))
+        );
+        queue(
+            tx,
+            &prepared,
+            rendering,
+            bodies,
+            &browsers,
+            push_first,
+            MessageId(row.id),
+            now,
+        )
+        .await?;
         let sent = stored_message(row, prepared.recipients.len() as u64)?;
         change.audited(self, who, &Audit::new(AuditAction::Send, "message"), &sent);
         Ok(sent)
@@ -637,81 +648,146 @@ fn sms_bodies(
         .collect()
 }
 
-/// Writes the delivery records and outbox rows of a new message; `bodies` holds each
-/// recipient's SMS text, in the order of the recipients. The SMS of the people in
-/// `push_first` is held on their delivery record for the first escalation step instead.
+/// Writes the delivery records and outbox rows of a new message: for each recipient
+/// their SMS (`bodies` holds each recipient's text, in the order of the recipients) and
+/// a push copy per browser in `browsers`, side by side so that a slow SMS rate does not
+/// hold the pushes back; the worker sends both and the roll-call counts whichever gets
+/// further. With `push_first`, the SMS of a recipient with a browser is held on their
+/// delivery record for the first escalation step instead. One statement per table on
+/// PostgreSQL (see [`crate::bulk`]).
+#[allow(clippy::too_many_arguments)]
 async fn queue(
     db: &impl ConnectionTrait,
     prepared: &Prepared,
+    rendering: Rendering<'_>,
     bodies: Vec<Option<String>>,
-    push_first: &HashSet<i64>,
+    browsers: &HashMap<i64, Vec<i64>>,
+    push_first: bool,
     message_id: MessageId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    let message_id = message_id.0;
     let plan = prepared.message.escalation;
-    let (held, sent): (Vec<_>, Vec<_>) = bodies
-        .into_iter()
-        .zip(&prepared.recipients)
-        .map(|(body, (recipient, _))| {
-            if push_first.contains(&recipient.person_id.0) {
-                (body, None)
-            } else {
-                (None, body)
+    let count = prepared.recipients.len();
+    let mut copies = NewCopies::of(message_id);
+    let mut person_ids = Vec::with_capacity(count);
+    let mut languages = Vec::with_capacity(count);
+    let mut held = Vec::with_capacity(count);
+    let mut due = Vec::with_capacity(count);
+    for ((recipient, phone), body) in prepared.recipients.iter().zip(bodies) {
+        let person_id = recipient.person_id.0;
+        let devices = browsers
+            .get(&person_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let held_sms = if push_first && !devices.is_empty() {
+            body
+        } else {
+            if let (Some(phone), Some(body)) = (phone, body) {
+                copies.add(person_id, Channel::Sms, phone.clone(), body, None);
             }
-        })
-        .unzip();
-    let mut held = held.into_iter();
-    let mut bodies = sent.into_iter();
-    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
-        let records: Vec<message_recipients::ActiveModel> =
-            chunk
-                .iter()
-                .zip(held.by_ref())
-                .map(
-                    |((recipient, _), held_sms)| message_recipients::ActiveModel {
-                        message_id: Set(message_id),
-                        person_id: Set(recipient.person_id.0),
-                        language: Set(recipient.language.as_str().to_owned()),
-                        acknowledged_at: Set(None),
-                        escalation_step: Set(EscalationStep::None.number()),
-                        escalation_due_at: Set(
-                            plan.map(|plan| plan.first_due(now, held_sms.is_some()))
-                        ),
-                        held_sms: Set(held_sms),
-                    },
-                )
-                .collect();
-        message_recipients::Entity::insert_many(records)
-            .exec_without_returning(db)
-            .await?;
-        let sms: Vec<outbox::ActiveModel> = chunk
-            .iter()
-            .zip(bodies.by_ref())
-            .filter_map(|((recipient, phone), body)| {
-                Some(queued_copy(QueuedCopy {
-                    message_id,
-                    person_id: recipient.person_id.0,
-                    channel: Channel::Sms,
-                    destination: phone.clone()?,
-                    body: body?,
-                    idempotency_key: format!(
-                        "m{message_id}-p{}-{}",
-                        recipient.person_id,
-                        Channel::Sms
-                    ),
-                    now,
-                    escalation_about: None,
-                }))
-            })
-            .collect();
-        if !sms.is_empty() {
-            outbox::Entity::insert_many(sms)
-                .exec_without_returning(db)
-                .await?;
+            None
+        };
+        for device in devices {
+            copies.add(
+                person_id,
+                Channel::Push,
+                format!("s{device}"),
+                push_payload(prepared, recipient, rendering),
+                Some(*device),
+            );
+        }
+        person_ids.push(person_id);
+        languages.push(recipient.language.as_str().to_owned());
+        due.push(plan.map(|plan| plan.first_due(now, held_sms.is_some())));
+        held.push(held_sms);
+    }
+    Rows::new("message_recipients", count)
+        .constant("message_id", message_id.0)
+        .column("person_id", Values::BigInt(person_ids))
+        .column("language", Values::Text(languages))
+        .constant(
+            "acknowledged_at",
+            Option::<chrono::DateTime<chrono::Utc>>::None,
+        )
+        .constant("escalation_step", EscalationStep::None.number())
+        .column("escalation_due_at", Values::OptionalTimestamp(due))
+        .column("held_sms", Values::OptionalText(held))
+        .insert(db)
+        .await?;
+    copies.insert(db, now).await
+}
+
+/// The outbox rows of a new message, each due at once, gathered to be written in one
+/// statement on PostgreSQL (see [`crate::bulk`]).
+struct NewCopies {
+    message_id: i64,
+    person_ids: Vec<i64>,
+    channels: Vec<String>,
+    destinations: Vec<String>,
+    bodies: Vec<String>,
+    idempotency_keys: Vec<String>,
+}
+
+impl NewCopies {
+    fn of(message_id: MessageId) -> Self {
+        Self {
+            message_id: message_id.0,
+            person_ids: Vec::new(),
+            channels: Vec::new(),
+            destinations: Vec::new(),
+            bodies: Vec::new(),
+            idempotency_keys: Vec::new(),
         }
     }
-    Ok(())
+
+    /// A copy for `person_id` over `channel` to `destination`; `browser` is the push
+    /// subscription, which a push copy's idempotency key names.
+    fn add(
+        &mut self,
+        person_id: i64,
+        channel: Channel,
+        destination: String,
+        body: String,
+        browser: Option<i64>,
+    ) {
+        let message_id = self.message_id;
+        self.idempotency_keys.push(match browser {
+            Some(browser) => format!("m{message_id}-p{person_id}-{channel}-s{browser}"),
+            None => format!("m{message_id}-p{person_id}-{channel}"),
+        });
+        self.person_ids.push(person_id);
+        self.channels.push(channel.as_str().to_owned());
+        self.destinations.push(destination);
+        self.bodies.push(body);
+    }
+
+    async fn insert(
+        self,
+        db: &impl ConnectionTrait,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let none = || Option::<String>::None;
+        Rows::new("outbox", self.person_ids.len())
+            .constant("message_id", self.message_id)
+            .column("person_id", Values::BigInt(self.person_ids))
+            .column("channel", Values::Text(self.channels))
+            .column("destination", Values::Text(self.destinations))
+            .column("body", Values::Text(self.bodies))
+            .column("idempotency_key", Values::Text(self.idempotency_keys))
+            .constant("state", DeliveryState::Queued.as_str())
+            .constant("attempts", 0_i32)
+            .constant("next_attempt_at", now)
+            .constant("lease_until", Option::<chrono::DateTime<chrono::Utc>>::None)
+            .constant("provider_id", none())
+            .constant("provider", none())
+            .constant("last_error", none())
+            .constant("created_at", now)
+            .constant("updated_at", now)
+            .constant("escalation_about", Option::<i64>::None)
+            .constant("claim_token", none())
+            .insert(db)
+            .await
+    }
 }
 
 /// One copy of a message for the outbox, before it is queued.
@@ -763,89 +839,59 @@ fn push_payload(prepared: &Prepared, recipient: &Recipient, rendering: Rendering
     .to_string()
 }
 
-/// Writes an outbox row per browser each recipient subscribed for push, beside their
-/// SMS: the worker sends both and the roll-call counts whichever gets further. Only
-/// browsers of enabled accounts get a copy. The
-/// destination is the subscription's id (`s17`), looked up when sending, so that a
-/// browser removed meanwhile is not pushed to.
-async fn queue_push(
+/// The browsers (push subscription ids) of enabled accounts each recipient subscribed
+/// for push, by person, in one query on PostgreSQL. The destination of a push copy is
+/// the subscription's id (`s17`), looked up when sending, so that a browser removed
+/// meanwhile is not pushed to.
+async fn browsers_of(
     db: &impl ConnectionTrait,
     prepared: &Prepared,
-    rendering: Rendering<'_>,
-    message_id: MessageId,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
-    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
-        let devices =
-            push_devices(db, chunk.iter().map(|(recipient, _)| recipient.person_id.0)).await?;
-        if devices.is_empty() {
-            continue;
-        }
-        let by_person: HashMap<i64, &Recipient> = chunk
-            .iter()
-            .map(|(recipient, _)| (recipient.person_id.0, recipient))
-            .collect();
-        let rows: Vec<outbox::ActiveModel> = devices
-            .iter()
-            .filter_map(|device| {
-                let recipient = by_person.get(&device.person_id)?;
-                Some(queued_copy(QueuedCopy {
-                    message_id: message_id.0,
-                    person_id: device.person_id,
-                    channel: Channel::Push,
-                    destination: format!("s{}", device.id),
-                    body: push_payload(prepared, recipient, rendering),
-                    idempotency_key: format!(
-                        "m{message_id}-p{}-{}-s{}",
-                        device.person_id,
-                        Channel::Push,
-                        device.id
-                    ),
-                    now,
-                    escalation_about: None,
-                }))
-            })
-            .collect();
-        outbox::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
+) -> Result<HashMap<i64, Vec<i64>>> {
+    let person_ids: Vec<i64> = prepared
+        .recipients
+        .iter()
+        .map(|(recipient, _)| recipient.person_id.0)
+        .collect();
+    let mut browsers: HashMap<i64, Vec<i64>> = HashMap::new();
+    for device in push_devices(db, &person_ids).await? {
+        browsers
+            .entry(device.person_id)
+            .or_default()
+            .push(device.id);
     }
-    Ok(())
+    Ok(browsers)
 }
 
 /// The browsers of enabled accounts that these people subscribed for push. A disabled
 /// account's browser (someone who left, a lost phone) gets nothing.
 pub(crate) async fn push_devices(
     db: &impl ConnectionTrait,
-    person_ids: impl IntoIterator<Item = i64>,
+    person_ids: &[i64],
 ) -> Result<Vec<push_subscriptions::Model>> {
-    Ok(push_subscriptions::Entity::find()
-        .filter(push_subscriptions::Column::PersonId.is_in(person_ids))
-        .filter(
-            push_subscriptions::Column::AccountId.in_subquery(
-                Query::select()
-                    .column(accounts::Column::Id)
-                    .from(accounts::Entity)
-                    .and_where(accounts::Column::Disabled.eq(false))
-                    .to_owned(),
-            ),
-        )
-        .order_by_asc(push_subscriptions::Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// The recipients push reaches first: with escalation and SMS on, their SMS waits for
-/// the first escalation step, so that a person who taps Kvittera on the notification
-/// is not texted as well.
-async fn people_with_push(db: &impl ConnectionTrait, prepared: &Prepared) -> Result<HashSet<i64>> {
-    let mut people = HashSet::new();
-    for chunk in prepared.recipients.chunks(INSERT_CHUNK) {
-        let devices =
-            push_devices(db, chunk.iter().map(|(recipient, _)| recipient.person_id.0)).await?;
-        people.extend(devices.into_iter().map(|device| device.person_id));
+    let mut devices = Vec::new();
+    for people in any_of(
+        push_subscriptions::Column::PersonId,
+        person_ids,
+        db.get_database_backend(),
+    ) {
+        devices.extend(
+            push_subscriptions::Entity::find()
+                .filter(people)
+                .filter(
+                    push_subscriptions::Column::AccountId.in_subquery(
+                        Query::select()
+                            .column(accounts::Column::Id)
+                            .from(accounts::Entity)
+                            .and_where(accounts::Column::Disabled.eq(false))
+                            .to_owned(),
+                    ),
+                )
+                .order_by_asc(push_subscriptions::Column::Id)
+                .all(db)
+                .await?,
+        );
     }
-    Ok(people)
+    Ok(devices)
 }
 
 async fn find_message(db: &impl ConnectionTrait, id: MessageId) -> Result<messages::Model> {

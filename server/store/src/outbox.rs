@@ -11,6 +11,7 @@
 //! SQLite the one write transaction serialises claims.
 
 use crate::audit::{Audit, begin_write};
+use crate::bulk::{Rows, Values, any_of};
 use crate::entities::{outbox, push_subscriptions, sms_opt_outs};
 use crate::sms_line::OPTED_OUT_REASON;
 use crate::{Result, Store, convert};
@@ -20,24 +21,25 @@ use reserv_domain::audit::AuditAction;
 use reserv_domain::ids::MessageId;
 use reserv_domain::messages::{Channel, DeliveryState};
 use reserv_domain::sms_failover::ActiveSmsProvider;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::PoisonError;
 
-/// Takes the copies to numbers that answered STOP out of `rows` and fails them, with
-/// the reason, instead of sending: the opt-out is the recipient's word and no message
-/// overrides it. Answers the copies taken out.
+/// Takes the copies to numbers that answered STOP out of `rows`, claimed under
+/// `claim_token`, and fails them, with the reason, instead of sending: the opt-out is
+/// the recipient's word and no message overrides it. Answers the copies taken out.
 async fn hold_back_opted_out(
-    tx: &impl ConnectionTrait,
+    db: &impl ConnectionTrait,
     rows: &mut Vec<outbox::Model>,
+    claim_token: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<outbox::Model>> {
     let destinations: Vec<&str> = rows
         .iter()
+        .filter(|row| row.channel == Channel::Sms.as_str())
         .filter_map(|row| row.destination.as_deref())
         .collect();
     if destinations.is_empty() {
@@ -45,7 +47,7 @@ async fn hold_back_opted_out(
     }
     let opted_out: HashSet<String> = sms_opt_outs::Entity::find()
         .filter(sms_opt_outs::Column::Phone.is_in(destinations))
-        .all(tx)
+        .all(db)
         .await?
         .into_iter()
         .map(|row| row.phone)
@@ -54,9 +56,11 @@ async fn hold_back_opted_out(
         return Ok(Vec::new());
     }
     let (held, send): (Vec<_>, Vec<_>) = std::mem::take(rows).into_iter().partition(|row| {
-        row.destination
-            .as_ref()
-            .is_some_and(|phone| opted_out.contains(phone))
+        row.channel == Channel::Sms.as_str()
+            && row
+                .destination
+                .as_ref()
+                .is_some_and(|phone| opted_out.contains(phone))
     });
     *rows = send;
     outbox::Entity::update_many()
@@ -65,16 +69,21 @@ async fn hold_back_opted_out(
             Expr::value(DeliveryState::Failed.as_str()),
         )
         .col_expr(outbox::Column::LastError, Expr::value(OPTED_OUT_REASON))
+        .col_expr(
+            outbox::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::ClaimToken,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
         .filter(outbox::Column::Id.is_in(held.iter().map(|row| row.id)))
-        .exec(tx)
+        .filter(outbox::Column::ClaimToken.eq(claim_token))
+        .exec(db)
         .await?;
     Ok(held)
 }
-
-/// Outcomes one UPDATE records: seven bound values each, far below SQLite's and
-/// PostgreSQL's limits on bound values in one statement.
-const RECORD_CHUNK: usize = 1000;
 
 /// What [`OutboxWorker::record_sends`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -119,24 +128,25 @@ async fn push_targets(
         .collect())
 }
 
-/// One UPDATE recording `outcomes`, each only where the row still carries the token of
-/// the claim it was sent under; answers the ids recorded. The outcomes travel as a
-/// table of values (a CTE, which SQLite and PostgreSQL both join in `UPDATE … FROM`); a
-/// value an outcome has no say on is NULL and leaves the column as it was.
-fn record_statement(
+/// The UPDATE recording `outcomes`, each only where the row still carries the token of
+/// the claim it was sent under; each statement answers the ids it recorded. The
+/// outcomes travel as a table (see [`crate::bulk`]: on PostgreSQL one statement of
+/// arrays, on SQLite chunks of `VALUES`) that SQLite and PostgreSQL both join in
+/// `UPDATE … FROM`; a value an outcome has no say on is NULL and leaves the column as
+/// it was.
+fn record_statements(
     backend: DbBackend,
     outcomes: &[(OutboxItem, SendOutcome)],
     now: DateTime<Utc>,
-) -> Statement {
-    let mut values: Vec<Value> = Vec::with_capacity(outcomes.len() * 7 + 1);
-    let placeholder = |value: Value, values: &mut Vec<Value>| {
-        values.push(value);
-        match backend {
-            DbBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_owned(),
-        }
-    };
-    let mut rows = Vec::with_capacity(outcomes.len());
+) -> Result<Vec<Statement>> {
+    let count = outcomes.len();
+    let mut ids = Vec::with_capacity(count);
+    let mut tokens = Vec::with_capacity(count);
+    let mut states = Vec::with_capacity(count);
+    let mut providers = Vec::with_capacity(count);
+    let mut provider_ids = Vec::with_capacity(count);
+    let mut errors = Vec::with_capacity(count);
+    let mut retries = Vec::with_capacity(count);
     for (item, outcome) in outcomes {
         let (state, provider, provider_id, error, retry_at) = match outcome {
             SendOutcome::Accepted {
@@ -164,33 +174,36 @@ fn record_statement(
                 None,
             ),
         };
-        let row = [
-            placeholder(item.id.into(), &mut values),
-            placeholder(item.claim_token.clone().into(), &mut values),
-            placeholder(state.as_str().into(), &mut values),
-            placeholder(provider.into(), &mut values),
-            placeholder(provider_id.into(), &mut values),
-            placeholder(error.into(), &mut values),
-            placeholder(retry_at.into(), &mut values),
-        ];
-        rows.push(format!("({})", row.join(", ")));
+        ids.push(item.id);
+        tokens.push(item.claim_token.clone());
+        states.push(state.as_str().to_owned());
+        providers.push(provider);
+        provider_ids.push(provider_id);
+        errors.push(error);
+        retries.push(retry_at);
     }
-    let updated_at = placeholder(now.into(), &mut values);
-    let sql = format!(
-        "WITH outcome (outcome_id, outcome_token, outcome_state, outcome_provider, \
-         outcome_provider_id, outcome_error, outcome_retry_at) AS (VALUES {rows}) \
-         UPDATE outbox SET state = outcome.outcome_state, \
-         provider = COALESCE(outcome.outcome_provider, outbox.provider), \
-         provider_id = COALESCE(outcome.outcome_provider_id, outbox.provider_id), \
-         last_error = COALESCE(outcome.outcome_error, outbox.last_error), \
-         next_attempt_at = COALESCE(outcome.outcome_retry_at, outbox.next_attempt_at), \
-         lease_until = NULL, claim_token = NULL, updated_at = {updated_at} \
-         FROM outcome \
-         WHERE outbox.id = outcome.outcome_id AND outbox.claim_token = outcome.outcome_token \
-         RETURNING id",
-        rows = rows.join(", ")
-    );
-    Statement::from_sql_and_values(backend, sql, values)
+    Rows::new("outbox", count)
+        .column("outcome_id", Values::BigInt(ids))
+        .column("outcome_token", Values::Text(tokens))
+        .column("outcome_state", Values::Text(states))
+        .column("outcome_provider", Values::OptionalText(providers))
+        .column("outcome_provider_id", Values::OptionalText(provider_ids))
+        .column("outcome_error", Values::OptionalText(errors))
+        .column("outcome_retry_at", Values::OptionalTimestamp(retries))
+        .constant("outcome_at", now)
+        .statements(
+            backend,
+            "outcome",
+            "UPDATE outbox SET state = outcome.outcome_state, \
+             provider = COALESCE(outcome.outcome_provider, outbox.provider), \
+             provider_id = COALESCE(outcome.outcome_provider_id, outbox.provider_id), \
+             last_error = COALESCE(outcome.outcome_error, outbox.last_error), \
+             next_attempt_at = COALESCE(outcome.outcome_retry_at, outbox.next_attempt_at), \
+             lease_until = NULL, claim_token = NULL, updated_at = outcome.outcome_at \
+             FROM outcome \
+             WHERE outbox.id = outcome.outcome_id AND outbox.claim_token = outcome.outcome_token \
+             RETURNING id",
+        )
 }
 
 /// One copy to send, as claimed.
@@ -298,6 +311,13 @@ impl OutboxWorker {
 
     /// Claims up to `limit` due copies of `channels` only: a worker without an SMS
     /// provider leaves the texts queued for when one is configured.
+    ///
+    /// The claim is one statement, `UPDATE … WHERE id IN (due copies) RETURNING`, which
+    /// commits on its own: one round trip and one commit per batch, as these add up to
+    /// the pace of a send to thousands. Due copies are found through the partial index
+    /// `ix_outbox_due` (hence the state written as a literal: a bound value could not
+    /// prove the index's condition). The browsers and opt-outs read afterwards belong
+    /// to copies this claim now holds.
     pub async fn claim_outbox_batch_of(
         &self,
         channels: &[Channel],
@@ -305,32 +325,32 @@ impl OutboxWorker {
         lease: Duration,
     ) -> Result<Vec<OutboxItem>> {
         let db = &self.store.db;
-        let tx = begin_write(db).await?;
         let now = self.now();
-        let mut due = outbox::Entity::find()
-            .filter(outbox::Column::State.eq(DeliveryState::Queued.as_str()))
-            .filter(outbox::Column::Channel.is_in(channels.iter().map(|channel| channel.as_str())))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .filter(
+        let mut due = Query::select()
+            .column(outbox::Column::Id)
+            .from(outbox::Entity)
+            .and_where(
+                Expr::col(outbox::Column::State)
+                    .eq(Expr::cust(format!("'{}'", DeliveryState::Queued.as_str()))),
+            )
+            .and_where(
+                outbox::Column::Channel.is_in(channels.iter().map(|channel| channel.as_str())),
+            )
+            .and_where(outbox::Column::NextAttemptAt.lte(now))
+            .cond_where(
                 Condition::any()
                     .add(outbox::Column::LeaseUntil.is_null())
                     .add(outbox::Column::LeaseUntil.lt(now)),
             )
-            .order_by_asc(outbox::Column::NextAttemptAt)
-            .order_by_asc(outbox::Column::Id)
-            .limit(limit);
+            .order_by(outbox::Column::NextAttemptAt, Order::Asc)
+            .order_by(outbox::Column::Id, Order::Asc)
+            .limit(limit)
+            .to_owned();
         if db.get_database_backend() == DbBackend::Postgres {
-            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let mut rows = due.all(&tx).await?;
-        let held_back = hold_back_opted_out(&tx, &mut rows, now).await?;
-        if rows.is_empty() {
-            tx.commit().await?;
-            self.audit_held_back(&held_back).await?;
-            return Ok(Vec::new());
+            due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let claim_token = format!("{:032x}", rand::random::<u128>());
-        outbox::Entity::update_many()
+        let mut rows = outbox::Entity::update_many()
             .col_expr(outbox::Column::LeaseUntil, Expr::value(now + lease))
             .col_expr(outbox::Column::ClaimToken, Expr::value(claim_token.clone()))
             .col_expr(
@@ -338,12 +358,16 @@ impl OutboxWorker {
                 Expr::col(outbox::Column::Attempts).add(1),
             )
             .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
-            .filter(outbox::Column::Id.is_in(rows.iter().map(|row| row.id)))
-            .exec(&tx)
+            .filter(outbox::Column::Id.in_subquery(due))
+            .exec_with_returning(db)
             .await?;
-        let mut browsers = push_targets(&tx, &rows).await?;
-        tx.commit().await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        rows.sort_by_key(|row| (row.next_attempt_at, row.id));
+        let held_back = hold_back_opted_out(db, &mut rows, &claim_token, now).await?;
         self.audit_held_back(&held_back).await?;
+        let mut browsers = push_targets(db, &rows).await?;
         rows.into_iter()
             .map(|row| {
                 let channel = convert::stored(&row.channel, "outbox.channel")?;
@@ -358,7 +382,7 @@ impl OutboxWorker {
                     destination: row.destination,
                     body: row.body,
                     idempotency_key: row.idempotency_key,
-                    attempts: row.attempts + 1,
+                    attempts: row.attempts,
                     claim_token: claim_token.clone(),
                     push_target,
                 })
@@ -368,8 +392,8 @@ impl OutboxWorker {
 
     /// Records the outcomes of claimed copies, releasing their leases, and notes on the
     /// browsers reached that their push service accepted a message, in one
-    /// transaction and one UPDATE per [`RECORD_CHUNK`] copies: a statement per copy was
-    /// most of the worker's time on a send to thousands. A copy whose row no longer
+    /// transaction and one UPDATE for them all on PostgreSQL (see [`record_statements`]):
+    /// a statement per copy was most of the worker's time on a send to thousands. A copy whose row no longer
     /// carries its claim's token (its lease ran out and another claim took it) is left
     /// as the other claim has it or will record it; these are answered, not an error.
     /// A permanent failure recorded is audited with its reason; accepted and retried
@@ -386,8 +410,7 @@ impl OutboxWorker {
         let backend = db.get_database_backend();
         let tx = begin_write(db).await?;
         let mut recorded_ids = HashSet::new();
-        for chunk in outcomes.chunks(RECORD_CHUNK) {
-            let statement = record_statement(backend, chunk, now);
+        for statement in record_statements(backend, &outcomes, now)? {
             for row in tx.query_all_raw(statement).await? {
                 recorded_ids.insert(row.try_get::<i64>("", "id")?);
             }
@@ -400,14 +423,16 @@ impl OutboxWorker {
             .filter_map(|(item, _)| Some(item.push_target.as_ref()?.subscription_id))
             .collect();
         if !pushed_to.is_empty() {
-            push_subscriptions::Entity::update_many()
-                .col_expr(
-                    push_subscriptions::Column::LastSuccess,
-                    Expr::value(Some(now)),
-                )
-                .filter(push_subscriptions::Column::Id.is_in(pushed_to))
-                .exec(&tx)
-                .await?;
+            for browsers in any_of(push_subscriptions::Column::Id, &pushed_to, backend) {
+                push_subscriptions::Entity::update_many()
+                    .col_expr(
+                        push_subscriptions::Column::LastSuccess,
+                        Expr::value(Some(now)),
+                    )
+                    .filter(browsers)
+                    .exec(&tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         let mut recorded = RecordedSends::default();

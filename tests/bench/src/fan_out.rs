@@ -158,6 +158,17 @@ async fn measure(label: &str, database_url: Option<String>, shape: &Shape) -> an
         "  outbox worker: all {copies} delivered in {:.2} s = {ours:.0} messages/s",
         delivered.as_secs_f64()
     );
+    let phases = worker.phases();
+    println!(
+        "    its database work (overlapping the sends): {} claims in {:.0} ms ({:.1} ms each), {} recordings in {:.0} ms ({:.1} ms each); claims waited {:.0} ms for room",
+        phases.claims,
+        phases.claiming.as_secs_f64() * 1000.0,
+        phases.claiming.as_secs_f64() * 1000.0 / phases.claims.max(1) as f64,
+        phases.recordings,
+        phases.recording.as_secs_f64() * 1000.0,
+        phases.recording.as_secs_f64() * 1000.0 / phases.recordings.max(1) as f64,
+        phases.waiting_for_room.as_secs_f64() * 1000.0,
+    );
 
     counted.store(0, Ordering::Relaxed);
     let bare = bare_loop(&mocks, &browser, shape.recipients).await?;
