@@ -13,7 +13,7 @@
 //! outbox worker does. A closed incident gets no log entries: its record no longer
 //! changes.
 
-use crate::audit::{append_chained, begin_write};
+use crate::audit::{Audit, append_chained, begin_write};
 use crate::entities::{
     account_roles, accounts, crisis_log_entries, incidents, message_recipients, messages, outbox,
     people, person_units,
@@ -22,7 +22,7 @@ use crate::messages::{QueuedCopy, push_devices, queued_copy};
 use crate::{OutboxWorker, Result, convert};
 use reserv_domain::DomainError;
 use reserv_domain::access::Role;
-use reserv_domain::audit::{AuditAction, AuditOutcome, AuditRecord};
+use reserv_domain::audit::{AuditAction, AuditRecord};
 use reserv_domain::classification::Confidentiality;
 use reserv_domain::disclosure;
 use reserv_domain::escalation::{
@@ -425,17 +425,10 @@ impl OutboxWorker {
     /// steps and their crisis log entries are a change like any other, and a cached
     /// answer older than them must become unreachable.
     fn escalation_event(&self, message: i64, detail: String) -> AuditRecord {
-        AuditRecord {
-            at: self.now(),
-            actor_id: None,
-            actor: Some(self.principal().username.clone()),
-            action: AuditAction::Escalate,
-            object_type: "message".to_owned(),
-            object_id: Some(message.to_string()),
-            client_address: None,
-            outcome: AuditOutcome::Success,
-            detail: Some(detail),
-        }
+        self.change_event(
+            &Audit::new(AuditAction::Escalate, "message").on(message),
+            detail,
+        )
     }
 
     async fn log_escalation(

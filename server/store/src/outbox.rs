@@ -17,7 +17,7 @@ use crate::sms_line::OPTED_OUT_REASON;
 use crate::{Result, Store, convert};
 use chrono::{DateTime, Duration, Utc};
 use reserv_domain::access::Principal;
-use reserv_domain::audit::AuditAction;
+use reserv_domain::audit::{AuditAction, AuditOutcome, AuditRecord};
 use reserv_domain::ids::MessageId;
 use reserv_domain::messages::{Channel, DeliveryState};
 use reserv_domain::sms_failover::ActiveSmsProvider;
@@ -299,6 +299,18 @@ impl OutboxWorker {
         &self.principal
     }
 
+    /// The worker's successful change event for `audit`, to be appended in the
+    /// transaction of the change it describes.
+    pub(crate) fn change_event(&self, audit: &Audit, detail: String) -> AuditRecord {
+        self.store.audit_record(
+            &self.principal,
+            audit,
+            audit.object_id.clone(),
+            AuditOutcome::Success,
+            Some(detail),
+        )
+    }
+
     pub(crate) fn sms_channel(&self) -> reserv_domain::sms::SmsChannel {
         self.store.sms_channel
     }
@@ -471,7 +483,7 @@ impl OutboxWorker {
             .record_alone(
                 &self.principal,
                 &Audit::new(AuditAction::Expire, "push_subscription").on(subscription_id),
-                reserv_domain::audit::AuditOutcome::Success,
+                AuditOutcome::Success,
                 Some(reason),
             )
             .await
