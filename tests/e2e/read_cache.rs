@@ -1,7 +1,9 @@
 //! The read cache as a crisis day meets it: fifty people refreshing the incident page
 //! cost one run of the query, yet every refresh still leaves its read event, a change
 //! (made here or by another server on the same database) is seen at once, nobody gets
-//! an answer kept for somebody else, and an ended session gets no answer at all. State
+//! an answer kept for somebody else, and an ended session gets no answer at all (a
+//! session deleted by hand in the database, without a change event, within the time a
+//! session found live is trusted from memory). State
 //! that changes without a change event (the outbox worker's delivery states, the
 //! providers' status callbacks) is never served from the cache: a roll-call follows the
 //! deliveries at once, with the cache on as it is by default.
@@ -241,16 +243,45 @@ on_every_database! {
         Ok(())
     }
 
+    async fn a_session_revoked_through_another_server_is_refused_at_once(server: sample_municipality_with_read_cache) {
+        let lead = server.sign_in_as("krisledare").await?;
+        let incident = a_sensitive_open_incident(&lead).await?;
+        incident_page(&server, &lead, &incident).await?;
+        incident_page(&server, &lead, &incident).await?;
+
+        // This server found the session live a moment ago and keeps it in memory; the
+        // other server cannot tell it anything but the change event its revocation
+        // commits.
+        let other_server = reserv::server::open_store(&server.config).await?;
+        let operator = Principal::operator("andra servern");
+        let account = other_server.principal_by_username(&operator, "krisledare").await?.account_id;
+        assert_eq!(other_server.revoke_sessions(&operator, account).await?, 1);
+        let (code, _) = lead.error(INCIDENT_PAGE, json!({ "id": incident })).await?;
+        assert_eq!(code, "UNAUTHENTICATED");
+        let (code, _) = lead.error("{ me { username } }", json!({})).await?;
+        assert_eq!(code, "UNAUTHENTICATED");
+        Ok(())
+    }
+
     async fn a_session_that_ended_gets_unauthenticated_not_a_kept_answer(server: sample_municipality_with_read_cache) {
         let lead = server.sign_in_as("krisledare").await?;
         let incident = a_sensitive_open_incident(&lead).await?;
         incident_page(&server, &lead, &incident).await?;
         incident_page(&server, &lead, &incident).await?;
-        // Ended without a change event, so that the data version stays as it was and
-        // only the session check can refuse the kept answer.
+        // Ended by hand in the database, without a change event: the data version stays
+        // as it was, so only the session check can refuse the kept answer, once the
+        // session found live a moment ago is no longer trusted from memory.
         server.execute_sql("DELETE FROM sessions").await?;
-        let (code, _) = lead.error(INCIDENT_PAGE, json!({ "id": incident })).await?;
-        assert_eq!(code, "UNAUTHENTICATED");
+        let deadline = std::time::Instant::now() + reserv_store::KNOWN_SESSION_TTL + std::time::Duration::from_secs(3);
+        loop {
+            let response = lead.send(INCIDENT_PAGE, json!({ "id": incident })).await?;
+            if response["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
+                assert!(response["data"].is_null() || response["data"]["incident"].is_null(), "{response}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "a session deleted by hand was still served after {:?}: {response}", reserv_store::KNOWN_SESSION_TTL);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         Ok(())
     }
 }

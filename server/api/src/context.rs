@@ -30,6 +30,9 @@ pub(crate) struct RequestFacts {
     pub assurance: Option<ProviderAssurance>,
     /// When the request's session ends at the latest.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The data version read when the session was found live; see
+    /// [`LiveSession::data_version`].
+    pub data_version: Option<i64>,
 }
 
 impl RequestFacts {
@@ -41,8 +44,10 @@ impl RequestFacts {
         self.break_glass = false;
         self.assurance = None;
         self.expires_at = None;
+        self.data_version = None;
         if let Some(session) = session {
             self.expires_at = Some(session.expires_at);
+            self.data_version = Some(session.data_version);
             self.factors = session.factors;
             self.break_glass = session.break_glass;
             self.assurance = session.assurance;

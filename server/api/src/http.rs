@@ -134,8 +134,7 @@ async fn graphql(
     // an ended one never reaches the cache.
     let cached = match (&app.read_cache, &facts.token, &facts.principal) {
         (Some(cache), Some(_), Some(principal)) => cache
-            .key(&app.store, &facts, &request)
-            .await
+            .key(&facts, &request)
             .map(|key| (cache, key, principal.clone())),
         _ => None,
     };

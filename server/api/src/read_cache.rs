@@ -9,9 +9,10 @@
 //!   sessions of one account with the same access share answers, and anyone else
 //!   never does; the session itself is in no kept answer (`sessions` is live, below);
 //! - serve an answer older than the newest committed change: the key holds the data
-//!   version ([`Store::data_version`]), the position of the newest change event in
-//!   the audit chain, read from the database on every request, so a change by any
-//!   server sharing the database makes every older entry unreachable;
+//!   version ([`reserv_store::Store::data_version`]), the position of the newest change event in
+//!   the audit chain, read from the database on every request (with the session,
+//!   [`reserv_store::LiveSession::data_version`]), so a change by any server sharing
+//!   the database makes every older entry unreachable;
 //! - keep an answer built from live state, which changes without a change event
 //!   (delivery states, roll-calls, the SMS failover, publication status, sessions): the
 //!   store notes such reads for the request ([`RequestReads::live`]) and such an
@@ -35,7 +36,7 @@
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::body::Bytes;
 use moka::sync::Cache;
-use reserv_store::{RequestReads, Store};
+use reserv_store::RequestReads;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -212,16 +213,12 @@ impl ReadCache {
         })
     }
 
-    /// The key of `request` by the signed-in reader of `facts`, at the database's
-    /// current data version; `None` when nobody is signed in, the request may not be
-    /// kept, or the version could not be read (the request then simply runs).
-    pub async fn key(
-        &self,
-        store: &Store,
-        facts: &RequestFacts,
-        request: &async_graphql::Request,
-    ) -> Option<ReadKey> {
+    /// The key of `request` by the signed-in reader of `facts`, at the data version
+    /// read when the session was found live; `None` when nobody is signed in or the
+    /// request may not be kept (the request then simply runs).
+    pub fn key(&self, facts: &RequestFacts, request: &async_graphql::Request) -> Option<ReadKey> {
         let access = access_digest(facts)?;
+        let data_version = facts.data_version?;
         if UNCACHEABLE_FIELDS
             .iter()
             .any(|field| request.query.contains(field))
@@ -229,13 +226,6 @@ impl ReadCache {
             return None;
         }
         let variables = serde_json::to_string(&request.variables).ok()?;
-        let data_version = match store.data_version().await {
-            Ok(version) => version,
-            Err(error) => {
-                tracing::warn!(%error, "could not read the data version; answering without the read cache");
-                return None;
-            }
-        };
         Some(ReadKey {
             access,
             query: request.query.clone(),

@@ -69,7 +69,7 @@ pub use playbook_suggestions::{PlaybookSuggestion, SuggestedRoutine};
 pub use playbooks::{PlaybookImport, PlaybookProblem, PlaybookSummary};
 pub use second_factor::{PendingSignIn, RecoveryCodes, SealReport, SecondProof, TotpEnrolment};
 pub use secrets::{KEY_BYTES, SecretKey};
-pub use sessions::{LiveSession, SessionSummary};
+pub use sessions::{KNOWN_SESSION_TTL, LiveSession, SessionSummary};
 pub use sms_line::{OPTED_OUT_REASON, SmsLine, SmsSender};
 
 use reserv_domain::Clock;
@@ -143,6 +143,8 @@ pub struct Store {
     break_glass_lifetime: chrono::Duration,
     /// Ticks after sessions were ended, for open subscriptions.
     session_ends: Arc<watch::Sender<()>>,
+    /// Sessions found live lately; see `sessions.rs`.
+    known_sessions: sessions::KnownSessions,
     audit_writer: audit::AuditWriter,
     /// How many SQL statements this store has run, for tests that keep the number of
     /// queries per request fixed and for monitoring.
@@ -188,6 +190,7 @@ impl Store {
             second_factor: SignInSettings::default().second_factor,
             break_glass_lifetime: SignInSettings::default().break_glass_lifetime,
             session_ends: Arc::new(watch::Sender::new(())),
+            known_sessions: sessions::known_sessions(),
             audit_writer: audit::AuditWriter::start(db.clone()),
             read_ledger: None,
             statements,

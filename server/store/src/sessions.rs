@@ -2,6 +2,17 @@
 //! left idle or ran out, and letting a person (or an administrator) see and revoke them.
 //!
 //! Only the SHA-256 of a token is stored; this module must never return or log a token.
+//!
+//! A session found live is kept in memory for a moment ([`KNOWN_SESSION_TTL`]) with the
+//! data version it was found at, so that a busy client's next requests cost one index
+//! probe (the data version) instead of reading the session, account and grants again.
+//! Everything that ends a session or changes what it may do (signing out, revoking,
+//! disabling the account, new grants or clearances, a second factor proved) commits a
+//! change event, which moves the data version on this server and every other sharing
+//! the database, so a kept session is never used past such a change. Expiry and the
+//! idle timeout are checked against the kept times; a session that looks idle is read
+//! again before it is ended, since another server may have seen it since. Only rows
+//! changed by hand in the database go unseen, for at most [`KNOWN_SESSION_TTL`].
 
 use crate::accounts::{principal_of, token_hash};
 use crate::audit::Audit;
@@ -15,6 +26,7 @@ use reserv_domain::ids::AccountId;
 use reserv_domain::oidc::ProviderAssurance;
 use reserv_domain::second_factor::Factors;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::sync::Arc;
 
 /// A session as its owner and administrators see it; never with its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +65,35 @@ pub struct LiveSession {
     pub must_enrol_second_factor: bool,
     /// When the session ends at the latest, however busy it is.
     pub expires_at: DateTime<Utc>,
+    /// The data version ([`Store::data_version`]) read before the session was found
+    /// live: nothing the answer to this request reads is older.
+    pub data_version: i64,
+}
+
+/// How long a session found live is trusted without reading it again while the data
+/// version stays the same: the most a row deleted by hand in the database goes unseen.
+pub const KNOWN_SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The most sessions kept at once; more than a municipality's staff signed in at once.
+const KNOWN_SESSIONS_AT_MOST: u64 = 20_000;
+
+/// A session found live, by the hash of its token.
+#[derive(Debug)]
+pub(crate) struct KnownSession {
+    id: i64,
+    session: LiveSession,
+    /// Its last use as far as this process knows; another server may have seen it
+    /// later, never earlier.
+    last_seen: DateTime<Utc>,
+}
+
+pub(crate) type KnownSessions = moka::sync::Cache<String, Arc<KnownSession>>;
+
+pub(crate) fn known_sessions() -> KnownSessions {
+    moka::sync::Cache::builder()
+        .max_capacity(KNOWN_SESSIONS_AT_MOST)
+        .time_to_live(KNOWN_SESSION_TTL)
+        .build()
 }
 
 /// A session's last use is written at most this often, so that a busy client does not
@@ -95,9 +136,40 @@ impl Store {
         client_address: Option<String>,
         touch: bool,
     ) -> Result<Option<LiveSession>> {
+        // Read first: whatever is read after it is at least this new.
+        let data_version = self.data_version().await?;
+        let hash = token_hash(token);
         let now = self.now();
+        if let Some(known) = self.known_sessions.get(&hash)
+            && known.session.data_version == data_version
+            && known.session.expires_at > now
+            && known.last_seen + self.session_idle > now
+        {
+            let mut last_seen = known.last_seen;
+            if touch && last_seen + TOUCH_EVERY <= now {
+                if !self.touch_session(known.id, now).await? {
+                    // Gone from the database without a change event: deleted by hand.
+                    self.known_sessions.invalidate(&hash);
+                    return Ok(None);
+                }
+                last_seen = now;
+            }
+            let mut session = known.session.clone();
+            session.principal.client_address = client_address;
+            if last_seen != known.last_seen {
+                self.known_sessions.insert(
+                    hash,
+                    Arc::new(KnownSession {
+                        id: known.id,
+                        session: known.session.clone(),
+                        last_seen,
+                    }),
+                );
+            }
+            return Ok(Some(session));
+        }
         let Some(session) = sessions::Entity::find()
-            .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+            .filter(sessions::Column::TokenHash.eq(hash.as_str()))
             .filter(sessions::Column::ExpiresAt.gt(now))
             .one(&self.db)
             .await?
@@ -110,6 +182,7 @@ impl Store {
             sessions::Entity::delete_by_id(session.id)
                 .exec(&self.db)
                 .await?;
+            self.known_sessions.invalidate(&hash);
             self.announce_sessions_ended();
             return Ok(None);
         }
@@ -120,28 +193,46 @@ impl Store {
         else {
             return Ok(None);
         };
+        let mut last_seen = last_seen;
         if touch && last_seen + TOUCH_EVERY <= now {
-            sessions::Entity::update_many()
-                .col_expr(
-                    sessions::Column::LastSeenAt,
-                    sea_orm::sea_query::Expr::value(now),
-                )
-                .filter(sessions::Column::Id.eq(session.id))
-                .exec(&self.db)
-                .await?;
+            self.touch_session(session.id, now).await?;
+            last_seen = now;
         }
         let principal = principal_of(&self.db, account, client_address).await?;
         let factors = Factors::parse(&session.factors)?;
         let must_enrol_second_factor =
             self.must_enrol_second_factor(&principal, &factors, session.break_glass);
-        Ok(Some(LiveSession {
+        let live = LiveSession {
             principal,
             factors,
             break_glass: session.break_glass,
             assurance: stored_assurance(&session),
             must_enrol_second_factor,
             expires_at: session.expires_at,
-        }))
+            data_version,
+        };
+        self.known_sessions.insert(
+            hash,
+            Arc::new(KnownSession {
+                id: session.id,
+                session: live.clone(),
+                last_seen,
+            }),
+        );
+        Ok(Some(live))
+    }
+
+    /// Records a use of session `id` at `now`; answers whether the session still exists.
+    async fn touch_session(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let touched = sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(sessions::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(touched.rows_affected > 0)
     }
 
     /// The live sessions of `account` (the reader's own when `None`), newest first;
