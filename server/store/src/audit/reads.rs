@@ -21,15 +21,10 @@
 use super::Audit;
 use crate::{Result, Store};
 use reserv_domain::access::Principal;
-use reserv_domain::audit::AuditAction;
-use reserv_domain::audit::AuditOutcome;
+use reserv_domain::audit::{AuditAction, AuditOutcome, DETAIL_MAX_CHARS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// The most object ids one event names; a longer list is split over several events
-/// so that no id is cut from the detail.
-const IDS_PER_EVENT: usize = 60;
 
 /// One read noted during a request.
 #[derive(Debug, Clone)]
@@ -230,7 +225,8 @@ impl ObjectsRead {
     }
 
     /// The events to write: one naming the object and its parts when a single object
-    /// was read, otherwise events naming up to [`IDS_PER_EVENT`] ids each.
+    /// was read, otherwise as few events as hold every id within the longest detail an
+    /// event keeps, so that no id is cut off.
     fn events(self) -> Vec<(Option<String>, String)> {
         if self.parts.len() == 1 {
             return self
@@ -240,16 +236,35 @@ impl ObjectsRead {
                 .collect();
         }
         let parts: BTreeSet<&str> = self.parts.values().flatten().copied().collect();
+        let parts = join(parts.iter());
         let ids: Vec<String> = self.parts.into_keys().collect();
         let total = ids.len();
-        ids.chunks(IDS_PER_EVENT)
+        // The prefix's longest form, with the counts at their widest.
+        let prefix_chars = format!("read {total} of {total} objects ({parts}): ids ").len();
+        let room = DETAIL_MAX_CHARS.saturating_sub(prefix_chars).max(1);
+        let mut chunks: Vec<Vec<String>> = vec![];
+        let mut used = room;
+        for id in ids {
+            let needs = id.chars().count() + 2;
+            match chunks.last_mut() {
+                Some(chunk) if used + needs <= room => {
+                    chunk.push(id);
+                    used += needs;
+                }
+                _ => {
+                    used = needs;
+                    chunks.push(vec![id]);
+                }
+            }
+        }
+        chunks
+            .into_iter()
             .map(|chunk| {
                 (
                     None,
                     format!(
-                        "read {} of {total} objects ({}): ids {}",
+                        "read {} of {total} objects ({parts}): ids {}",
                         chunk.len(),
-                        join(parts.iter()),
                         chunk.join(", ")
                     ),
                 )
@@ -285,26 +300,34 @@ mod tests {
     #[test]
     fn a_long_list_is_split_so_that_every_id_is_named() {
         let mut read = ObjectsRead::default();
-        for id in 1..=130 {
-            read.note(id.to_string(), "plan_version");
+        for id in 1..=1_300 {
+            read.note(format!("{id:06}"), "plan_version");
         }
         let events = read.events();
+        // 1 300 ids of six digits and a separator take 10 400 characters.
         assert_eq!(events.len(), 3);
         assert!(events.iter().all(|(object_id, _)| object_id.is_none()));
         assert!(
+            events
+                .iter()
+                .all(|(_, detail)| detail.chars().count() <= DETAIL_MAX_CHARS)
+        );
+        assert!(
             events[0]
                 .1
-                .starts_with("read 60 of 130 objects (plan_version): ids 1, 10, 100,")
+                .starts_with("read 494 of 1300 objects (plan_version): ids 000001, 000002,")
         );
-        let named: usize = events
+        let named: Vec<&str> = events
             .iter()
-            .map(|(_, detail)| {
+            .flat_map(|(_, detail)| {
                 detail
                     .split("ids ")
                     .nth(1)
-                    .map_or(0, |ids| ids.split(", ").count())
+                    .map(|ids| ids.split(", ").collect::<Vec<_>>())
+                    .unwrap_or_default()
             })
-            .sum();
-        assert_eq!(named, 130);
+            .collect();
+        assert_eq!(named.len(), 1_300);
+        assert_eq!(named[1_299], "001300");
     }
 }
