@@ -165,7 +165,7 @@ impl Store {
             (message.escalation, self.sms_channel),
             (Some(_), SmsChannel::On(_))
         );
-        queue(
+        let copies = queue(
             tx,
             &prepared,
             rendering,
@@ -176,6 +176,7 @@ impl Store {
             now,
         )
         .await?;
+        change.queued(copies);
         let sent = stored_message(row, prepared.recipients.len() as u64)?;
         change.audited(self, who, &Audit::new(AuditAction::Send, "message"), &sent);
         Ok(sent)
@@ -654,7 +655,7 @@ fn sms_bodies(
 /// hold the pushes back; the worker sends both and the roll-call counts whichever gets
 /// further. With `push_first`, the SMS of a recipient with a browser is held on their
 /// delivery record for the first escalation step instead. One statement per table on
-/// PostgreSQL (see [`crate::bulk`]).
+/// PostgreSQL (see [`crate::bulk`]). Answers how many outbox copies it queued.
 #[allow(clippy::too_many_arguments)]
 async fn queue(
     db: &impl ConnectionTrait,
@@ -665,7 +666,7 @@ async fn queue(
     push_first: bool,
     message_id: MessageId,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
+) -> Result<usize> {
     let plan = prepared.message.escalation;
     let count = prepared.recipients.len();
     let mut copies = NewCopies::of(message_id);
@@ -714,7 +715,9 @@ async fn queue(
         .column("held_sms", Values::OptionalText(held))
         .insert(db)
         .await?;
-    copies.insert(db, now).await
+    let queued = copies.person_ids.len();
+    copies.insert(db, now).await?;
+    Ok(queued)
 }
 
 /// The outbox rows of a new message, each due at once, gathered to be written in one

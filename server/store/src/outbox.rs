@@ -284,7 +284,31 @@ impl Store {
             },
         }
     }
+
+    /// After a change queued `copies` outbox copies: on PostgreSQL, a send to
+    /// thousands makes the planner's picture of the outbox stale (it still believes
+    /// almost nothing is queued), and every claim then gathered and sorted all the
+    /// queued copies (some 20 000 on a send to 10 000 people with push and SMS) instead
+    /// of walking `ix_outbox_due` for the first few: 15–25 ms a claim where 1 ms will
+    /// do. Autovacuum notices only a minute later, after the send is over. So the
+    /// statistics are refreshed at once, beside the worker's first claims. SQLite has
+    /// no statistics until someone runs ANALYZE, and its planner takes the index.
+    pub(crate) fn outbox_grew(&self, copies: usize) {
+        if copies < STATISTICS_STALE_AFTER || self.db.get_database_backend() != DbBackend::Postgres
+        {
+            return;
+        }
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(error) = db.execute_unprepared("ANALYZE outbox").await {
+                tracing::warn!(%error, "could not refresh the outbox's statistics after a large send; claims may be slow until autovacuum does");
+            }
+        });
+    }
 }
+
+/// Copies queued by one change beyond which the outbox's statistics are refreshed.
+const STATISTICS_STALE_AFTER: usize = 1_000;
 
 impl OutboxWorker {
     pub fn now(&self) -> DateTime<Utc> {

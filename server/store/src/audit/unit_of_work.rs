@@ -21,6 +21,8 @@ pub(crate) struct Change {
     tx: DatabaseTransaction,
     records: Vec<AuditRecord>,
     announcements: Vec<IncidentChange>,
+    /// Outbox copies this change queued; see [`Store::outbox_grew`].
+    queued_copies: usize,
 }
 
 impl Change {
@@ -58,6 +60,11 @@ impl Change {
     pub fn announce(&mut self, change: IncidentChange) {
         self.announcements.push(change);
     }
+
+    /// Notes that this change queued `copies` outbox copies.
+    pub fn queued(&mut self, copies: usize) {
+        self.queued_copies += copies;
+    }
 }
 
 impl Store {
@@ -67,6 +74,7 @@ impl Store {
             tx: begin_write(&self.db).await?,
             records: Vec::new(),
             announcements: Vec::new(),
+            queued_copies: 0,
         })
     }
 
@@ -84,6 +92,7 @@ impl Store {
             tx,
             records,
             announcements,
+            queued_copies,
         } = change;
         match result {
             Ok(value) => {
@@ -94,6 +103,7 @@ impl Store {
                 for announcement in announcements {
                     self.publish(announcement);
                 }
+                self.outbox_grew(queued_copies);
                 Ok(value)
             }
             Err(error) => {
