@@ -219,19 +219,38 @@ impl DeliveryWorker {
             drop(claimed_sender);
             Ok::<_, NotifyError>(claimed_count)
         };
+        let senders = Arc::new(Senders {
+            outbox: self.outbox.clone(),
+            sms: self.sms.clone(),
+            push: self.push.clone(),
+        });
         let sending = async move {
             // Sent concurrently: the sender pool's rate limit, not this loop, paces them.
+            // Each send is a task of its own, so that the runtime spreads the sends'
+            // work (a push payload's encryption is most of it) over every core instead
+            // of doing all of it in this one task.
             ReceiverStream::new(claimed)
                 .flat_map(futures_util::stream::iter)
-                .map(|item| async move {
-                    let delivery = self.deliver(&item).await;
-                    (item, delivery)
+                .map(|item| {
+                    let senders = senders.clone();
+                    tokio::spawn(async move {
+                        let delivery = senders.deliver(&item).await;
+                        (item, delivery)
+                    })
                 })
                 .buffer_unordered(SEND_CONCURRENCY)
                 .for_each(|finished| {
-                    // The recorder outlives the sends; a send after it stopped stays
-                    // leased and goes out again.
-                    let _ = finished_sender.send(finished);
+                    match finished {
+                        // The recorder outlives the sends; a send after it stopped stays
+                        // leased and goes out again.
+                        Ok(finished) => {
+                            let _ = finished_sender.send(finished);
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "a send failed to finish; its copy stays claimed and goes out again when the lease runs out");
+                            unrecorded.add_permits(1);
+                        }
+                    }
                     std::future::ready(())
                 })
                 .await;
@@ -325,7 +344,16 @@ impl DeliveryWorker {
             }
         }
     }
+}
 
+/// What a send needs, shared by the tasks that send the copies of one round.
+struct Senders {
+    outbox: OutboxWorker,
+    sms: Option<Arc<SmsProviders>>,
+    push: Option<Arc<PushClient>>,
+}
+
+impl Senders {
     /// Sends one copy; answers the outcome.
     async fn deliver(&self, item: &OutboxItem) -> Result<SendOutcome> {
         Ok(match item.channel {

@@ -363,14 +363,24 @@ async fn bare_loop(mocks: &Mocks, browser: &Browser, count: usize) -> anyhow::Re
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(vapid.public_key().public_key().to_bytes_uncompressed())
     );
+    let sms_url: Arc<str> = sms_url.into();
+    let push_url: Arc<str> = mocks.push.as_str().into();
+    let payload: Arc<str> = payload.into();
+    let authorization: Arc<str> = authorization.into();
+    // Each request a task of its own, as the worker sends, so that both spread their
+    // work over every core.
     let requests = (0..count * 2).map(|number| {
-        let http = &http;
-        let sms_url = &sms_url;
-        let payload = &payload;
-        let authorization = &authorization;
-        async move {
-            let response = if number % 2 == 0 {
-                http.post(sms_url)
+        let http = http.clone();
+        let sms_url = sms_url.clone();
+        let push_url = push_url.clone();
+        let payload = payload.clone();
+        let authorization = authorization.clone();
+        tokio::spawn(async move {
+            if number % 2 == 0 {
+                // The provider's message id, which every client keeps for the status
+                // callbacks, is in the JSON answer.
+                let answer: serde_json::Value = http
+                    .post(&*sms_url)
                     .basic_auth(ACCOUNT, Some("bench-token"))
                     .form(&[
                         ("To", format!("+4670{}", 1_000_000 + number / 2)),
@@ -378,9 +388,15 @@ async fn bare_loop(mocks: &Mocks, browser: &Browser, count: usize) -> anyhow::Re
                         ("Body", BODY.to_owned()),
                     ])
                     .send()
-                    .await
-            } else {
-                let endpoint = format!("{}/push/{number}", mocks.push).parse()?;
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                anyhow::ensure!(answer["sid"].is_string(), "no message id in {answer}");
+                return Ok(());
+            }
+            let response = {
+                let endpoint = format!("{push_url}/push/{number}").parse()?;
                 let request = WebPushBuilder::new(endpoint, browser_key, browser_auth)
                     .build(payload.as_bytes().to_vec())?;
                 let mut request = reqwest::Request::try_from(request)?;
@@ -388,15 +404,20 @@ async fn bare_loop(mocks: &Mocks, browser: &Browser, count: usize) -> anyhow::Re
                 headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
                 headers.insert("ttl", 3600.into());
                 headers.insert("urgency", reqwest::header::HeaderValue::from_static("high"));
-                http.execute(request).await
+                http.execute(request).await?.error_for_status()?
             };
-            Ok::<_, anyhow::Error>(response.and_then(|response| response.error_for_status())?)
-        }
+            // The push service names the message it accepted in `Location`.
+            anyhow::ensure!(
+                response.headers().contains_key(reqwest::header::LOCATION),
+                "no Location from the push service"
+            );
+            Ok::<_, anyhow::Error>(())
+        })
     });
     let mut sent =
         futures_util::stream::iter(requests).buffer_unordered(reserv_notify::SEND_CONCURRENCY);
     while let Some(outcome) = sent.next().await {
-        outcome?;
+        outcome??;
     }
     Ok(started.elapsed())
 }

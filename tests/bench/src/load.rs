@@ -144,10 +144,11 @@ async fn send_timed(
 }
 
 /// Whether a GraphQL answer carries errors. Quotes inside JSON strings are escaped, so
-/// an unescaped `"errors":` can only be the answer's own key.
+/// an unescaped `"errors":` can only be the answer's own key. A SIMD substring search:
+/// a byte-by-byte scan of a 100 kB answer took a sixth of the machine's time in the
+/// load generator, not in the server it measures.
 fn has_errors(answer: &[u8]) -> bool {
-    const KEY: &[u8] = b"\"errors\":";
-    answer.windows(KEY.len()).any(|window| window == KEY)
+    memchr::memmem::find(answer, b"\"errors\":").is_some()
 }
 
 pub async fn sign_in(base_url: &str, username: &str, password: &str) -> anyhow::Result<String> {
