@@ -91,10 +91,11 @@ crate::named_enum! {
 pub const GENESIS_PREVIOUS_HASH: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The longest `detail` an event keeps, in characters: room for a read event naming a
-/// few hundred ids, so that a request reading a whole plan tree leaves a handful of
-/// events rather than dozens.
-pub const DETAIL_MAX_CHARS: usize = 4_000;
+/// The longest `detail` an event keeps, in characters: room for a read event naming
+/// some two hundred ids, so that a request reading a whole plan tree leaves a handful
+/// of events rather than dozens, while the row stays under PostgreSQL's 2 kB TOAST
+/// threshold (a longer detail is compressed on every insert).
+pub const DETAIL_MAX_CHARS: usize = 1_500;
 
 /// What an event records, before it takes its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
