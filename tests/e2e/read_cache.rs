@@ -66,6 +66,16 @@ async fn incident_page(
     Ok((page, store.statements_executed() - before))
 }
 
+/// A crisis lead signed in, with a sensitive incident whose page she has opened twice,
+/// so that her session is known to the server and the page's answer is kept.
+async fn a_lead_with_a_kept_incident_page(server: &TestServer) -> anyhow::Result<(Client, String)> {
+    let lead = server.sign_in_as("krisledare").await?;
+    let incident = a_sensitive_open_incident(&lead).await?;
+    incident_page(server, &lead, &incident).await?;
+    incident_page(server, &lead, &incident).await?;
+    Ok((lead, incident))
+}
+
 fn log_texts(page: &Value) -> Vec<String> {
     page["incident"]["log"]
         .as_array()
@@ -244,10 +254,7 @@ on_every_database! {
     }
 
     async fn a_session_revoked_through_another_server_is_refused_at_once(server: sample_municipality_with_read_cache) {
-        let lead = server.sign_in_as("krisledare").await?;
-        let incident = a_sensitive_open_incident(&lead).await?;
-        incident_page(&server, &lead, &incident).await?;
-        incident_page(&server, &lead, &incident).await?;
+        let (lead, incident) = a_lead_with_a_kept_incident_page(&server).await?;
 
         // This server found the session live a moment ago and keeps it in memory; the
         // other server cannot tell it anything but the change event its revocation
@@ -264,10 +271,7 @@ on_every_database! {
     }
 
     async fn a_session_that_ended_gets_unauthenticated_not_a_kept_answer(server: sample_municipality_with_read_cache) {
-        let lead = server.sign_in_as("krisledare").await?;
-        let incident = a_sensitive_open_incident(&lead).await?;
-        incident_page(&server, &lead, &incident).await?;
-        incident_page(&server, &lead, &incident).await?;
+        let (lead, incident) = a_lead_with_a_kept_incident_page(&server).await?;
         // Ended by hand in the database, without a change event: the data version stays
         // as it was, so only the session check can refuse the kept answer, once the
         // session found live a moment ago is no longer trusted from memory.

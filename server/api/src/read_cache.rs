@@ -9,10 +9,10 @@
 //!   sessions of one account with the same access share answers, and anyone else
 //!   never does; the session itself is in no kept answer (`sessions` is live, below);
 //! - serve an answer older than the newest committed change: the key holds the data
-//!   version ([`reserv_store::Store::data_version`]), the position of the newest change event in
-//!   the audit chain, read from the database on every request (with the session,
-//!   [`reserv_store::LiveSession::data_version`]), so a change by any server sharing
-//!   the database makes every older entry unreachable;
+//!   version ([`reserv_store::Store::data_version`]), the position of the newest
+//!   change event in the audit chain, read from the database on every request (with
+//!   the session, [`reserv_store::LiveSession::data_version`]), so a change by any
+//!   server sharing the database makes every older entry unreachable;
 //! - keep an answer built from live state, which changes without a change event
 //!   (delivery states, roll-calls, the SMS failover, publication status, sessions): the
 //!   store notes such reads for the request ([`RequestReads::live`]) and such an

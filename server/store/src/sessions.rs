@@ -154,18 +154,11 @@ impl Store {
                 }
                 last_seen = now;
             }
+            if last_seen != known.last_seen {
+                self.remember_session(hash, known.id, known.session.clone(), last_seen);
+            }
             let mut session = known.session.clone();
             session.principal.client_address = client_address;
-            if last_seen != known.last_seen {
-                self.known_sessions.insert(
-                    hash,
-                    Arc::new(KnownSession {
-                        id: known.id,
-                        session: known.session.clone(),
-                        last_seen,
-                    }),
-                );
-            }
             return Ok(Some(session));
         }
         let Some(session) = sessions::Entity::find()
@@ -211,15 +204,27 @@ impl Store {
             expires_at: session.expires_at,
             data_version,
         };
+        self.remember_session(hash, session.id, live.clone(), last_seen);
+        Ok(Some(live))
+    }
+
+    /// Keeps `session` (row `id`, token hash `hash`), last used at `last_seen`, for the
+    /// next requests at the same data version.
+    fn remember_session(
+        &self,
+        hash: String,
+        id: i64,
+        session: LiveSession,
+        last_seen: DateTime<Utc>,
+    ) {
         self.known_sessions.insert(
             hash,
             Arc::new(KnownSession {
-                id: session.id,
-                session: live.clone(),
+                id,
+                session,
                 last_seen,
             }),
         );
-        Ok(Some(live))
     }
 
     /// Records a use of session `id` at `now`; answers whether the session still exists.
